@@ -1,0 +1,1 @@
+//! Golden vectors made by the JavaScript libraries (`cargo xtask vectors`).

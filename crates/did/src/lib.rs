@@ -48,4 +48,4 @@ pub use error::{Error, Result};
 pub use jws::{Algorithm, Jws, JwsSignature, ProtectedHeader, Verified, sign_jws, verify_jws};
 pub use key::{DidKey, KeyType, PublicKey};
 pub use resolver::{CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod};
-pub use signer::{KeySigner, Signer};
+pub use signer::{KeySigner, Signer, random_seed};

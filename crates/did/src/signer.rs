@@ -6,6 +6,16 @@ use crate::jws::Algorithm;
 use crate::key::{DidKey, KeyType, PublicKey};
 use crate::{Error, Result};
 
+/// 32 random bytes from the operating system, for a new key's seed.
+///
+/// # Errors
+/// [`Error::Random`] if the OS random number generator fails.
+pub fn random_seed() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|_| Error::Random)?;
+    Ok(seed)
+}
+
 /// Something that signs JWS for a DID: a local key, a remote wallet, a key management service.
 pub trait Signer: Send + Sync {
     /// The DID that signs (the `kid` without its fragment).
@@ -68,9 +78,7 @@ impl KeySigner {
     /// [`Error::Random`] if the OS random number generator fails.
     pub fn generate(key_type: KeyType) -> Result<Self> {
         loop {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|_| Error::Random)?;
-            match Self::from_seed(key_type, &seed) {
+            match Self::from_seed(key_type, &random_seed()?) {
                 // A secp256k1 seed outside the scalar field (probability ~2^-128): draw again.
                 Err(Error::InvalidSeed) => continue,
                 other => return other,

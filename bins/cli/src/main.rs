@@ -1,0 +1,147 @@
+//! `ceramic`: the command-line tool. Offline commands for StreamIDs and CommitIDs, commit blocks,
+//! CAR files and did:key. Every command prints one JSON document on stdout; errors print
+//! `{"error": "..."}` on stderr and exit with status 1.
+//!
+//! Thin by design: parsing arguments and printing; the work is in `ceramic-streamid`,
+//! `ceramic-codecs` and `ceramic-did`.
+
+mod inspect;
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+/// Offline tools for Ceramic ids, commits, CAR files and DIDs.
+#[derive(Debug, Parser)]
+#[command(name = "ceramic", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what a StreamID or CommitID (string, URL or hex bytes) holds.
+    Inspect {
+        /// `k…`, `ceramic://k…`, `/ceramic/k…?commit=…`, or hex bytes with `--hex`.
+        id: String,
+        /// Read the id as hex bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Decode a commit block (dag-cbor or dag-jose) or a CAR file to dag-json.
+    Decode {
+        /// The file to read, `-` for standard input.
+        file: PathBuf,
+        /// The input is a CAR v1 file.
+        #[arg(long)]
+        car: bool,
+        /// The input is hex text rather than raw bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// did:key tools.
+    Did {
+        #[command(subcommand)]
+        command: DidCommand,
+    },
+    /// Sign a commit payload (dag-json) with a did:key, as `DID.createDagJWS` does.
+    Sign {
+        /// The payload as dag-json text, e.g. '{"header":{"controllers":["did:key:…"]},"data":{}}'.
+        #[arg(long)]
+        payload: String,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DidCommand {
+    /// The did:key of a 32-byte seed.
+    FromSeed {
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// A new random did:key; prints its seed (keep it secret).
+    Generate {
+        /// `ed25519` or `secp256k1`.
+        #[arg(long, default_value = "ed25519")]
+        key_type: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct KeyArgs {
+    /// The seed as 64 hex characters.
+    #[arg(long, conflicts_with = "seed_file", required_unless_present = "seed_file")]
+    seed: Option<String>,
+    /// A file holding the seed as 64 hex characters.
+    #[arg(long)]
+    seed_file: Option<PathBuf>,
+    /// `ed25519` or `secp256k1`.
+    #[arg(long, default_value = "ed25519")]
+    key_type: String,
+}
+
+impl KeyArgs {
+    fn signer(&self) -> Result<ceramic_did::KeySigner> {
+        let text = match (&self.seed, &self.seed_file) {
+            (Some(seed), _) => seed.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?,
+            (None, None) => anyhow::bail!("give --seed or --seed-file"),
+        };
+        let seed = hex::decode(text.trim()).context("the seed is not hex")?;
+        let key_type = self.key_type.parse()?;
+        Ok(ceramic_did::KeySigner::from_seed(key_type, &seed)?)
+    }
+}
+
+fn read_input(file: &PathBuf, hex_text: bool) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("reading {file:?}"))?;
+    }
+    if hex_text {
+        let text = String::from_utf8(bytes).context("hex input is not text")?;
+        bytes = hex::decode(text.trim()).context("input is not hex")?;
+    }
+    Ok(bytes)
+}
+
+fn run(cli: Cli) -> Result<serde_json::Value> {
+    match cli.command {
+        Command::Inspect { id, hex } => inspect::id(&id, hex),
+        Command::Decode { file, car, hex } => {
+            let bytes = read_input(&file, hex)?;
+            if car { inspect::car(&bytes) } else { inspect::block(&bytes) }
+        }
+        Command::Did { command: DidCommand::FromSeed { key } } => Ok(inspect::did(&key.signer()?, None)),
+        Command::Did { command: DidCommand::Generate { key_type } } => {
+            let key_type = key_type.parse()?;
+            loop {
+                let seed = ceramic_did::random_seed()?;
+                // A secp256k1 seed outside the scalar field (probability ~2^-128): draw again.
+                if let Ok(signer) = ceramic_did::KeySigner::from_seed(key_type, &seed) {
+                    return Ok(inspect::did(&signer, Some(&seed)));
+                }
+            }
+        }
+        Command::Sign { payload, key } => inspect::sign(&key.signer()?, &payload),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(value) => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+        Err(error) => {
+            let message = format!("{error:#}");
+            eprintln!("{}", serde_json::json!({ "error": message }));
+            std::process::exit(1);
+        }
+    }
+}

@@ -21,7 +21,8 @@ fn bench(c: &mut Criterion) {
     let payload = signed.payload_block().data().to_vec();
     let jws = signed.jws();
     let input = jws.signing_input(0).expect("one signature");
-    let signature = ed25519_dalek::Signature::from_slice(&jws.signatures[0].signature).expect("64 bytes");
+    let signature =
+        ed25519_dalek::Signature::from_slice(&jws.signatures[0].signature).expect("64 bytes");
     let ceramic_did::PublicKey::Ed25519(key) = signer.did_key().public_key().clone() else {
         unreachable!("an Ed25519 signer")
     };
@@ -34,7 +35,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| key.verify_strict(black_box(&input), black_box(&signature)).expect("valid"))
     });
     group.bench_function("verify_signed_commit", |b| {
-        b.iter(|| verify_commit(&KeyResolver, black_box(&envelope), black_box(&payload)).expect("valid"))
+        b.iter(|| {
+            verify_commit(&KeyResolver, black_box(&envelope), black_box(&payload)).expect("valid")
+        })
     });
     group.bench_function("verify_signed_commit_cached_key", |b| {
         b.iter(|| verify_commit(&cached, black_box(&envelope), black_box(&payload)).expect("valid"))

@@ -17,7 +17,8 @@ use ceramic_streamid::Cid;
 /// Never for the fixed inputs used here.
 pub fn signed_tile_update(seed: u8) -> (KeySigner, SignedCommit) {
     let signer = KeySigner::from_seed(KeyType::Ed25519, &[seed; 32]).expect("32-byte seed");
-    let genesis: Cid = "bagcqcerar53hazv2depoutumggndcz4j4tipadrywpijvephbzctcg7dyv5a".parse().expect("a CID");
+    let genesis: Cid =
+        "bagcqcerar53hazv2depoutumggndcz4j4tipadrywpijvephbzctcg7dyv5a".parse().expect("a CID");
     let ops = serde_json::json!([
         {"op": "replace", "path": "/title", "value": "hello world, again"},
         {"op": "replace", "path": "/count", "value": 42},
@@ -26,7 +27,12 @@ pub fn signed_tile_update(seed: u8) -> (KeySigner, SignedCommit) {
         {"op": "add", "path": "/author", "value": {"name": "Ada", "url": "https://example.com/ada"}},
     ]);
     let data: Ipld = serde_ipld_dagjson_from(&ops);
-    let payload = Payload::Data(DataCommit { id: genesis, prev: genesis, header: Some(Default::default()), data: Some(data) });
+    let payload = Payload::Data(DataCommit {
+        id: genesis,
+        prev: genesis,
+        header: Some(Default::default()),
+        data: Some(data),
+    });
     let signed = sign_commit(&signer, &payload).expect("signs");
     (signer, signed)
 }

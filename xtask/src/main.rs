@@ -1,7 +1,9 @@
 //! `cargo xtask <task>`: the project's tasks, plain Rust over `std::process::Command`.
 //!
 //! - `ci`: exactly what CI runs: `cargo fmt --check`, `cargo clippy -D warnings` on all targets
-//!   and features, then the whole test suite (`cargo test --workspace --all-features`).
+//!   and features, `vectors --check` (needs Node and npm), then the whole test suite
+//!   (`cargo test --workspace --all-features`, then the doc tests) and one closing line
+//!   `summary: N passed, N failed, N skipped`.
 //! - `test`: only the test suite.
 //! - `vectors [--check]`: regenerate the golden vectors from the JavaScript libraries (needs
 //!   Node and npm), or check that the committed ones are what the generator makes.
@@ -17,7 +19,10 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
 }
 
 /// Runs `cargo <args>` in the workspace root, failing on a non-zero exit.
@@ -35,17 +40,80 @@ pub(crate) fn cargo(root: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Test counts summed over every `test result:` line cargo printed.
+#[derive(Debug, Default)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Counts {
+    /// Adds the counts of a line like `test result: ok. 8 passed; 0 failed; 1 ignored; …`.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        for part in rest.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else { continue };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo <args>`, echoing its standard output line by line and counting test results.
+fn cargo_counting(root: &Path, args: &[&str], counts: &mut Counts) -> Result<()> {
+    use std::io::BufRead as _;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("$ cargo {}", args.join(" "));
+    let mut child = Command::new(cargo)
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    let stdout = child.stdout.take().context("cargo's stdout")?;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.context("reading cargo's output")?;
+        println!("{line}");
+        counts.add_line(&line);
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
 fn test(root: &Path) -> Result<()> {
-    cargo(root, &["test", "--workspace", "--all-features", "--all-targets", "--locked"])?;
-    cargo(root, &["test", "--workspace", "--all-features", "--doc", "--locked"])
+    let mut counts = Counts::default();
+    let all = ["test", "--workspace", "--all-features", "--all-targets", "--locked"];
+    let doc = ["test", "--workspace", "--all-features", "--doc", "--locked"];
+    let result = cargo_counting(root, &all, &mut counts)
+        .and_then(|()| cargo_counting(root, &doc, &mut counts));
+    // One closing line over the whole suite, in the plain form CI reads.
+    println!(
+        "\nsummary: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.ignored
+    );
+    result?;
+    if counts.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
 }
 
 fn ci(root: &Path) -> Result<()> {
     cargo(root, &["fmt", "--all", "--", "--check"])?;
-    cargo(
-        root,
-        &["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--", "-D", "warnings"],
-    )?;
+    let clippy = ["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--"];
+    cargo(root, &[&clippy[..], &["-D", "warnings"]].concat())?;
+    // The committed golden vectors must be exactly what the pinned JS libraries make.
+    vectors::run(root, true)?;
     test(root)
 }
 
@@ -64,8 +132,26 @@ fn main() -> Result<()> {
             cargo(&root, &bench)
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci | test | vectors [--check] | fuzz <target> [--secs N] | bench>");
+            eprintln!(
+                "usage: cargo xtask <ci | test | vectors [--check] | fuzz <target> [--secs N] | bench>"
+            );
             std::process::exit(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Counts;
+
+    #[test]
+    fn counts_cargo_test_result_lines() {
+        let mut counts = Counts::default();
+        counts.add_line(
+            "test result: ok. 8 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+        );
+        counts.add_line("test result: FAILED. 2 passed; 3 failed; 0 ignored; 0 measured");
+        counts.add_line("running 5 tests");
+        assert_eq!((counts.passed, counts.failed, counts.ignored), (10, 3, 1));
     }
 }

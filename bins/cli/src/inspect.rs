@@ -120,8 +120,11 @@ pub(crate) fn did(signer: &KeySigner, seed: Option<&[u8; 32]>) -> Value {
 }
 
 pub(crate) fn sign(signer: &KeySigner, payload_json: &str) -> Result<Value> {
-    let value: Ipld = serde_ipld_dagjson::from_slice(payload_json.as_bytes()).context("payload is not dag-json")?;
-    let Ipld::Map(_) = value else { bail!("the payload must be a map with header/data or id/prev/data") };
+    let value: Ipld = serde_ipld_dagjson::from_slice(payload_json.as_bytes())
+        .context("payload is not dag-json")?;
+    let Ipld::Map(_) = value else {
+        bail!("the payload must be a map with header/data or id/prev/data")
+    };
     let bytes = ceramic_codecs::encode(&value)?;
     let payload = Payload::decode(&bytes).context("the payload is not a commit")?;
     let signed = sign_commit(signer, &payload)?;

@@ -89,7 +89,9 @@ impl KeyArgs {
     fn signer(&self) -> Result<ceramic_did::KeySigner> {
         let text = match (&self.seed, &self.seed_file) {
             (Some(seed), _) => seed.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?,
+            (None, Some(path)) => {
+                std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?
+            }
             (None, None) => anyhow::bail!("give --seed or --seed-file"),
         };
         let seed = hex::decode(text.trim()).context("the seed is not hex")?;
@@ -119,7 +121,9 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             let bytes = read_input(&file, hex)?;
             if car { inspect::car(&bytes) } else { inspect::block(&bytes) }
         }
-        Command::Did { command: DidCommand::FromSeed { key } } => Ok(inspect::did(&key.signer()?, None)),
+        Command::Did { command: DidCommand::FromSeed { key } } => {
+            Ok(inspect::did(&key.signer()?, None))
+        }
         Command::Did { command: DidCommand::Generate { key_type } } => {
             let key_type = key_type.parse()?;
             loop {

@@ -51,7 +51,14 @@ fn makes_the_did_key_js_makes_for_a_seed() {
     let v = json_ok(&["did", "from-seed", "--seed", SEED]);
     assert_eq!(v["did"], "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd");
     let g = json_ok(&["did", "generate", "--key-type", "secp256k1"]);
-    let again = json_ok(&["did", "from-seed", "--key-type", "secp256k1", "--seed", g["seed"].as_str().unwrap()]);
+    let again = json_ok(&[
+        "did",
+        "from-seed",
+        "--key-type",
+        "secp256k1",
+        "--seed",
+        g["seed"].as_str().unwrap(),
+    ]);
     assert_eq!(again["did"], g["did"]);
     assert!(json_err(&["did", "from-seed", "--seed", "abcd"]).contains("seed"));
 }
@@ -59,14 +66,20 @@ fn makes_the_did_key_js_makes_for_a_seed() {
 #[test]
 fn signs_then_decodes_a_genesis_commit() {
     let did = json_ok(&["did", "from-seed", "--seed", SEED])["did"].as_str().unwrap().to_string();
-    let payload = format!(r#"{{"header":{{"controllers":["{did}"],"unique":"GrSeMLsVcyyUgs6U"}},"data":{{"count":1,"title":"hello"}}}}"#);
+    let payload = format!(
+        r#"{{"header":{{"controllers":["{did}"],"unique":"GrSeMLsVcyyUgs6U"}},"data":{{"count":1,"title":"hello"}}}}"#
+    );
     let dir = tempfile::tempdir().unwrap();
     let seed_file = dir.path().join("seed");
     std::fs::write(&seed_file, SEED).unwrap();
-    let signed = json_ok(&["sign", "--seed-file", seed_file.to_str().unwrap(), "--payload", &payload]);
+    let signed =
+        json_ok(&["sign", "--seed-file", seed_file.to_str().unwrap(), "--payload", &payload]);
     // The same commit as js-tile.json "ed25519-simple-content" genesis.
     assert_eq!(signed["cid"], "bagcqcerar53hazv2depoutumggndcz4j4tipadrywpijvephbzctcg7dyv5a");
-    assert_eq!(signed["tileStreamId"], "kjzl6cwe1jw148ult6kf3ub9ce4uwcz4pa8c7gd7wn7u9i6vqootnvh0ccx6flm");
+    assert_eq!(
+        signed["tileStreamId"],
+        "kjzl6cwe1jw148ult6kf3ub9ce4uwcz4pa8c7gd7wn7u9i6vqootnvh0ccx6flm"
+    );
 
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -101,7 +114,10 @@ fn decodes_a_car_and_refuses_a_tampered_one() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&file, hex::encode(bytes)).unwrap();
-    assert!(json_err(&["decode", "--car", "--hex", file.to_str().unwrap()]).contains("does not match its CID"));
+    assert!(
+        json_err(&["decode", "--car", "--hex", file.to_str().unwrap()])
+            .contains("does not match its CID")
+    );
 }
 
 #[test]

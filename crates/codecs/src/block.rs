@@ -80,7 +80,10 @@ impl Block {
             other => return Err(Error::UnsupportedHash(other)),
         };
         if !matches {
-            return Err(Error::HashMismatch { expected: *cid, actual: cid_of(cid.codec(), data) });
+            return Err(Error::HashMismatch {
+                expected: Box::new(*cid),
+                actual: Box::new(cid_of(cid.codec(), data)),
+            });
         }
         Ok(())
     }

@@ -38,7 +38,8 @@ impl Car {
 
 fn read_length(bytes: &[u8], offset: usize, max: u64) -> Result<(usize, usize)> {
     let rest = bytes.get(offset..).unwrap_or_default();
-    let (len, after) = unsigned_varint::decode::u64(rest).map_err(|_| Error::CarLength { offset })?;
+    let (len, after) =
+        unsigned_varint::decode::u64(rest).map_err(|_| Error::CarLength { offset })?;
     if len > max {
         return Err(Error::CarLength { offset });
     }
@@ -53,8 +54,9 @@ fn read_length(bytes: &[u8], offset: usize, max: u64) -> Result<(usize, usize)> 
 /// [`Error::Decode`] for a bad header, and the [`Block::new`] errors for a bad block.
 pub fn read_car(bytes: &[u8]) -> Result<Car> {
     let (len, start) = read_length(bytes, 0, MAX_HEADER)?;
-    let header_bytes =
-        bytes.get(start..start + len).ok_or(Error::CarTruncated { offset: bytes.len(), what: "header" })?;
+    let header_bytes = bytes
+        .get(start..start + len)
+        .ok_or(Error::CarTruncated { offset: bytes.len(), what: "header" })?;
     crate::dagcbor::check_untrusted(header_bytes)?;
     let header: Header = serde_ipld_dagcbor::from_slice(header_bytes)?;
     if header.version != 1 {
@@ -68,7 +70,8 @@ pub fn read_car(bytes: &[u8]) -> Result<Car> {
             .get(start..start + len)
             .ok_or(Error::CarTruncated { offset: bytes.len(), what: "section" })?;
         let mut reader = section;
-        let cid = Cid::read_bytes(&mut reader).map_err(|source| Error::CarCid { offset, source })?;
+        let cid =
+            Cid::read_bytes(&mut reader).map_err(|source| Error::CarCid { offset, source })?;
         car.blocks.push(Block::new(cid, reader.to_vec())?);
         offset = start + len;
     }
@@ -84,7 +87,10 @@ fn write_length(out: &mut Vec<u8>, len: usize) {
 ///
 /// # Errors
 /// [`Error::Encode`] only if the header cannot be encoded (it always can).
-pub fn write_car<'a>(roots: &[Cid], blocks: impl IntoIterator<Item = &'a Block>) -> Result<Vec<u8>> {
+pub fn write_car<'a>(
+    roots: &[Cid],
+    blocks: impl IntoIterator<Item = &'a Block>,
+) -> Result<Vec<u8>> {
     let header = dagcbor::encode(&Header { roots: roots.to_vec(), version: 1 })?;
     let mut out = Vec::with_capacity(header.len() + 1024);
     write_length(&mut out, header.len());

@@ -21,37 +21,81 @@ use crate::{Error, Ipld, Result, dagcbor};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Header {
     /// The controller DIDs (exactly one for every built-in stream type).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub controllers: Option<Vec<String>>,
     /// Tile and CAIP-10 family (deprecated).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub family: Option<String>,
     /// Tile schema: the CommitID string of a schema tile (deprecated).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub schema: Option<String>,
     /// Tile tags (deprecated).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub tags: Option<Vec<String>>,
     /// Uniqueness salt: a base64 string for Tile, bytes for Model Instance Documents.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub unique: Option<Unique>,
     /// Tile: the controller may never change (genesis only).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub forbid_controller_change: Option<bool>,
     /// Model / MID: the StreamID bytes of the model.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub model: Option<ByteBuf>,
     /// Model / MID: the separator key, always `"model"`.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub sep: Option<String>,
     /// MID: the StreamID bytes of a context.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub context: Option<ByteBuf>,
     /// MID: whether indexers should index the document.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub should_index: Option<bool>,
     /// MID: the model version (rust-ceramic).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub model_version: Option<Cid>,
 }
 
@@ -100,7 +144,11 @@ pub struct GenesisCommit {
     /// The header.
     pub header: Header,
     /// The initial content; `None` when absent, `Some(Ipld::Null)` when written as null.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub data: Option<Ipld>,
 }
 
@@ -114,10 +162,18 @@ pub struct DataCommit {
     /// The CID of the commit this one follows.
     pub prev: Cid,
     /// Header changes (js-ceramic writes `{}` when there are none).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub header: Option<Header>,
     /// The change itself.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub data: Option<Ipld>,
 }
 
@@ -126,7 +182,11 @@ pub struct DataCommit {
 #[serde(deny_unknown_fields)]
 pub struct AnchorCommit {
     /// The CID of the stream's genesis commit (absent in some old anchor-service commits).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub id: Option<Cid>,
     /// The anchored commit.
     pub prev: Cid,
@@ -148,7 +208,11 @@ pub struct AnchorProof {
     /// The transaction, as a CID (codec 0x93 eth-tx, keccak-256).
     pub tx_hash: Cid,
     /// `"f(bytes32)"` for contract anchors; absent or `"raw"` for legacy v0 anchors.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub tx_type: Option<String>,
 }
 
@@ -290,7 +354,12 @@ mod tests {
     #[test]
     fn tells_the_kinds_apart() {
         let genesis = GenesisCommit { header: Header::default(), data: Some(Ipld::Null) };
-        let data = DataCommit { id: cid(1), prev: cid(2), header: Some(Header::default()), data: Some(Ipld::List(vec![])) };
+        let data = DataCommit {
+            id: cid(1),
+            prev: cid(2),
+            header: Some(Header::default()),
+            data: Some(Ipld::List(vec![])),
+        };
         let anchor = AnchorCommit { id: None, prev: cid(2), proof: cid(3), path: "0/1".into() };
         for payload in [Payload::from(genesis), data.into(), anchor.into()] {
             assert_eq!(Payload::decode(&payload.encode().unwrap()).unwrap(), payload);
@@ -316,7 +385,10 @@ mod tests {
         map.insert("path".to_string(), Ipld::String(String::new()));
         map.insert("data".to_string(), Ipld::Null);
         let bytes = dagcbor::encode(&Ipld::Map(map.clone())).unwrap();
-        assert!(matches!(Payload::decode(&bytes), Err(Error::UnexpectedField { field: "data", .. })));
+        assert!(matches!(
+            Payload::decode(&bytes),
+            Err(Error::UnexpectedField { field: "data", .. })
+        ));
         map.remove("data");
         map.insert("extra".to_string(), Ipld::Null);
         let bytes = dagcbor::encode(&Ipld::Map(map)).unwrap();

@@ -113,7 +113,11 @@ pub fn decode<T: DeserializeOwned + Serialize>(bytes: &[u8], what: &'static str)
     Ok(value)
 }
 
-pub(crate) fn check_round_trip<T: Serialize>(value: &T, bytes: &[u8], what: &'static str) -> Result<()> {
+pub(crate) fn check_round_trip<T: Serialize>(
+    value: &T,
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<()> {
     if serde_ipld_dagcbor::to_vec(value)? != bytes {
         return Err(Error::NonCanonical { what });
     }
@@ -125,8 +129,8 @@ pub(crate) fn check_round_trip<T: Serialize>(value: &T, bytes: &[u8], what: &'st
 /// # Errors
 /// Never for values decoded from dag-cbor; a non-finite float gives [`Error::NonCanonical`].
 pub fn to_dag_json(value: &Ipld) -> Result<String> {
-    let bytes =
-        serde_ipld_dagjson::to_vec(value).map_err(|_| Error::NonCanonical { what: "dag-json value" })?;
+    let bytes = serde_ipld_dagjson::to_vec(value)
+        .map_err(|_| Error::NonCanonical { what: "dag-json value" })?;
     // serde_ipld_dagjson writes UTF-8 JSON.
     String::from_utf8(bytes).map_err(|_| Error::NonCanonical { what: "dag-json value" })
 }

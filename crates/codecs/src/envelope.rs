@@ -19,10 +19,18 @@ use crate::{Error, Ipld, Result, dagcbor};
 #[serde(deny_unknown_fields)]
 pub struct Signature {
     /// The unprotected header (Ceramic never writes one).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub header: Option<BTreeMap<String, Ipld>>,
     /// The protected header: UTF-8 JSON bytes exactly as signed.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present::deserialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present::deserialize"
+    )]
     pub protected: Option<ByteBuf>,
     /// The raw signature (64 bytes for EdDSA and ES256K).
     pub signature: ByteBuf,
@@ -133,7 +141,8 @@ mod tests {
     fn rejects_a_payload_that_is_not_one_cid() {
         let mut payload = envelope().payload;
         payload.push(0);
-        let raw = RawEnvelope { payload: ByteBuf::from(payload), signatures: envelope().signatures };
+        let raw =
+            RawEnvelope { payload: ByteBuf::from(payload), signatures: envelope().signatures };
         let bytes = dagcbor::encode(&raw).unwrap();
         assert!(Envelope::decode(&bytes).is_err());
     }

@@ -59,10 +59,10 @@ pub enum Error {
     /// A block's bytes do not hash to its CID.
     #[error("block does not match its CID {expected} (its bytes hash to {actual})")]
     HashMismatch {
-        /// The CID the block was given under.
-        expected: Cid,
+        /// The CID the block was given under (boxed: CIDs are large and errors stay small).
+        expected: Box<Cid>,
         /// The CID its bytes have.
-        actual: Cid,
+        actual: Box<Cid>,
     },
     /// A CID whose multihash this crate cannot check.
     #[error("unsupported multihash code {0:#x} (sha2-256 and identity are supported)")]

@@ -6,7 +6,10 @@ use ceramic_streamid::test_utils::arb_cid;
 use proptest::prelude::*;
 use serde_bytes::ByteBuf;
 
-use crate::{AnchorCommit, AnchorProof, DataCommit, Envelope, GenesisCommit, Header, Ipld, Payload, Signature, Unique};
+use crate::{
+    AnchorCommit, AnchorProof, DataCommit, Envelope, GenesisCommit, Header, Ipld, Payload,
+    Signature, Unique,
+};
 
 /// Any IPLD value dag-cbor can hold (finite floats, integers in the 64-bit ranges), nested up to
 /// a few levels.
@@ -67,7 +70,18 @@ pub fn arb_header() -> impl Strategy<Value = Header> {
         prop::option::of(arb_cid()),
     )
         .prop_map(
-            |(controllers, family, schema, tags, unique, forbid, model, sep, should_index, model_version)| {
+            |(
+                controllers,
+                family,
+                schema,
+                tags,
+                unique,
+                forbid,
+                model,
+                sep,
+                should_index,
+                model_version,
+            )| {
                 Header {
                     controllers,
                     family,
@@ -87,7 +101,8 @@ pub fn arb_header() -> impl Strategy<Value = Header> {
 
 /// Any genesis commit.
 pub fn arb_genesis() -> impl Strategy<Value = GenesisCommit> {
-    (arb_header(), prop::option::of(arb_ipld())).prop_map(|(header, data)| GenesisCommit { header, data })
+    (arb_header(), prop::option::of(arb_ipld()))
+        .prop_map(|(header, data)| GenesisCommit { header, data })
 }
 
 /// Any data commit.
@@ -98,7 +113,8 @@ pub fn arb_data_commit() -> impl Strategy<Value = DataCommit> {
 
 /// A Merkle path such as `"0/1/1"` (possibly empty).
 pub fn arb_path() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![Just("0"), Just("1")], 0..24).prop_map(|steps| steps.join("/"))
+    prop::collection::vec(prop_oneof![Just("0"), Just("1")], 0..24)
+        .prop_map(|steps| steps.join("/"))
 }
 
 /// Any anchor commit.
@@ -109,8 +125,18 @@ pub fn arb_anchor_commit() -> impl Strategy<Value = AnchorCommit> {
 
 /// Any anchor proof.
 pub fn arb_anchor_proof() -> impl Strategy<Value = AnchorProof> {
-    ("eip155:[0-9]{1,8}", arb_cid(), arb_cid(), prop::option::of(prop_oneof![Just("f(bytes32)".to_string()), Just("raw".to_string())]))
-        .prop_map(|(chain_id, root, tx_hash, tx_type)| AnchorProof { chain_id, root, tx_hash, tx_type })
+    (
+        "eip155:[0-9]{1,8}",
+        arb_cid(),
+        arb_cid(),
+        prop::option::of(prop_oneof![Just("f(bytes32)".to_string()), Just("raw".to_string())]),
+    )
+        .prop_map(|(chain_id, root, tx_hash, tx_type)| AnchorProof {
+            chain_id,
+            root,
+            tx_hash,
+            tx_type,
+        })
 }
 
 /// Any payload of any kind.
@@ -129,11 +155,10 @@ pub fn arb_envelope() -> impl Strategy<Value = Envelope> {
         prop::option::of(prop::collection::vec(any::<u8>(), 0..120).prop_map(ByteBuf::from)),
         prop::collection::vec(any::<u8>(), 0..72).prop_map(ByteBuf::from),
     )
-        .prop_map(|(header, protected, signature): (Option<BTreeMap<String, Ipld>>, _, _)| Signature {
-            header,
-            protected,
-            signature,
+        .prop_map(|(header, protected, signature): (Option<BTreeMap<String, Ipld>>, _, _)| {
+            Signature { header, protected, signature }
         });
-    (arb_cid(), prop::collection::vec(signature, 1..4))
-        .prop_map(|(link, signatures)| Envelope::new(link, signatures).expect("at least one signature"))
+    (arb_cid(), prop::collection::vec(signature, 1..4)).prop_map(|(link, signatures)| {
+        Envelope::new(link, signatures).expect("at least one signature")
+    })
 }

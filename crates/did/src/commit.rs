@@ -89,7 +89,8 @@ pub fn verify_envelope(resolver: &dyn Resolver, envelope: &Envelope) -> Result<V
     let [signature] = envelope.signatures() else {
         return Err(Error::SignatureCount(envelope.signatures().len()));
     };
-    let protected = signature.protected.as_ref().ok_or(Error::InvalidHeader("missing protected header"))?;
+    let protected =
+        signature.protected.as_ref().ok_or(Error::InvalidHeader("missing protected header"))?;
     verify_jws(resolver, envelope.payload(), protected, &signature.signature)
 }
 
@@ -129,7 +130,11 @@ impl VerifiedCommit {
 /// # Errors
 /// Codec errors (including [`ceramic_codecs::Error::HashMismatch`] when the payload block is not
 /// the one signed) and the [`verify_envelope`] errors.
-pub fn verify_commit(resolver: &dyn Resolver, envelope_block: &[u8], payload_block: &[u8]) -> Result<VerifiedCommit> {
+pub fn verify_commit(
+    resolver: &dyn Resolver,
+    envelope_block: &[u8],
+    payload_block: &[u8],
+) -> Result<VerifiedCommit> {
     let envelope = Envelope::decode(envelope_block)?;
     Block::check(envelope.link(), payload_block)?;
     let payload = Payload::decode(payload_block)?;

@@ -77,7 +77,8 @@ impl ProtectedHeader {
     /// # Errors
     /// [`Error::InvalidHeader`].
     pub fn parse(json: &[u8]) -> Result<Self> {
-        serde_json::from_slice(json).map_err(|_| Error::InvalidHeader("not JSON with string alg and kid"))
+        serde_json::from_slice(json)
+            .map_err(|_| Error::InvalidHeader("not JSON with string alg and kid"))
     }
 
     /// The header JSON the JS `dids` stack writes: keys sorted (`toStableObject`), compact.
@@ -211,7 +212,12 @@ fn verify_with(key: &PublicKey, input: &[u8], signature: &[u8]) -> bool {
 /// [`Error::InvalidHeader`], [`Error::UnsupportedAlgorithm`], resolver errors,
 /// [`Error::AlgorithmMismatch`] when the document has no key for the algorithm,
 /// [`Error::BadSignature`].
-pub fn verify_jws(resolver: &dyn Resolver, payload: &[u8], protected: &[u8], signature: &[u8]) -> Result<Verified> {
+pub fn verify_jws(
+    resolver: &dyn Resolver,
+    payload: &[u8],
+    protected: &[u8],
+    signature: &[u8],
+) -> Result<Verified> {
     let header = ProtectedHeader::parse(protected)?;
     let alg: Algorithm = header.alg.parse()?;
     let doc = resolver.resolve(header.did())?;
@@ -223,7 +229,10 @@ pub fn verify_jws(resolver: &dyn Resolver, payload: &[u8], protected: &[u8], sig
     if keys.peek().is_none() {
         return Err(Error::AlgorithmMismatch {
             alg: header.alg.clone(),
-            key_type: doc.verification_methods.first().map_or("no", |vm| vm.public_key.key_type().name()),
+            key_type: doc
+                .verification_methods
+                .first()
+                .map_or("no", |vm| vm.public_key.key_type().name()),
             kid: header.kid.clone(),
         });
     }
@@ -251,7 +260,8 @@ mod tests {
             let signer = KeySigner::from_seed(key_type, &[3; 32]).unwrap();
             let jws = sign_jws(&signer, b"payload", None).unwrap();
             let s = &jws.signatures[0];
-            let verified = verify_jws(&KeyResolver, &jws.payload, &s.protected, &s.signature).unwrap();
+            let verified =
+                verify_jws(&KeyResolver, &jws.payload, &s.protected, &s.signature).unwrap();
             assert_eq!(verified.did, signer.did());
             assert!(verify_jws(&KeyResolver, b"other", &s.protected, &s.signature).is_err());
             assert_eq!(Jws::from_general_json(&jws.to_general_json()).unwrap(), jws);
@@ -270,9 +280,15 @@ mod tests {
     #[test]
     fn rejects_malformed_headers() {
         for header in [&b"not json"[..], br#"{"alg":"EdDSA"}"#, br#"{"alg":1,"kid":"did:key:z"}"#] {
-            assert!(matches!(verify_jws(&KeyResolver, b"p", header, &[0; 64]), Err(Error::InvalidHeader(_))));
+            assert!(matches!(
+                verify_jws(&KeyResolver, b"p", header, &[0; 64]),
+                Err(Error::InvalidHeader(_))
+            ));
         }
         let none = br#"{"alg":"none","kid":"did:key:z"}"#;
-        assert!(matches!(verify_jws(&KeyResolver, b"p", none, &[]), Err(Error::UnsupportedAlgorithm(_))));
+        assert!(matches!(
+            verify_jws(&KeyResolver, b"p", none, &[]),
+            Err(Error::UnsupportedAlgorithm(_))
+        ));
     }
 }

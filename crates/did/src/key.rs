@@ -58,7 +58,12 @@ pub enum PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", self.key_type().name(), multibase::encode(Base::Base16Lower, self.to_bytes()))
+        write!(
+            f,
+            "{}({})",
+            self.key_type().name(),
+            multibase::encode(Base::Base16Lower, self.to_bytes())
+        )
     }
 }
 
@@ -80,7 +85,8 @@ impl PublicKey {
                 if bytes.len() != 33 {
                     return Err(invalid());
                 }
-                let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(|_| invalid())?;
+                let key =
+                    k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(|_| invalid())?;
                 Ok(PublicKey::Secp256k1(key))
             }
         }
@@ -121,7 +127,8 @@ impl DidKey {
     pub fn new(key: PublicKey) -> Self {
         let mut bytes = Vec::with_capacity(35);
         let mut buf = unsigned_varint::encode::u64_buffer();
-        bytes.extend_from_slice(unsigned_varint::encode::u64(key.key_type().multicodec(), &mut buf));
+        bytes
+            .extend_from_slice(unsigned_varint::encode::u64(key.key_type().multicodec(), &mut buf));
         bytes.extend_from_slice(&key.to_bytes());
         DidKey { did: format!("did:key:{}", multibase::encode(Base::Base58Btc, bytes)), key }
     }
@@ -152,7 +159,9 @@ impl FromStr for DidKey {
 
     /// Parses `did:key:z…` (a key id with `#fragment` is not a DID; strip it first).
     fn from_str(did: &str) -> Result<Self> {
-        let id = did.strip_prefix("did:key:").ok_or_else(|| Error::NotADid(did.chars().take(200).collect()))?;
+        let id = did
+            .strip_prefix("did:key:")
+            .ok_or_else(|| Error::NotADid(did.chars().take(200).collect()))?;
         let invalid = || Error::InvalidMultibase(id.chars().take(200).collect());
         if !id.starts_with('z') {
             return Err(invalid());
@@ -167,12 +176,11 @@ impl FromStr for DidKey {
             0xe7 => KeyType::Secp256k1,
             other => return Err(Error::UnsupportedKeyType(other)),
         };
-        let parsed = DidKey::new(PublicKey::from_bytes(key_type, key)?);
-        // One key, one DID: a non-minimal varint or another spelling is not this DID.
-        if parsed.did != did {
-            return Err(invalid());
-        }
-        Ok(parsed)
+        // One key, one DID: the varint decoder rejects non-minimal varints, base58btc is a
+        // bijection, and a decoded key re-encodes to the same bytes (compressed points only), so
+        // the string given is the canonical one and need not be re-encoded to check it.
+        let key = PublicKey::from_bytes(key_type, key)?;
+        Ok(DidKey { did: did.to_string(), key })
     }
 }
 
@@ -187,16 +195,43 @@ mod tests {
         assert!(matches!("did:key:z".parse::<DidKey>(), Err(Error::InvalidMultibase(_))));
         // P-256 (0x1200) is a valid did:key, but not one we support yet.
         let p256 = multibase::encode(Base::Base58Btc, [0x80, 0x24, 2, 1, 2, 3]);
-        assert!(matches!(format!("did:key:{p256}").parse::<DidKey>(), Err(Error::UnsupportedKeyType(0x1200))));
+        assert!(matches!(
+            format!("did:key:{p256}").parse::<DidKey>(),
+            Err(Error::UnsupportedKeyType(0x1200))
+        ));
+    }
+
+    #[test]
+    fn parses_what_it_prints() {
+        for key_type in [KeyType::Ed25519, KeyType::Secp256k1] {
+            let signer = crate::KeySigner::from_seed(key_type, &[5; 32]).unwrap();
+            let parsed: DidKey = crate::Signer::did(&signer).parse().unwrap();
+            assert_eq!(&parsed, signer.did_key());
+        }
+    }
+
+    #[test]
+    fn rejects_non_minimal_varints() {
+        let key = crate::KeySigner::from_seed(KeyType::Ed25519, &[5; 32]).unwrap();
+        let mut bytes = vec![0xed, 0x81, 0x00];
+        bytes.extend_from_slice(&key.did_key().public_key().to_bytes());
+        let text = multibase::encode(Base::Base58Btc, bytes);
+        assert!(format!("did:key:{text}").parse::<DidKey>().is_err());
     }
 
     #[test]
     fn rejects_keys_of_the_wrong_length() {
         let short = multibase::encode(Base::Base58Btc, [0xed, 0x01, 1, 2, 3]);
-        assert!(matches!(format!("did:key:{short}").parse::<DidKey>(), Err(Error::InvalidKey { .. })));
+        assert!(matches!(
+            format!("did:key:{short}").parse::<DidKey>(),
+            Err(Error::InvalidKey { .. })
+        ));
         let mut uncompressed = vec![0xe7, 0x01, 0x04];
         uncompressed.extend_from_slice(&[1; 64]);
         let text = multibase::encode(Base::Base58Btc, uncompressed);
-        assert!(matches!(format!("did:key:{text}").parse::<DidKey>(), Err(Error::InvalidKey { .. })));
+        assert!(matches!(
+            format!("did:key:{text}").parse::<DidKey>(),
+            Err(Error::InvalidKey { .. })
+        ));
     }
 }

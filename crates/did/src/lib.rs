@@ -47,5 +47,7 @@ pub use commit::{SignedCommit, VerifiedCommit, sign_commit, verify_commit, verif
 pub use error::{Error, Result};
 pub use jws::{Algorithm, Jws, JwsSignature, ProtectedHeader, Verified, sign_jws, verify_jws};
 pub use key::{DidKey, KeyType, PublicKey};
-pub use resolver::{CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod};
+pub use resolver::{
+    CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod,
+};
 pub use signer::{KeySigner, Signer, random_seed};

@@ -84,10 +84,12 @@ impl Registry {
 impl Resolver for Registry {
     fn resolve(&self, did: &str) -> Result<Arc<DidDocument>> {
         let mut parts = did.splitn(3, ':');
-        let (Some("did"), Some(method), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some("did"), Some(method), Some(_)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(Error::NotADid(did.chars().take(200).collect()));
         };
-        let resolver = self.methods.get(method).ok_or_else(|| Error::UnsupportedMethod(method.to_string()))?;
+        let resolver =
+            self.methods.get(method).ok_or_else(|| Error::UnsupportedMethod(method.to_string()))?;
         resolver.resolve(did)
     }
 }
@@ -136,7 +138,9 @@ mod tests {
         let registry = Registry::default();
         let doc = registry.resolve(signer.did()).unwrap();
         assert_eq!(doc.verification_methods[0].id, signer.kid());
-        assert!(matches!(registry.resolve("did:3:kjzl"), Err(Error::UnsupportedMethod(m)) if m == "3"));
+        assert!(
+            matches!(registry.resolve("did:3:kjzl"), Err(Error::UnsupportedMethod(m)) if m == "3")
+        );
         assert!(matches!(registry.resolve("did:key"), Err(Error::NotADid(_))));
     }
 

@@ -64,7 +64,8 @@ impl KeySigner {
                 (SecretKey::Ed25519(key), public)
             }
             KeyType::Secp256k1 => {
-                let key = k256::ecdsa::SigningKey::from_slice(seed).map_err(|_| Error::InvalidSeed)?;
+                let key =
+                    k256::ecdsa::SigningKey::from_slice(seed).map_err(|_| Error::InvalidSeed)?;
                 let public = PublicKey::Secp256k1(*key.verifying_key());
                 (SecretKey::Secp256k1(key), public)
             }

@@ -248,20 +248,26 @@ impl FromStr for StreamRef {
             None => (rest, None),
             Some((id, query)) => match query.strip_prefix("commit=") {
                 Some(commit) => (id, Some(commit)),
-                None => return Err(Error::invalid_string(input, "the only query allowed is ?commit=")),
+                None => {
+                    return Err(Error::invalid_string(input, "the only query allowed is ?commit="));
+                }
             },
         };
         let parsed = decode_base36(id, input)?;
         let Some(commit) = commit else { return Ok(parsed) };
         let StreamRef::Stream(stream_id) = parsed else {
-            return Err(Error::invalid_string(input, "?commit= after an id that is already a CommitID"));
+            return Err(Error::invalid_string(
+                input,
+                "?commit= after an id that is already a CommitID",
+            ));
         };
         if commit == "0" {
             return Ok(StreamRef::Commit(stream_id.genesis_commit_id()));
         }
         // js-ceramic parses the commit with `CID.parse`, which reads base32 (`b…`) and base58btc
         // (`z…`, `Qm…`) only (js-streamid.json "bad-query-commit-base36-cid").
-        let base_ok = commit.starts_with('b') || commit.starts_with('z') || commit.starts_with("Qm");
+        let base_ok =
+            commit.starts_with('b') || commit.starts_with('z') || commit.starts_with("Qm");
         if !base_ok || !commit.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(Error::InvalidCommit(commit.chars().take(200).collect()));
         }
@@ -338,7 +344,10 @@ impl fmt::Display for StreamRef {
 macro_rules! serde_as_string {
     ($ty:ty) => {
         impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 s.collect_str(self)
             }
         }

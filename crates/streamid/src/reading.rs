@@ -35,7 +35,8 @@ pub(crate) fn cid<'a>(bytes: &'a [u8], field: &'static str) -> Result<(Cid, &'a 
         (Some(digest), Some(rest)) => (digest, rest),
         _ => return Err(Error::Truncated { field }),
     };
-    let hash = Multihash::<64>::wrap(hash_code, digest).map_err(|_| Error::DigestTooLong(len as u64))?;
+    let hash =
+        Multihash::<64>::wrap(hash_code, digest).map_err(|_| Error::DigestTooLong(len as u64))?;
     Ok((Cid::new_v1(codec, hash), rest))
 }
 

@@ -34,7 +34,8 @@ pub fn arb_stream_id() -> impl Strategy<Value = StreamId> {
 
 /// Any CommitID, at the genesis about a quarter of the time.
 pub fn arb_commit_id() -> impl Strategy<Value = CommitId> {
-    (arb_stream_id(), prop::option::weighted(0.75, arb_cid())).prop_map(|(id, commit)| match commit {
+    (arb_stream_id(), prop::option::weighted(0.75, arb_cid())).prop_map(|(id, commit)| match commit
+    {
         Some(commit) => id.at_commit(commit).expect("arb_cid makes CIDv1"),
         None => id.genesis_commit_id(),
     })
@@ -42,5 +43,8 @@ pub fn arb_commit_id() -> impl Strategy<Value = CommitId> {
 
 /// Any StreamRef.
 pub fn arb_stream_ref() -> impl Strategy<Value = StreamRef> {
-    prop_oneof![arb_stream_id().prop_map(StreamRef::Stream), arb_commit_id().prop_map(StreamRef::Commit)]
+    prop_oneof![
+        arb_stream_id().prop_map(StreamRef::Stream),
+        arb_commit_id().prop_map(StreamRef::Commit)
+    ]
 }

@@ -2,10 +2,17 @@
 //! panic on truncated or bit-flipped valid encodings.
 
 use ceramic_codecs::test_utils::{arb_anchor_proof, arb_envelope, arb_ipld, arb_payload};
-use ceramic_codecs::{AnchorProof, Block, Codec, Envelope, Ipld, Payload, decode, encode, read_car, write_car};
+use ceramic_codecs::{
+    AnchorProof, Block, Codec, Envelope, Ipld, Payload, decode, encode, read_car, write_car,
+};
 use proptest::prelude::*;
 
-fn damage(bytes: &[u8], cut: prop::sample::Index, at: prop::sample::Index, bit: u8) -> (Vec<u8>, Vec<u8>) {
+fn damage(
+    bytes: &[u8],
+    cut: prop::sample::Index,
+    at: prop::sample::Index,
+    bit: u8,
+) -> (Vec<u8>, Vec<u8>) {
     let truncated = bytes[..cut.index(bytes.len())].to_vec();
     let mut flipped = bytes.to_vec();
     let at = at.index(flipped.len());

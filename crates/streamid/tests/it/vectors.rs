@@ -26,7 +26,11 @@ fn public_vectors() {
         let string = exp["string"].as_str().unwrap();
         let parsed: StreamRef = string.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(parsed.to_string(), string, "{name}");
-        assert_eq!(parsed.stream_id().stream_type().code(), case["input"]["type"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            parsed.stream_id().stream_type().code(),
+            case["input"]["type"].as_u64().unwrap(),
+            "{name}"
+        );
         if let Some(bytes) = exp["bytes"].as_str() {
             assert_eq!(parsed.to_bytes(), unhex(bytes), "{name}");
             assert_eq!(StreamRef::from_bytes(&unhex(bytes)).unwrap(), parsed, "{name}");
@@ -40,7 +44,11 @@ fn public_vectors() {
             assert_eq!(url.parse::<StreamRef>().unwrap(), parsed, "{name}");
         }
         for other in exp["also_parses"].as_array().unwrap() {
-            assert_eq!(other.as_str().unwrap().parse::<StreamRef>().unwrap(), parsed, "{name}: {other}");
+            assert_eq!(
+                other.as_str().unwrap().parse::<StreamRef>().unwrap(),
+                parsed,
+                "{name}: {other}"
+            );
         }
         // Build it from its parts, where the vector gives them.
         if let Some(genesis) = case["input"]["genesis"].as_str() {
@@ -49,7 +57,9 @@ fn public_vectors() {
             let built = match case["input"]["commit"].as_str() {
                 None => StreamRef::Stream(id),
                 Some("0") => StreamRef::Commit(id.genesis_commit_id()),
-                Some(commit) => StreamRef::Commit(id.at_commit(Cid::try_from(commit).unwrap()).unwrap()),
+                Some(commit) => {
+                    StreamRef::Commit(id.at_commit(Cid::try_from(commit).unwrap()).unwrap())
+                }
             };
             assert_eq!(built, parsed, "{name}");
         }
@@ -84,7 +94,11 @@ fn js_vectors() {
                 assert_eq!(id.to_url(), exp["url"].as_str().unwrap(), "{name}");
                 assert_eq!(id.stream_type().name(), exp["type_name"].as_str(), "{name}");
                 assert_eq!(exp["string"].as_str().unwrap().parse::<StreamId>(), Ok(id), "{name}");
-                assert_eq!(StreamId::from_bytes(&unhex(exp["bytes"].as_str().unwrap())), Ok(id), "{name}");
+                assert_eq!(
+                    StreamId::from_bytes(&unhex(exp["bytes"].as_str().unwrap())),
+                    Ok(id),
+                    "{name}"
+                );
             }
             "commitid" => {
                 let t = StreamType::new(input["type"].as_u64().unwrap());
@@ -97,11 +111,19 @@ fn js_vectors() {
                 assert_eq!(id.to_string(), exp["string"].as_str().unwrap(), "{name}");
                 assert_eq!(hex::encode(id.to_bytes()), exp["bytes"].as_str().unwrap(), "{name}");
                 assert_eq!(id.to_url(), exp["url"].as_str().unwrap(), "{name}");
-                assert_eq!(id.stream_id().to_string(), exp["stream_id"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    id.stream_id().to_string(),
+                    exp["stream_id"].as_str().unwrap(),
+                    "{name}"
+                );
                 assert_eq!(id.commit().to_string(), exp["commit"].as_str().unwrap(), "{name}");
                 assert_eq!(id.is_genesis(), exp["is_genesis"].as_bool().unwrap(), "{name}");
                 assert_eq!(exp["string"].as_str().unwrap().parse::<CommitId>(), Ok(id), "{name}");
-                assert_eq!(CommitId::from_bytes(&unhex(exp["bytes"].as_str().unwrap())), Ok(id), "{name}");
+                assert_eq!(
+                    CommitId::from_bytes(&unhex(exp["bytes"].as_str().unwrap())),
+                    Ok(id),
+                    "{name}"
+                );
             }
             "parse" => {
                 let parsed = parse_with(input).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -111,7 +133,11 @@ fn js_vectors() {
                 };
                 assert_eq!(class, exp["class"].as_str().unwrap(), "{name}");
                 assert_eq!(parsed.to_string(), exp["string"].as_str().unwrap(), "{name}");
-                assert_eq!(hex::encode(parsed.to_bytes()), exp["bytes"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    hex::encode(parsed.to_bytes()),
+                    exp["bytes"].as_str().unwrap(),
+                    "{name}"
+                );
             }
             "bad" => {
                 let result = parse_with(input);
@@ -133,7 +159,9 @@ fn parse_with(input: &Value) -> Result<StreamRef, ceramic_streamid::Error> {
     let cid = |key: &str| Cid::try_from(input[key].as_str().unwrap()).unwrap();
     let stream_type = || StreamType::new(input["type"].as_u64().unwrap());
     match input["parser"].as_str().unwrap() {
-        "new StreamID" => return StreamId::new(stream_type(), cid("genesis")).map(StreamRef::Stream),
+        "new StreamID" => {
+            return StreamId::new(stream_type(), cid("genesis")).map(StreamRef::Stream);
+        }
         "new CommitID" => {
             let id = StreamId::new(stream_type(), cid("genesis"))?;
             return id.at_commit(cid("commit")).map(StreamRef::Commit);

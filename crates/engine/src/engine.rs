@@ -1,0 +1,471 @@
+//! The [`Engine`]: loading, client writes, network tips and conflict resolution.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use ceramic_codecs::{Block, Cid, Payload};
+use ceramic_did::{CachingResolver, Registry as DidRegistry, Resolver};
+use ceramic_doctype::{
+    Commit, CommitKind, Context, ContextError, DynDoctype, Registry, StreamState, apply_anchor,
+};
+use ceramic_streamid::{CommitId, StreamId, StreamType};
+
+use crate::conflict::{Winner, pick_log_to_accept, winner_tip};
+use crate::log::{LoadedCommit, load_commit, verify_merkle_path};
+use crate::{AnchorVerifier, ApplyError, BlockSource, Publisher, Store, StoreError};
+
+/// The longest log the engine walks.
+const MAX_LOG: usize = 100_000;
+/// How deeply doctypes may load other streams while applying (a schema's schema's …).
+const MAX_NESTING: usize = 4;
+/// How many decoded DID documents the default resolver keeps.
+const RESOLVER_CACHE: usize = 10_000;
+
+/// What became of a tip heard from the network.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TipOutcome {
+    /// The tip is already in the log, or the local branch won: nothing changed.
+    Unchanged,
+    /// The stream was unknown and is now stored with this state.
+    Created(StreamState),
+    /// The tip extended the log or its branch won; this is the new state.
+    Accepted(StreamState),
+}
+
+/// Blocks given with a request, in front of the store.
+struct Overlay<'a> {
+    first: &'a dyn BlockSource,
+    then: &'a dyn BlockSource,
+}
+
+impl BlockSource for Overlay<'_> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.first.get_block(cid)? {
+            Some(data) => Ok(Some(data)),
+            None => self.then.get_block(cid),
+        }
+    }
+}
+
+struct Blocks<'a>(&'a HashMap<Cid, Vec<u8>>);
+
+impl BlockSource for Blocks<'_> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.get(cid).cloned())
+    }
+}
+
+/// Loads, applies and stores streams. Cheap to share behind an `Arc`; every method takes
+/// `&self`. Methods are synchronous and safe to abandon midway: state is only written by one
+/// atomic [`Store::commit`] at the end.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    registry: Registry,
+    anchors: Arc<dyn AnchorVerifier>,
+    publisher: Arc<dyn Publisher>,
+    resolver: Arc<dyn Resolver>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("registry", &self.registry).finish_non_exhaustive()
+    }
+}
+
+/// The engine's [`Context`] for doctypes: loads other streams from the same blocks.
+struct EngineContext<'a> {
+    engine: &'a Engine,
+    source: &'a dyn BlockSource,
+    depth: usize,
+}
+
+impl Context for EngineContext<'_> {
+    fn load_content(&self, id: &CommitId) -> Result<serde_json::Value, ContextError> {
+        let state = self
+            .engine
+            .state_at_depth(self.source, &id.stream_id(), id.commit(), self.depth + 1)
+            .map_err(|e| match e {
+                ApplyError::MissingBlock(_) => ContextError::NotFound(*id),
+                other => ContextError::Failed { id: *id, source: Box::new(other) },
+            })?;
+        Ok(state.current_content().clone())
+    }
+}
+
+impl Engine {
+    /// An engine over `store` with the doctypes of `registry`, resolving did:key signers.
+    pub fn new(
+        store: Arc<dyn Store>,
+        registry: Registry,
+        anchors: Arc<dyn AnchorVerifier>,
+        publisher: Arc<dyn Publisher>,
+    ) -> Self {
+        let resolver = Arc::new(CachingResolver::new(DidRegistry::default(), RESOLVER_CACHE));
+        Engine { store, registry, anchors, publisher, resolver }
+    }
+
+    /// Uses `resolver` for signers' DIDs instead of the default (did:key, cached).
+    pub fn with_resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
+    fn doctype(&self, stream_type: StreamType) -> Result<&dyn DynDoctype, ApplyError> {
+        self.registry.get(stream_type).ok_or(ApplyError::UnknownStreamType(stream_type))
+    }
+
+    /// Walks `prev` links back from `tip` until a commit for which `known` is true (not loaded)
+    /// or a genesis. Returns the commits oldest first, the blocks of each, and the known commit
+    /// the walk stopped at, if any.
+    #[allow(clippy::type_complexity)] // a private helper's tuple, named at each use
+    fn fetch_back(
+        &self,
+        source: &dyn BlockSource,
+        tip: Cid,
+        known: &dyn Fn(&Cid) -> bool,
+    ) -> Result<(Vec<LoadedCommit>, Vec<Vec<Block>>, Option<Cid>), ApplyError> {
+        let mut commits = Vec::new();
+        let mut blocks = Vec::new();
+        let mut seen = HashSet::new();
+        let mut at = tip;
+        let stop = loop {
+            if known(&at) {
+                break Some(at);
+            }
+            if commits.len() >= MAX_LOG || !seen.insert(at) {
+                return Err(ApplyError::LogTooLong { max: MAX_LOG });
+            }
+            let (commit, mut commit_blocks) = load_commit(source, self.resolver.as_ref(), at)?;
+            if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &commit {
+                commit_blocks.extend(verify_merkle_path(
+                    source,
+                    *cid,
+                    proof.root,
+                    &anchor.path,
+                    anchor.prev,
+                )?);
+            }
+            let prev = commit.prev();
+            commits.push(commit);
+            blocks.push(commit_blocks);
+            match prev {
+                Some(prev) => at = prev,
+                None => break None,
+            }
+        };
+        commits.reverse();
+        blocks.reverse();
+        Ok((commits, blocks, stop))
+    }
+
+    /// Verifies the anchors among `commits`, giving each commit the timestamp of the first valid
+    /// anchor at or after it (as js-ceramic's anchor timestamp extractor does), and each anchor
+    /// its verification result.
+    fn timestamps(&self, commits: &[LoadedCommit]) -> Vec<Result<Option<u64>, ApplyError>> {
+        let mut out: Vec<Result<Option<u64>, ApplyError>> = Vec::with_capacity(commits.len());
+        let mut covering = None;
+        for commit in commits.iter().rev() {
+            match commit {
+                LoadedCommit::Anchor { cid, proof, .. } => match self.anchors.verify(proof) {
+                    Ok(t) => {
+                        covering = Some(t);
+                        out.push(Ok(Some(t)));
+                    }
+                    Err(source) => out.push(Err(ApplyError::Anchor { cid: *cid, source })),
+                },
+                LoadedCommit::Change { .. } => out.push(Ok(covering)),
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Applies one commit on top of `state` (`None` before the genesis).
+    fn apply_one(
+        &self,
+        stream: &StreamId,
+        state: Option<&StreamState>,
+        commit: &LoadedCommit,
+        timestamp: Result<Option<u64>, ApplyError>,
+        ctx: &EngineContext<'_>,
+    ) -> Result<StreamState, ApplyError> {
+        let cid = commit.cid();
+        let doctype = self.doctype(stream.stream_type())?;
+        let Some(state) = state else {
+            let LoadedCommit::Change {
+                payload: payload @ Payload::Genesis(_),
+                signer,
+                capability,
+                ..
+            } = commit
+            else {
+                return Err(ApplyError::WrongKind {
+                    cid,
+                    kind: commit.kind(),
+                    expected: "genesis",
+                });
+            };
+            if cid != stream.cid() {
+                return Err(ApplyError::NotThisStream { expected: stream.cid(), got: cid });
+            }
+            let view = Commit {
+                cid,
+                payload,
+                signer: signer.as_deref(),
+                capability: capability.as_deref(),
+                timestamp: timestamp?,
+            };
+            return doctype
+                .apply_genesis(&view, ctx)
+                .map_err(|source| ApplyError::Rejected { cid, source });
+        };
+        // Every commit after the genesis names the stream and builds on the tip
+        // (js `assertCommitLinksToState`; an anchor commit may lack `id`).
+        if let Some(id) = commit.id() {
+            if id != stream.cid() {
+                return Err(ApplyError::WrongStream { cid, expected: stream.cid(), got: id });
+            }
+        }
+        let prev = commit.prev().ok_or(ApplyError::WrongKind {
+            cid,
+            kind: "genesis",
+            expected: "data or anchor",
+        })?;
+        if prev != state.tip() {
+            return Err(ApplyError::NotOnTip { cid, prev, tip: state.tip() });
+        }
+        match commit {
+            LoadedCommit::Change { payload, signer, capability, .. } => {
+                let view = Commit {
+                    cid,
+                    payload,
+                    signer: signer.as_deref(),
+                    capability: capability.as_deref(),
+                    timestamp: timestamp?,
+                };
+                doctype
+                    .apply_data(state, &view, ctx)
+                    .map_err(|source| ApplyError::Rejected { cid, source })
+            }
+            LoadedCommit::Anchor { proof, .. } => {
+                let t = timestamp?.unwrap_or_default();
+                Ok(apply_anchor(state, cid, proof.clone(), t))
+            }
+        }
+    }
+
+    /// Applies `commits` in order on `state`. Strict: the first invalid commit is an error.
+    /// Otherwise (network tips, js `throwOnInvalidCommit: false`) the log stops there and the
+    /// state so far is returned with the number of commits applied.
+    fn apply_commits(
+        &self,
+        source: &dyn BlockSource,
+        stream: &StreamId,
+        mut state: Option<StreamState>,
+        commits: &[LoadedCommit],
+        strict: bool,
+        depth: usize,
+    ) -> Result<(Option<StreamState>, usize), ApplyError> {
+        if depth > MAX_NESTING {
+            return Err(ApplyError::TooDeep(MAX_NESTING));
+        }
+        let ctx = EngineContext { engine: self, source, depth };
+        let timestamps = self.timestamps(commits);
+        for (applied, (commit, timestamp)) in commits.iter().zip(timestamps).enumerate() {
+            match self.apply_one(stream, state.as_ref(), commit, timestamp, &ctx) {
+                Ok(next) => state = Some(next),
+                Err(e) if strict || applied == 0 && state.is_none() => return Err(e),
+                Err(_) => return Ok((state, applied)),
+            }
+        }
+        Ok((state, commits.len()))
+    }
+
+    fn state_at_depth(
+        &self,
+        source: &dyn BlockSource,
+        stream: &StreamId,
+        tip: Cid,
+        depth: usize,
+    ) -> Result<StreamState, ApplyError> {
+        let source = Overlay { first: source, then: self.store.as_ref() };
+        let (commits, _, _) = self.fetch_back(&source, tip, &|_| false)?;
+        let genesis = commits.first().map(LoadedCommit::cid);
+        if genesis != Some(stream.cid()) {
+            return Err(ApplyError::NotThisStream {
+                expected: stream.cid(),
+                got: genesis.unwrap_or(tip),
+            });
+        }
+        let (state, _) = self.apply_commits(&source, stream, None, &commits, true, depth)?;
+        state.ok_or(ApplyError::NotFound(*stream))
+    }
+
+    /// The state of `stream` at commit `tip`, rebuilt from its blocks (strictly: any invalid
+    /// commit is an error).
+    ///
+    /// # Errors
+    /// Any [`ApplyError`].
+    pub fn state_at(&self, stream: &StreamId, tip: Cid) -> Result<StreamState, ApplyError> {
+        let none = HashMap::new();
+        self.state_at_depth(&Blocks(&none), stream, tip, 0)
+    }
+
+    /// The stored state of a stream.
+    ///
+    /// # Errors
+    /// [`ApplyError::NotFound`], [`ApplyError::Store`].
+    pub fn load(&self, stream: &StreamId) -> Result<StreamState, ApplyError> {
+        self.store.load_state(stream)?.ok_or(ApplyError::NotFound(*stream))
+    }
+
+    /// The state at a CommitID: the stream's log up to and including that commit.
+    ///
+    /// # Errors
+    /// [`ApplyError::NotThisStream`] when the commit is not in that stream, and any error of the
+    /// log.
+    pub fn load_at_commit(&self, id: &CommitId) -> Result<StreamState, ApplyError> {
+        self.state_at(&id.stream_id(), id.commit())
+    }
+
+    /// The state at a point in time (unix seconds): the state at the last anchor commit whose
+    /// timestamp is at or before `at`, or the genesis state when none is.
+    ///
+    /// # Errors
+    /// [`ApplyError::NotFound`] and any error of the log.
+    pub fn load_at_time(&self, stream: &StreamId, at: u64) -> Result<StreamState, ApplyError> {
+        let current = self.load(stream)?;
+        let anchor = current
+            .log
+            .iter()
+            .rev()
+            .find(|e| e.kind == CommitKind::Anchor && e.timestamp.is_some_and(|t| t <= at));
+        self.state_at(stream, anchor.map_or(stream.cid(), |e| e.cid))
+    }
+
+    /// A client write: the blocks of one new commit (`commit` is its CID). A genesis creates the
+    /// stream (or returns it if it exists); a data or anchor commit must build on the current
+    /// tip, else it is rejected as [`ApplyError::Stale`]. Stores blocks and state atomically and
+    /// publishes the new tip.
+    ///
+    /// # Errors
+    /// Any [`ApplyError`]; nothing is stored then.
+    pub fn apply_commit(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+    ) -> Result<StreamState, ApplyError> {
+        let given: HashMap<Cid, Vec<u8>> =
+            blocks.iter().map(|b| (*b.cid(), b.data().to_vec())).collect();
+        let given = Blocks(&given);
+        let source = Overlay { first: &given, then: self.store.as_ref() };
+        let (loaded, mut commit_blocks) = load_commit(&source, self.resolver.as_ref(), commit)?;
+        let (stream, state) = match loaded.prev() {
+            None => {
+                let stream = StreamId::new(stream_type, commit).map_err(|_| {
+                    ApplyError::WrongKind { cid: commit, kind: "CIDv0", expected: "CIDv1" }
+                })?;
+                if let Some(existing) = self.store.load_state(&stream)? {
+                    return Ok(existing);
+                }
+                (stream, None)
+            }
+            Some(prev) => {
+                let genesis = loaded.id().ok_or(ApplyError::WrongKind {
+                    cid: commit,
+                    kind: "anchor without id",
+                    expected: "commit naming its stream",
+                })?;
+                let stream = StreamId::new(stream_type, genesis).map_err(|_| {
+                    ApplyError::WrongKind { cid: commit, kind: "CIDv0", expected: "CIDv1" }
+                })?;
+                let state = self.load(&stream)?;
+                if prev != state.tip() {
+                    return Err(ApplyError::Stale { cid: commit, prev, tip: state.tip() });
+                }
+                (stream, Some(state))
+            }
+        };
+        if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &loaded {
+            commit_blocks.extend(verify_merkle_path(
+                &source,
+                *cid,
+                proof.root,
+                &anchor.path,
+                anchor.prev,
+            )?);
+        }
+        let (state, _) =
+            self.apply_commits(&source, &stream, state, std::slice::from_ref(&loaded), true, 0)?;
+        let state = state.ok_or(ApplyError::NotFound(stream))?;
+        self.store.commit(&commit_blocks, &state)?;
+        self.publisher.publish_update(&stream, &state.tip());
+        Ok(state)
+    }
+
+    /// A tip heard from the network (blocks fetched through `source`, then the store). The
+    /// tip's log is synced back to the local log; if it extends the local tip its valid commits
+    /// are applied, and if it forks, js-ceramic's rule picks the branch
+    /// ([`crate::pick_log_to_accept`]). The winner is stored and re-announced.
+    ///
+    /// # Errors
+    /// Storage errors, and log errors that leave nothing to apply (a tip of another stream, a
+    /// missing block, an invalid first commit). Invalid commits after valid ones only shorten
+    /// the candidate branch, as in js-ceramic.
+    pub fn handle_tip(
+        &self,
+        stream: &StreamId,
+        tip: Cid,
+        source: &dyn BlockSource,
+    ) -> Result<TipOutcome, ApplyError> {
+        let source = Overlay { first: source, then: self.store.as_ref() };
+        let Some(local) = self.store.load_state(stream)? else {
+            let (commits, blocks, _) = self.fetch_back(&source, tip, &|_| false)?;
+            let genesis = commits.first().map(LoadedCommit::cid);
+            if genesis != Some(stream.cid()) {
+                return Err(ApplyError::NotThisStream {
+                    expected: stream.cid(),
+                    got: genesis.unwrap_or(tip),
+                });
+            }
+            let (state, applied) = self.apply_commits(&source, stream, None, &commits, false, 0)?;
+            let state = state.ok_or(ApplyError::NotFound(*stream))?;
+            self.store.commit(&blocks[..applied].concat(), &state)?;
+            self.publisher.publish_update(stream, &state.tip());
+            return Ok(TipOutcome::Created(state));
+        };
+        let known: HashSet<Cid> = local.log.iter().map(|e| e.cid).collect();
+        if known.contains(&tip) {
+            return Ok(TipOutcome::Unchanged);
+        }
+        let (remote, blocks, fork) = self.fetch_back(&source, tip, &|cid| known.contains(cid))?;
+        let Some(fork) = fork else {
+            let got = remote.first().map_or(tip, LoadedCommit::cid);
+            return Err(ApplyError::NotThisStream { expected: stream.cid(), got });
+        };
+        let fork_at = local.log.iter().position(|e| e.cid == fork).unwrap_or_default();
+        let base = if fork_at + 1 == local.log.len() {
+            local.clone()
+        } else {
+            // js `resetStateToCommit`: rebuild the state at the fork point.
+            self.state_at_depth(&source, stream, fork, 0)?
+        };
+        let (candidate, applied) =
+            self.apply_commits(&source, stream, Some(base), &remote, false, 0)?;
+        let Some(candidate) = candidate.filter(|_| applied > 0) else {
+            return Ok(TipOutcome::Unchanged);
+        };
+        let local_branch = &local.log[fork_at + 1..];
+        let remote_branch = &candidate.log[fork_at + 1..];
+        let winner = pick_log_to_accept(local_branch, remote_branch);
+        if winner == Winner::Log1 && !local_branch.is_empty() {
+            return Ok(TipOutcome::Unchanged);
+        }
+        debug_assert_eq!(winner_tip(winner, local_branch, remote_branch), Some(candidate.tip()));
+        self.store.commit(&blocks[..applied].concat(), &candidate)?;
+        self.publisher.publish_update(stream, &candidate.tip());
+        Ok(TipOutcome::Accepted(candidate))
+    }
+}

@@ -1,0 +1,159 @@
+//! Errors of the engine, one variant per rule.
+
+use std::error::Error as StdError;
+
+use ceramic_codecs::Cid;
+use ceramic_doctype::DoctypeError;
+use ceramic_streamid::{StreamId, StreamType};
+
+/// A storage backend failed (not a problem with the input).
+#[derive(Debug, thiserror::Error)]
+#[error("storage failed: {0}")]
+pub struct StoreError(#[source] pub Box<dyn StdError + Send + Sync>);
+
+/// Why an anchor commit is not valid.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnchorError {
+    /// The Merkle path does not lead from the proof's root to the anchored commit.
+    #[error("the path {path:?} from root {root} does not lead to prev {prev}")]
+    PathMismatch {
+        /// The proof's root.
+        root: Cid,
+        /// The path.
+        path: String,
+        /// The anchored commit.
+        prev: Cid,
+    },
+    /// A path step is not `0`, `1` (or `2` for a root's metadata), or a node is not a list of links.
+    #[error("invalid Merkle path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The chain does not confirm the proof.
+    #[error("chain verification of tx {tx_hash} on {chain_id} failed: {reason}")]
+    Chain {
+        /// The proof's chain.
+        chain_id: String,
+        /// The proof's transaction.
+        tx_hash: Cid,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a commit, a log or a tip was not applied. The state is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A block the log needs is not available.
+    #[error("block {0} is not available")]
+    MissingBlock(Cid),
+    /// A block is malformed.
+    #[error("commit {cid}: {source}")]
+    Codec {
+        /// The commit.
+        cid: Cid,
+        /// The codec's reason.
+        #[source]
+        source: ceramic_codecs::Error,
+    },
+    /// A signature does not verify.
+    #[error("commit {cid}: {source}")]
+    Signature {
+        /// The commit.
+        cid: Cid,
+        /// The verifier's reason.
+        #[source]
+        source: ceramic_did::Error,
+    },
+    /// No doctype is registered for the stream type.
+    #[error("no doctype for stream type {0}")]
+    UnknownStreamType(StreamType),
+    /// The doctype rejected the commit (the error names its rule).
+    #[error("commit {cid}: {source}")]
+    Rejected {
+        /// The commit.
+        cid: Cid,
+        /// The doctype's error.
+        #[source]
+        source: DoctypeError,
+    },
+    /// A commit's `id` names another stream's genesis.
+    #[error("commit {cid} belongs to the stream with genesis {got}, not {expected}")]
+    WrongStream {
+        /// The commit.
+        cid: Cid,
+        /// This stream's genesis.
+        expected: Cid,
+        /// The commit's `id`.
+        got: Cid,
+    },
+    /// A commit's `prev` is not the current tip.
+    #[error("commit {cid} builds on {prev}, not on the tip {tip}")]
+    NotOnTip {
+        /// The commit.
+        cid: Cid,
+        /// Its `prev`.
+        prev: Cid,
+        /// The current tip.
+        tip: Cid,
+    },
+    /// A client write that does not build on the current tip ("rejected because it builds on
+    /// stale state").
+    #[error("commit {cid} builds on stale state: its prev {prev} is not the tip {tip}")]
+    Stale {
+        /// The commit.
+        cid: Cid,
+        /// Its `prev`.
+        prev: Cid,
+        /// The current tip.
+        tip: Cid,
+    },
+    /// The genesis commit is not where the log starts, or the log ends at another genesis.
+    #[error("the log does not lead back to the genesis {expected} (it ends at {got})")]
+    NotThisStream {
+        /// The stream's genesis.
+        expected: Cid,
+        /// Where the log ended.
+        got: Cid,
+    },
+    /// A genesis commit appeared after the start of a log, or a data commit where a genesis is
+    /// needed.
+    #[error("commit {cid} is a {kind} commit where a {expected} commit is required")]
+    WrongKind {
+        /// The commit.
+        cid: Cid,
+        /// What it is.
+        kind: &'static str,
+        /// What was required.
+        expected: &'static str,
+    },
+    /// An anchor commit is invalid.
+    #[error("anchor commit {cid}: {source}")]
+    Anchor {
+        /// The anchor commit.
+        cid: Cid,
+        /// Why.
+        #[source]
+        source: AnchorError,
+    },
+    /// The log is longer than the engine accepts, or its `prev` links loop.
+    #[error("the log is longer than {max} commits or loops")]
+    LogTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The stream is not known.
+    #[error("stream {0} not found")]
+    NotFound(StreamId),
+    /// Loading streams for a doctype nested deeper than allowed (e.g. schemas of schemas).
+    #[error("loading nested streams deeper than {0} levels")]
+    TooDeep(usize),
+}

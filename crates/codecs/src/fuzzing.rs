@@ -27,22 +27,15 @@ pub fn read_car_bytes(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    /// Replays `fuzz/corpus/<target>/` through the target bodies.
     #[test]
     fn replays_the_committed_fuzz_corpus() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-        for (target, body) in [
-            ("codecs_decode_commit", super::decode_commit as fn(&[u8])),
-            ("codecs_decode_envelope", super::decode_envelope),
-            ("codecs_read_car", super::read_car_bytes),
-        ] {
-            let dir = root.join(target);
-            let mut count = 0;
-            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-                body(&std::fs::read(entry.unwrap().path()).unwrap());
-                count += 1;
-            }
-            assert!(count > 0, "the corpus of {target} is empty");
-        }
+        ceramic_streamid::test_utils::replay_fuzz_corpus(
+            env!("CARGO_MANIFEST_DIR"),
+            &[
+                ("codecs_decode_commit", super::decode_commit),
+                ("codecs_decode_envelope", super::decode_envelope),
+                ("codecs_read_car", super::read_car_bytes),
+            ],
+        );
     }
 }

@@ -22,22 +22,15 @@ pub fn verify_signed_commit(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    /// Replays `fuzz/corpus/<target>/` through the target bodies.
     #[test]
     fn replays_the_committed_fuzz_corpus() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-        for (target, body) in [
-            ("did_parse_did_key", super::parse_did_key as fn(&[u8])),
-            ("did_verify_signed_commit", super::verify_signed_commit),
-        ] {
-            let dir = root.join(target);
-            let mut count = 0;
-            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-                body(&std::fs::read(entry.unwrap().path()).unwrap());
-                count += 1;
-            }
-            assert!(count > 0, "the corpus of {target} is empty");
-        }
+        ceramic_streamid::test_utils::replay_fuzz_corpus(
+            env!("CARGO_MANIFEST_DIR"),
+            &[
+                ("did_parse_did_key", super::parse_did_key),
+                ("did_verify_signed_commit", super::verify_signed_commit),
+            ],
+        );
     }
 
     #[test]

@@ -209,13 +209,7 @@ impl Engine {
             if cid != stream.cid() {
                 return Err(ApplyError::NotThisStream { expected: stream.cid(), got: cid });
             }
-            let view = Commit {
-                cid,
-                payload,
-                signer: signer.as_deref(),
-                capability: capability.as_deref(),
-                timestamp: timestamp?,
-            };
+            let view = commit_view(cid, payload, signer, capability, timestamp?);
             return doctype
                 .apply_genesis(&view, ctx)
                 .map_err(|source| ApplyError::Rejected { cid, source });
@@ -237,13 +231,7 @@ impl Engine {
         }
         match commit {
             LoadedCommit::Change { payload, signer, capability, .. } => {
-                let view = Commit {
-                    cid,
-                    payload,
-                    signer: signer.as_deref(),
-                    capability: capability.as_deref(),
-                    timestamp: timestamp?,
-                };
+                let view = commit_view(cid, payload, signer, capability, timestamp?);
                 doctype
                     .apply_data(state, &view, ctx)
                     .map_err(|source| ApplyError::Rejected { cid, source })
@@ -468,4 +456,15 @@ impl Engine {
         self.publisher.publish_update(stream, &candidate.tip());
         Ok(TipOutcome::Accepted(candidate))
     }
+}
+
+/// The doctype's view of a loaded commit.
+fn commit_view<'a>(
+    cid: Cid,
+    payload: &'a Payload,
+    signer: &'a Option<String>,
+    capability: &'a Option<String>,
+    timestamp: Option<u64>,
+) -> Commit<'a> {
+    Commit { cid, payload, signer: signer.as_deref(), capability: capability.as_deref(), timestamp }
 }

@@ -25,22 +25,11 @@ pub fn from_str(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    /// Replays `fuzz/corpus/<target>/` through the target bodies.
     #[test]
     fn replays_the_committed_fuzz_corpus() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-        let mut count = 0;
-        for (target, body) in [
-            ("streamid_from_bytes", super::from_bytes as fn(&[u8])),
-            ("streamid_from_str", super::from_str),
-        ] {
-            let dir = root.join(target);
-            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-                let path = entry.unwrap().path();
-                body(&std::fs::read(&path).unwrap());
-                count += 1;
-            }
-        }
-        assert!(count > 0, "the corpus is empty");
+        crate::test_utils::replay_fuzz_corpus(
+            env!("CARGO_MANIFEST_DIR"),
+            &[("streamid_from_bytes", super::from_bytes), ("streamid_from_str", super::from_str)],
+        );
     }
 }

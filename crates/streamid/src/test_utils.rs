@@ -1,4 +1,5 @@
-//! Proptest strategies for ids, shared with the crates above (feature `test-utils`).
+//! Proptest strategies for ids, and test helpers shared with the crates above (golden-vector
+//! files, fuzz-corpus replay), behind the feature `test-utils`.
 
 use cid::Cid;
 use cid::multihash::Multihash;
@@ -47,4 +48,37 @@ pub fn arb_stream_ref() -> impl Strategy<Value = StreamRef> {
         arb_stream_id().prop_map(StreamRef::Stream),
         arb_commit_id().prop_map(StreamRef::Commit)
     ]
+}
+
+/// The cases of a golden-vector file `<manifest_dir>/testdata/<name>` (a JSON object with a
+/// `source` and `cases`), checking that it names its source.
+///
+/// # Panics
+/// When the file is missing or malformed: this is for tests.
+pub fn load_vectors(manifest_dir: &str, name: &str) -> Vec<serde_json::Value> {
+    let path = std::path::Path::new(manifest_dir).join("testdata").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let file: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    assert!(file["source"].is_string(), "{name} does not name its source");
+    file["cases"].as_array().unwrap_or_else(|| panic!("{name} has no cases")).clone()
+}
+
+/// Replays every file of `fuzz/corpus/<target>/` through each target's body, so that normal
+/// test runs cover the committed corpus on stable.
+///
+/// # Panics
+/// When a corpus is missing or empty, or a body panics: this is for tests.
+pub fn replay_fuzz_corpus(manifest_dir: &str, targets: &[(&str, fn(&[u8]))]) {
+    let root = std::path::Path::new(manifest_dir).join("../../fuzz/corpus");
+    for (target, body) in targets {
+        let dir = root.join(target);
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{dir:?}: {e}")).path();
+            body(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")));
+            count += 1;
+        }
+        assert!(count > 0, "the corpus of {target} is empty");
+    }
 }

@@ -1,16 +1,10 @@
 //! Golden vectors: the public CIP-59 vectors and those made by `@ceramicnetwork/streamid`.
 
-use std::path::PathBuf;
-
 use ceramic_streamid::{Cid, CommitId, StreamId, StreamRef, StreamType};
 use serde_json::Value;
 
 fn load(name: &str) -> Vec<Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let file: Value = serde_json::from_str(&text).unwrap();
-    assert!(file["source"].is_string(), "{name} has no source");
-    file["cases"].as_array().unwrap().clone()
+    ceramic_streamid::test_utils::load_vectors(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn unhex(text: &str) -> Vec<u8> {

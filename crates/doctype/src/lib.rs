@@ -36,4 +36,7 @@ pub use doctype::{
     Commit, Context, ContextError, Doctype, DoctypeError, DynDoctype, Registry, RegistryError,
 };
 pub use json::{JsonError, ipld_to_json, json_to_ipld};
-pub use state::{AnchorStatus, CommitKind, LogEntry, Metadata, Next, SignatureStatus, StreamState};
+pub use state::{
+    AnchorStatus, CommitKind, LogEntry, Metadata, Next, SignatureStatus, StateJsonError,
+    StreamState,
+};

@@ -4,6 +4,24 @@ use ceramic_codecs::{AnchorProof, Cid};
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::{Map, Value};
 
+/// Why a serialized state could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateJsonError {
+    /// A field is missing or has the wrong JSON type.
+    #[error("state field `{0}` is missing or malformed")]
+    Field(&'static str),
+    /// A CID string does not parse.
+    #[error("state field `{0}` holds an invalid CID")]
+    Cid(&'static str),
+    /// An enum value is out of range.
+    #[error("state field `{0}` holds an unknown value")]
+    Unknown(&'static str),
+    /// The log is empty or does not start with a genesis entry.
+    #[error("the log must start with a genesis entry")]
+    Log,
+}
+
 /// Stream metadata: the genesis header, updated by commit headers (a JSON object: `controllers`,
 /// `family`, `schema`, `tags`, `unique`, `forbidControllerChange`, and doctype-specific keys).
 pub type Metadata = Map<String, Value>;
@@ -160,6 +178,100 @@ impl StreamState {
         self.log.iter().rev().find(|e| e.kind == CommitKind::Anchor).and_then(|e| e.timestamp)
     }
 
+    /// Reads back what [`StreamState::to_js_json`] wrote.
+    ///
+    /// # Errors
+    /// [`StateJsonError`] naming the malformed field.
+    pub fn from_js_json(value: &Value) -> Result<Self, StateJsonError> {
+        let field = |name: &'static str| value.get(name).ok_or(StateJsonError::Field(name));
+        let cid = |v: &Value, name: &'static str| -> Result<Cid, StateJsonError> {
+            v.as_str()
+                .ok_or(StateJsonError::Field(name))?
+                .parse()
+                .map_err(|_| StateJsonError::Cid(name))
+        };
+        let object = |v: &Value, name: &'static str| {
+            v.as_object().cloned().ok_or(StateJsonError::Field(name))
+        };
+        let stream_type =
+            StreamType::new(field("type")?.as_u64().ok_or(StateJsonError::Field("type"))?);
+        let next = match value.get("next") {
+            None => None,
+            Some(n) => Some(Next {
+                content: n.get("content").cloned(),
+                metadata: n.get("metadata").map(|m| object(m, "next.metadata")).transpose()?,
+            }),
+        };
+        let signature = match field("signature")?.as_u64() {
+            Some(0) => SignatureStatus::Genesis,
+            Some(1) => SignatureStatus::Partial,
+            Some(2) => SignatureStatus::Signed,
+            _ => return Err(StateJsonError::Unknown("signature")),
+        };
+        let name = field("anchorStatus")?.as_str().ok_or(StateJsonError::Field("anchorStatus"))?;
+        let anchor_status = [
+            AnchorStatus::NotRequested,
+            AnchorStatus::Pending,
+            AnchorStatus::Processing,
+            AnchorStatus::Anchored,
+            AnchorStatus::Failed,
+            AnchorStatus::Replaced,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+        .ok_or(StateJsonError::Unknown("anchorStatus"))?;
+        let anchor_proof = match value.get("anchorProof") {
+            None => None,
+            Some(p) => Some(AnchorProof {
+                chain_id: p
+                    .get("chainId")
+                    .and_then(Value::as_str)
+                    .ok_or(StateJsonError::Field("anchorProof.chainId"))?
+                    .to_string(),
+                root: cid(p.get("root").unwrap_or(&Value::Null), "anchorProof.root")?,
+                tx_hash: cid(p.get("txHash").unwrap_or(&Value::Null), "anchorProof.txHash")?,
+                tx_type: p.get("txType").and_then(Value::as_str).map(String::from),
+            }),
+        };
+        let log = field("log")?
+            .as_array()
+            .ok_or(StateJsonError::Field("log"))?
+            .iter()
+            .map(|e| {
+                let kind = match e.get("type").and_then(Value::as_u64) {
+                    Some(0) => CommitKind::Genesis,
+                    Some(1) => CommitKind::Data,
+                    Some(2) => CommitKind::Anchor,
+                    _ => return Err(StateJsonError::Unknown("log.type")),
+                };
+                let timestamp = match e.get("timestamp") {
+                    None => None,
+                    Some(t) => Some(t.as_u64().ok_or(StateJsonError::Field("log.timestamp"))?),
+                };
+                Ok(LogEntry {
+                    cid: cid(e.get("cid").unwrap_or(&Value::Null), "log.cid")?,
+                    kind,
+                    timestamp,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if log.first().map(|e| e.kind) != Some(CommitKind::Genesis)
+            || StreamId::new(stream_type, log[0].cid).is_err()
+        {
+            return Err(StateJsonError::Log);
+        }
+        Ok(StreamState {
+            stream_type,
+            content: field("content")?.clone(),
+            next,
+            metadata: object(field("metadata")?, "metadata")?,
+            signature,
+            anchor_status,
+            anchor_proof,
+            log,
+        })
+    }
+
     /// The state as js-ceramic's `StreamUtils.serializeState` writes it (CIDs as strings,
     /// `anchorStatus` by name), for the HTTP API and for comparison with the JS vectors.
     pub fn to_js_json(&self) -> Value {
@@ -204,5 +316,55 @@ impl StreamState {
             .collect();
         out.insert("log".into(), Value::Array(log));
         Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn cid(n: u8) -> Cid {
+        ceramic_codecs::cid_of(0x71, &[n])
+    }
+
+    proptest! {
+        #[test]
+        fn js_json_round_trips(n in 0u8..20, anchored in any::<bool>(), next in any::<bool>(), t in any::<u32>()) {
+            let mut state = StreamState::genesis(StreamType::new(u64::from(n)), cid(0), json!({"n": n}), Map::new(), SignatureStatus::Signed);
+            for i in 1..n {
+                state.log.push(LogEntry { cid: cid(i), kind: CommitKind::Data, timestamp: anchored.then_some(u64::from(t)) });
+            }
+            if next {
+                state.next = Some(Next { content: Some(json!([1, 2])), metadata: Some(Map::new()) });
+            }
+            if anchored {
+                state = crate::apply_anchor(&state, cid(99), AnchorProof { chain_id: "eip155:1".into(), root: cid(1), tx_hash: cid(2), tx_type: None }, u64::from(t));
+            }
+            prop_assert_eq!(StreamState::from_js_json(&state.to_js_json()), Ok(state));
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_states() {
+        let good = StreamState::genesis(
+            StreamType::TILE,
+            cid(0),
+            json!({}),
+            Map::new(),
+            SignatureStatus::Genesis,
+        )
+        .to_js_json();
+        for (key, bad) in [
+            ("log", json!([])),
+            ("anchorStatus", json!("SOON")),
+            ("signature", json!(7)),
+            ("type", json!("x")),
+        ] {
+            let mut value = good.clone();
+            value[key] = bad;
+            assert!(StreamState::from_js_json(&value).is_err(), "{key}");
+        }
     }
 }

@@ -52,6 +52,9 @@ pub trait Context: Send + Sync {
     ///
     /// # Errors
     /// [`ContextError`] when it cannot be loaded.
+    // The error names the CommitID it could not load (~200 bytes); look-ups that fail are rare
+    // and boxing it would burden every implementer.
+    #[allow(clippy::result_large_err)]
     fn load_content(&self, id: &CommitId) -> Result<serde_json::Value, ContextError>;
 }
 

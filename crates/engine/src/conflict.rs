@@ -46,13 +46,16 @@ pub fn pick_log_to_accept(log1: Branch<'_>, log2: Branch<'_>) -> Winner {
         (Some(_), None) => return Winner::Log1,
         (None, Some(_)) => return Winner::Log2,
         // Rule 2 ("both-anchored-*"): the earlier first anchor wins.
+        // A missing timestamp is `undefined` in JS, and every comparison with it is false, so
+        // the length rule decides ("anchor-time-missing-*").
         (Some((_, a1)), Some((_, a2))) => {
-            let (t1, t2) = (a1.timestamp.unwrap_or(0), a2.timestamp.unwrap_or(0));
-            if t1 < t2 {
-                return Winner::Log1;
-            }
-            if t2 < t1 {
-                return Winner::Log2;
+            if let (Some(t1), Some(t2)) = (a1.timestamp, a2.timestamp) {
+                if t1 < t2 {
+                    return Winner::Log1;
+                }
+                if t2 < t1 {
+                    return Winner::Log2;
+                }
             }
         }
         (None, None) => {}

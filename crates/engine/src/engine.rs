@@ -172,7 +172,9 @@ impl Engine {
                         covering = Some(t);
                         out.push(Ok(Some(t)));
                     }
-                    Err(source) => out.push(Err(ApplyError::Anchor { cid: *cid, source })),
+                    Err(source) => {
+                        out.push(Err(ApplyError::Anchor { cid: Box::new(*cid), source }))
+                    }
                 },
                 LoadedCommit::Change { .. } => out.push(Ok(covering)),
             }
@@ -201,40 +203,51 @@ impl Engine {
             } = commit
             else {
                 return Err(ApplyError::WrongKind {
-                    cid,
+                    cid: Box::new(cid),
                     kind: commit.kind(),
                     expected: "genesis",
                 });
             };
             if cid != stream.cid() {
-                return Err(ApplyError::NotThisStream { expected: stream.cid(), got: cid });
+                return Err(ApplyError::NotThisStream {
+                    expected: Box::new(stream.cid()),
+                    got: Box::new(cid),
+                });
             }
             let view = commit_view(cid, payload, signer, capability, timestamp?);
             return doctype
                 .apply_genesis(&view, ctx)
-                .map_err(|source| ApplyError::Rejected { cid, source });
+                .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source });
         };
         // Every commit after the genesis names the stream and builds on the tip
         // (js `assertCommitLinksToState`; an anchor commit may lack `id`).
-        if let Some(id) = commit.id() {
-            if id != stream.cid() {
-                return Err(ApplyError::WrongStream { cid, expected: stream.cid(), got: id });
-            }
+        if let Some(id) = commit.id()
+            && id != stream.cid()
+        {
+            return Err(ApplyError::WrongStream {
+                cid: Box::new(cid),
+                expected: Box::new(stream.cid()),
+                got: Box::new(id),
+            });
         }
         let prev = commit.prev().ok_or(ApplyError::WrongKind {
-            cid,
+            cid: Box::new(cid),
             kind: "genesis",
             expected: "data or anchor",
         })?;
         if prev != state.tip() {
-            return Err(ApplyError::NotOnTip { cid, prev, tip: state.tip() });
+            return Err(ApplyError::NotOnTip {
+                cid: Box::new(cid),
+                prev: Box::new(prev),
+                tip: Box::new(state.tip()),
+            });
         }
         match commit {
             LoadedCommit::Change { payload, signer, capability, .. } => {
                 let view = commit_view(cid, payload, signer, capability, timestamp?);
                 doctype
                     .apply_data(state, &view, ctx)
-                    .map_err(|source| ApplyError::Rejected { cid, source })
+                    .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source })
             }
             LoadedCommit::Anchor { proof, .. } => {
                 let t = timestamp?.unwrap_or_default();
@@ -282,8 +295,8 @@ impl Engine {
         let genesis = commits.first().map(LoadedCommit::cid);
         if genesis != Some(stream.cid()) {
             return Err(ApplyError::NotThisStream {
-                expected: stream.cid(),
-                got: genesis.unwrap_or(tip),
+                expected: Box::new(stream.cid()),
+                got: Box::new(genesis.unwrap_or(tip)),
             });
         }
         let (state, _) = self.apply_commits(&source, stream, None, &commits, true, depth)?;
@@ -352,9 +365,12 @@ impl Engine {
         let (loaded, mut commit_blocks) = load_commit(&source, self.resolver.as_ref(), commit)?;
         let (stream, state) = match loaded.prev() {
             None => {
-                let stream = StreamId::new(stream_type, commit).map_err(|_| {
-                    ApplyError::WrongKind { cid: commit, kind: "CIDv0", expected: "CIDv1" }
-                })?;
+                let stream =
+                    StreamId::new(stream_type, commit).map_err(|_| ApplyError::WrongKind {
+                        cid: Box::new(commit),
+                        kind: "CIDv0",
+                        expected: "CIDv1",
+                    })?;
                 if let Some(existing) = self.store.load_state(&stream)? {
                     return Ok(existing);
                 }
@@ -362,16 +378,23 @@ impl Engine {
             }
             Some(prev) => {
                 let genesis = loaded.id().ok_or(ApplyError::WrongKind {
-                    cid: commit,
+                    cid: Box::new(commit),
                     kind: "anchor without id",
                     expected: "commit naming its stream",
                 })?;
-                let stream = StreamId::new(stream_type, genesis).map_err(|_| {
-                    ApplyError::WrongKind { cid: commit, kind: "CIDv0", expected: "CIDv1" }
-                })?;
+                let stream =
+                    StreamId::new(stream_type, genesis).map_err(|_| ApplyError::WrongKind {
+                        cid: Box::new(commit),
+                        kind: "CIDv0",
+                        expected: "CIDv1",
+                    })?;
                 let state = self.load(&stream)?;
                 if prev != state.tip() {
-                    return Err(ApplyError::Stale { cid: commit, prev, tip: state.tip() });
+                    return Err(ApplyError::Stale {
+                        cid: Box::new(commit),
+                        prev: Box::new(prev),
+                        tip: Box::new(state.tip()),
+                    });
                 }
                 (stream, Some(state))
             }
@@ -414,8 +437,8 @@ impl Engine {
             let genesis = commits.first().map(LoadedCommit::cid);
             if genesis != Some(stream.cid()) {
                 return Err(ApplyError::NotThisStream {
-                    expected: stream.cid(),
-                    got: genesis.unwrap_or(tip),
+                    expected: Box::new(stream.cid()),
+                    got: Box::new(genesis.unwrap_or(tip)),
                 });
             }
             let (state, applied) = self.apply_commits(&source, stream, None, &commits, false, 0)?;
@@ -431,7 +454,10 @@ impl Engine {
         let (remote, blocks, fork) = self.fetch_back(&source, tip, &|cid| known.contains(cid))?;
         let Some(fork) = fork else {
             let got = remote.first().map_or(tip, LoadedCommit::cid);
-            return Err(ApplyError::NotThisStream { expected: stream.cid(), got });
+            return Err(ApplyError::NotThisStream {
+                expected: Box::new(stream.cid()),
+                got: Box::new(got),
+            });
         };
         let fork_at = local.log.iter().position(|e| e.cid == fork).unwrap_or_default();
         let base = if fork_at + 1 == local.log.len() {

@@ -19,11 +19,11 @@ pub enum AnchorError {
     #[error("the path {path:?} from root {root} does not lead to prev {prev}")]
     PathMismatch {
         /// The proof's root.
-        root: Cid,
+        root: Box<Cid>,
         /// The path.
         path: String,
         /// The anchored commit.
-        prev: Cid,
+        prev: Box<Cid>,
     },
     /// A path step is not `0`, `1` (or `2` for a root's metadata), or a node is not a list of links.
     #[error("invalid Merkle path {path:?}: {reason}")]
@@ -39,7 +39,7 @@ pub enum AnchorError {
         /// The proof's chain.
         chain_id: String,
         /// The proof's transaction.
-        tx_hash: Cid,
+        tx_hash: Box<Cid>,
         /// Why.
         reason: String,
     },
@@ -54,12 +54,12 @@ pub enum ApplyError {
     Store(#[from] StoreError),
     /// A block the log needs is not available.
     #[error("block {0} is not available")]
-    MissingBlock(Cid),
+    MissingBlock(Box<Cid>),
     /// A block is malformed.
     #[error("commit {cid}: {source}")]
     Codec {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// The codec's reason.
         #[source]
         source: ceramic_codecs::Error,
@@ -68,7 +68,7 @@ pub enum ApplyError {
     #[error("commit {cid}: {source}")]
     Signature {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// The verifier's reason.
         #[source]
         source: ceramic_did::Error,
@@ -80,7 +80,7 @@ pub enum ApplyError {
     #[error("commit {cid}: {source}")]
     Rejected {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// The doctype's error.
         #[source]
         source: DoctypeError,
@@ -89,47 +89,47 @@ pub enum ApplyError {
     #[error("commit {cid} belongs to the stream with genesis {got}, not {expected}")]
     WrongStream {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// This stream's genesis.
-        expected: Cid,
+        expected: Box<Cid>,
         /// The commit's `id`.
-        got: Cid,
+        got: Box<Cid>,
     },
     /// A commit's `prev` is not the current tip.
     #[error("commit {cid} builds on {prev}, not on the tip {tip}")]
     NotOnTip {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// Its `prev`.
-        prev: Cid,
+        prev: Box<Cid>,
         /// The current tip.
-        tip: Cid,
+        tip: Box<Cid>,
     },
     /// A client write that does not build on the current tip ("rejected because it builds on
     /// stale state").
     #[error("commit {cid} builds on stale state: its prev {prev} is not the tip {tip}")]
     Stale {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// Its `prev`.
-        prev: Cid,
+        prev: Box<Cid>,
         /// The current tip.
-        tip: Cid,
+        tip: Box<Cid>,
     },
     /// The genesis commit is not where the log starts, or the log ends at another genesis.
     #[error("the log does not lead back to the genesis {expected} (it ends at {got})")]
     NotThisStream {
         /// The stream's genesis.
-        expected: Cid,
+        expected: Box<Cid>,
         /// Where the log ended.
-        got: Cid,
+        got: Box<Cid>,
     },
     /// A genesis commit appeared after the start of a log, or a data commit where a genesis is
     /// needed.
     #[error("commit {cid} is a {kind} commit where a {expected} commit is required")]
     WrongKind {
         /// The commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// What it is.
         kind: &'static str,
         /// What was required.
@@ -139,7 +139,7 @@ pub enum ApplyError {
     #[error("anchor commit {cid}: {source}")]
     Anchor {
         /// The anchor commit.
-        cid: Cid,
+        cid: Box<Cid>,
         /// Why.
         #[source]
         source: AnchorError,

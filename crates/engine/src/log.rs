@@ -71,8 +71,8 @@ impl LoadedCommit {
 
 /// Reads and hash-checks a block.
 pub(crate) fn get_block(source: &dyn BlockSource, cid: &Cid) -> Result<Block, ApplyError> {
-    let data = source.get_block(cid)?.ok_or(ApplyError::MissingBlock(*cid))?;
-    Block::new(*cid, data).map_err(|source| ApplyError::Codec { cid: *cid, source })
+    let data = source.get_block(cid)?.ok_or(ApplyError::MissingBlock(Box::new(*cid)))?;
+    Block::new(*cid, data).map_err(|source| ApplyError::Codec { cid: Box::new(*cid), source })
 }
 
 /// Loads commit `cid` with every block it needs (envelope and payload; anchor commit and proof),
@@ -82,13 +82,13 @@ pub(crate) fn load_commit(
     resolver: &dyn Resolver,
     cid: Cid,
 ) -> Result<(LoadedCommit, Vec<Block>), ApplyError> {
-    let codec_err = |source| ApplyError::Codec { cid, source };
+    let codec_err = |source| ApplyError::Codec { cid: Box::new(cid), source };
     let block = get_block(source, &cid)?;
     if cid.codec() == Codec::DagJose.code() {
         let envelope = Envelope::decode(block.data()).map_err(codec_err)?;
         let payload_block = get_block(source, envelope.link())?;
         let verified = verify_commit(resolver, block.data(), payload_block.data())
-            .map_err(|source| ApplyError::Signature { cid, source })?;
+            .map_err(|source| ApplyError::Signature { cid: Box::new(cid), source })?;
         let commit = LoadedCommit::Change {
             cid,
             payload: verified.payload().clone(),
@@ -97,7 +97,7 @@ pub(crate) fn load_commit(
         };
         if let LoadedCommit::Change { payload: Payload::Anchor(_), .. } = commit {
             return Err(ApplyError::WrongKind {
-                cid,
+                cid: Box::new(cid),
                 kind: "signed anchor",
                 expected: "unsigned anchor",
             });
@@ -131,12 +131,16 @@ pub fn verify_merkle_path(
     prev: Cid,
 ) -> Result<Vec<Block>, ApplyError> {
     let invalid = |reason| ApplyError::Anchor {
-        cid: anchor,
+        cid: Box::new(anchor),
         source: AnchorError::InvalidPath { path: path.to_string(), reason },
     };
     let mismatch = || ApplyError::Anchor {
-        cid: anchor,
-        source: AnchorError::PathMismatch { root, path: path.to_string(), prev },
+        cid: Box::new(anchor),
+        source: AnchorError::PathMismatch {
+            root: Box::new(root),
+            path: path.to_string(),
+            prev: Box::new(prev),
+        },
     };
     if path.is_empty() {
         return if root == prev { Ok(vec![]) } else { Err(mismatch()) };
@@ -155,7 +159,7 @@ pub fn verify_merkle_path(
         };
         let block = get_block(source, &at)?;
         let node: Ipld = ceramic_codecs::decode(block.data(), "Merkle node")
-            .map_err(|source| ApplyError::Codec { cid: at, source })?;
+            .map_err(|source| ApplyError::Codec { cid: Box::new(at), source })?;
         let Ipld::List(children) = node else { return Err(invalid("a node is not a list")) };
         let Some(Ipld::Link(child)) = children.get(index) else {
             return Err(invalid("a step leads to no link"));

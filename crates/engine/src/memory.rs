@@ -93,7 +93,7 @@ impl AnchorVerifier for FakeAnchorVerifier {
             .copied()
             .ok_or_else(|| AnchorError::Chain {
                 chain_id: proof.chain_id.clone(),
-                tx_hash: proof.tx_hash,
+                tx_hash: Box::new(proof.tx_hash),
                 reason: "unknown transaction".into(),
             })
     }

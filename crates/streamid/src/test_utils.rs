@@ -64,12 +64,15 @@ pub fn load_vectors(manifest_dir: &str, name: &str) -> Vec<serde_json::Value> {
     file["cases"].as_array().unwrap_or_else(|| panic!("{name} has no cases")).clone()
 }
 
+/// A cargo-fuzz target: its name and the body it runs on each input.
+pub type FuzzTarget<'a> = (&'a str, fn(&[u8]));
+
 /// Replays every file of `fuzz/corpus/<target>/` through each target's body, so that normal
 /// test runs cover the committed corpus on stable.
 ///
 /// # Panics
 /// When a corpus is missing or empty, or a body panics: this is for tests.
-pub fn replay_fuzz_corpus(manifest_dir: &str, targets: &[(&str, fn(&[u8]))]) {
+pub fn replay_fuzz_corpus(manifest_dir: &str, targets: &[FuzzTarget<'_>]) {
     let root = std::path::Path::new(manifest_dir).join("../../fuzz/corpus");
     for (target, body) in targets {
         let dir = root.join(target);

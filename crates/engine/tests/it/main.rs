@@ -4,4 +4,5 @@
 mod fixtures;
 mod forks;
 mod properties;
+mod tile;
 mod writes;

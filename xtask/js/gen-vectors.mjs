@@ -10,6 +10,8 @@
 //   crates/did/testdata/js-didkey.json          did:key derivation from seeds, resolver errors
 //   crates/codecs/testdata/js-dagcbor.json      @ipld/dag-cbor canonical encoding and strict decoding
 //   crates/codecs/testdata/js-car.json          CAR v1 files written by @ipld/car
+//   crates/doctype-tile/testdata/js-tile-handler.json  TileDocumentHandler state transitions (gen-tile-state.mjs)
+//   crates/engine/testdata/js-conflicts.json    js-ceramic's conflict rule, _pickLogToAccept (gen-conflicts.mjs)
 //
 // Run through `cargo xtask vectors [--check]`, which does `npm ci` first.
 //
@@ -45,6 +47,9 @@ import { Ed25519Provider } from 'key-did-provider-ed25519'
 import { Secp256k1Provider } from 'key-did-provider-secp256k1'
 import * as KeyDidResolver from 'key-did-resolver'
 
+import { tileHandlerVectors } from './gen-tile-state.mjs'
+import { conflictVectors } from './gen-conflicts.mjs'
+
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -55,6 +60,8 @@ const PKG_NAMES = [
   '@ceramicnetwork/streamid', '@ceramicnetwork/stream-tile', '@ceramicnetwork/stream-caip10-link',
   '@ceramicnetwork/common', 'dids', 'key-did-provider-ed25519', 'key-did-provider-secp256k1',
   'key-did-resolver', 'dag-jose', '@ipld/dag-cbor', '@ipld/car', 'multiformats',
+  '@ceramicnetwork/stream-tile-handler', '@ceramicnetwork/stream-handler-common', '@ceramicnetwork/core',
+  'fast-json-patch', 'ajv',
 ]
 const VERSIONS = Object.fromEntries(PKG_NAMES.map((name) => {
   const pj = JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8'))
@@ -1114,6 +1121,10 @@ async function main() {
   const didkey = await didKeyVectors()
   const dagcbor = await dagCborVectors(cids)
   const car = await carVectors(tile, unsigned)
+  const tileHandler = await tileHandlerVectors({
+    tile, makeDid, withFixedRandom, labelBytes, hex, fromHex, cidOf, dagCborCid, source, errorMessage, PUBLIC_COMMITID,
+  })
+  const conflicts = await conflictVectors({ source })
 
   writeVectors(outDir, 'crates/streamid/testdata/js-streamid.json', streamid)
   writeVectors(outDir, 'crates/did/testdata/js-tile.json', tile)
@@ -1121,6 +1132,8 @@ async function main() {
   writeVectors(outDir, 'crates/did/testdata/js-didkey.json', didkey)
   writeVectors(outDir, 'crates/codecs/testdata/js-dagcbor.json', dagcbor)
   writeVectors(outDir, 'crates/codecs/testdata/js-car.json', car)
+  writeVectors(outDir, 'crates/doctype-tile/testdata/js-tile-handler.json', tileHandler)
+  writeVectors(outDir, 'crates/engine/testdata/js-conflicts.json', conflicts)
   for (const w of written) console.log(`wrote ${w}`)
 }
 

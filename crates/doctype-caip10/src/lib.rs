@@ -63,6 +63,8 @@ mod eth;
 mod link;
 mod proof;
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 

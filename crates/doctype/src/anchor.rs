@@ -23,8 +23,10 @@ pub fn apply_anchor(
     next.log.push(LogEntry { cid, kind: CommitKind::Anchor, timestamp: Some(timestamp) });
     next.anchor_status = AnchorStatus::Anchored;
     next.anchor_proof = Some(proof);
+    // js: `if (state.next?.content) state.content = state.next.content` — only a truthy value
+    // moves, so pending `null`, `false`, `0` or `""` content leaves the anchored content.
     if let Some(pending) = next.next.take() {
-        if let Some(content) = pending.content {
+        if let Some(content) = pending.content.filter(js_truthy) {
             next.content = content;
         }
         if let Some(metadata) = pending.metadata {
@@ -32,6 +34,18 @@ pub fn apply_anchor(
         }
     }
     next
+}
+
+/// JavaScript truthiness of a JSON value.
+fn js_truthy(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
 }
 
 #[cfg(test)]
@@ -43,6 +57,29 @@ mod tests {
 
     fn cid(n: u8) -> Cid {
         ceramic_codecs::cid_of(0x71, &[n])
+    }
+
+    #[test]
+    fn falsy_pending_content_does_not_move() {
+        for falsy in [json!(null), json!(false), json!(0), json!("")] {
+            let mut state = StreamState::genesis(
+                StreamType::TILE,
+                cid(0),
+                json!({"a": 1}),
+                Default::default(),
+                SignatureStatus::Signed,
+            );
+            state.next = Some(Next { content: Some(falsy.clone()), metadata: None });
+            let proof = AnchorProof {
+                chain_id: "inmemory:12345".into(),
+                root: cid(0),
+                tx_hash: cid(9),
+                tx_type: None,
+            };
+            let anchored = apply_anchor(&state, cid(2), proof, 1);
+            assert_eq!(anchored.content, json!({"a": 1}), "{falsy}");
+            assert!(anchored.next.is_none());
+        }
     }
 
     #[test]

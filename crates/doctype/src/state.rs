@@ -277,6 +277,10 @@ impl StreamState {
     pub fn to_js_json(&self) -> Value {
         let mut out = Map::new();
         out.insert("type".into(), Value::from(self.stream_type.code()));
+        // serializeState names the stream type; js throws for an unregistered one, we omit it.
+        if let Some(name) = self.stream_type.name() {
+            out.insert("doctype".into(), Value::from(name));
+        }
         out.insert("content".into(), self.content.clone());
         if let Some(next) = &self.next {
             let mut n = Map::new();

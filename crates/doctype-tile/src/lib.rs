@@ -1,0 +1,72 @@
+//! The Tile doctype (stream type 0): a JSON document whose updates are signed RFC 6902 JSON
+//! patches, optionally bound to a JSON schema, with one DID controller.
+//!
+//! Layer: a doctype on the `ceramic-doctype` SDK, above `ceramic-codecs`, `ceramic-streamid`
+//! and `ceramic-did`; nothing here knows the engine, storage or network. Follows
+//! `specs/doctypes/tile.md`, which reproduces js-ceramic's `TileDocumentHandler` 6.4.0
+//! (`@ceramicnetwork/stream-tile-handler`, `src/tile-document-handler.ts` and
+//! `src/schema-utils.ts` in the public js-ceramic repository).
+//!
+//! The engine has already decoded the commit strictly, verified its signature
+//! cryptographically and checked `id`/`prev`; [`Tile`] decides who may sign, what a header may
+//! hold and how a patch changes the content. Anchor commits use the SDK's shared rule,
+//! [`ceramic_doctype::apply_anchor`].
+//!
+//! ```
+//! use ceramic_codecs::{Block, Codec, GenesisCommit, Header, Payload};
+//! use ceramic_doctype::{Commit, Context, ContextError, Doctype, SignatureStatus};
+//! use ceramic_streamid::CommitId;
+//! use ceramic_doctype_tile::Tile;
+//!
+//! // A node answers schema look-ups from its streams; this example has none.
+//! struct NoStreams;
+//! impl Context for NoStreams {
+//!     fn load_content(&self, id: &CommitId) -> Result<serde_json::Value, ContextError> {
+//!         Err(ContextError::NotFound(*id))
+//!     }
+//! }
+//!
+//! // An unsigned genesis without content: a deterministic tile.
+//! let payload = Payload::Genesis(GenesisCommit {
+//!     header: Header {
+//!         controllers: Some(vec!["did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd".into()]),
+//!         family: Some("profile".into()),
+//!         ..Header::default()
+//!     },
+//!     data: None,
+//! });
+//! let cid = *Block::encode(Codec::DagCbor, &payload)?.cid();
+//! let commit = Commit { cid, payload: &payload, signer: None, capability: None, timestamp: None };
+//!
+//! let tile = Tile::new();
+//! let state = tile.apply_genesis(&commit, &NoStreams)?;
+//! assert_eq!(state.content, serde_json::json!({}));
+//! assert_eq!(state.metadata["family"], "profile");
+//! assert_eq!(state.signature, SignatureStatus::Genesis);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! JSON schemas are compiled with `jsonschema` (no default features, so no network or file
+//! access for `$ref`) and cached per schema CommitID, as js-ceramic caches its Ajv instances.
+//! A schema without `$schema` is read as draft-07, Ajv's default; format checking is on, as
+//! with `ajv-formats`.
+//!
+//! Feature flags: `test-utils` exposes the `test_utils` module (a commit signer for tests, an
+//! in-memory schema [`Context`](ceramic_doctype::Context), and proptest strategies for JSON
+//! patches).
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod error;
+mod header;
+mod patch;
+mod schema;
+mod tile;
+
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
+
+pub use error::{Error, Result};
+pub use header::header_to_metadata;
+pub use schema::{DEFAULT_SCHEMA_CACHE_CAPACITY, MAX_SCHEMA_ERRORS};
+pub use tile::{MAX_CONTENT_DEPTH, Tile};

@@ -24,12 +24,20 @@ use serde_json::json;
 const GROUP: &str = "apply_log";
 const COMMITS: usize = 1_000;
 
-fn signed(signer: &KeySigner, payload: Payload, blocks: &mut Vec<Block>) -> (ceramic_codecs::Cid, Vec<u8>, Vec<u8>) {
+fn signed(
+    signer: &KeySigner,
+    payload: Payload,
+    blocks: &mut Vec<Block>,
+) -> (ceramic_codecs::Cid, Vec<u8>, Vec<u8>) {
     let commit = sign_commit(signer, &payload).expect("signs");
     blocks.push(commit.envelope_block().clone());
     blocks.push(commit.payload_block().clone());
     let jws = commit.jws();
-    (*commit.envelope_block().cid(), jws.signing_input(0).expect("signed"), jws.signatures[0].signature.clone())
+    (
+        *commit.envelope_block().cid(),
+        jws.signing_input(0).expect("signed"),
+        jws.signatures[0].signature.clone(),
+    )
 }
 
 /// A schema tile, then a tile bound to it with `COMMITS - 1` signed updates.
@@ -49,19 +57,31 @@ fn fixture() -> (StreamId, ceramic_codecs::Cid, Vec<Block>, KeySigner, Vec<u8>, 
         "required": ["title", "n"],
         "additionalProperties": false
     });
-    let schema_genesis = GenesisCommit { header: header(None, "schema"), data: Some(json_to_ipld(&schema).expect("json")) };
+    let schema_genesis = GenesisCommit {
+        header: header(None, "schema"),
+        data: Some(json_to_ipld(&schema).expect("json")),
+    };
     let (schema_cid, _, _) = signed(&signer, schema_genesis.into(), &mut blocks);
-    let schema_id = StreamId::new(StreamType::TILE, schema_cid).expect("v1").genesis_commit_id().to_string();
+    let schema_id =
+        StreamId::new(StreamType::TILE, schema_cid).expect("v1").genesis_commit_id().to_string();
 
     let content = json!({"title": "bench", "n": 0});
-    let genesis = GenesisCommit { header: header(Some(schema_id), "doc"), data: Some(json_to_ipld(&content).expect("json")) };
+    let genesis = GenesisCommit {
+        header: header(Some(schema_id), "doc"),
+        data: Some(json_to_ipld(&content).expect("json")),
+    };
     let (genesis_cid, _, _) = signed(&signer, genesis.into(), &mut blocks);
     let stream = StreamId::new(StreamType::TILE, genesis_cid).expect("v1");
     let mut tip = genesis_cid;
     let mut last = (Vec::new(), Vec::new());
     for n in 1..COMMITS {
         let patch = json!([{"op": "replace", "path": "/n", "value": n}]);
-        let update = DataCommit { id: genesis_cid, prev: tip, header: Some(Header::default()), data: Some(json_to_ipld(&patch).expect("json")) };
+        let update = DataCommit {
+            id: genesis_cid,
+            prev: tip,
+            header: Some(Header::default()),
+            data: Some(json_to_ipld(&patch).expect("json")),
+        };
         let (cid, input, signature) = signed(&signer, update.into(), &mut blocks);
         tip = cid;
         last = (input, signature);
@@ -77,21 +97,32 @@ fn bench(c: &mut Criterion) {
     }
     let mut registry = Registry::new();
     registry.register(Tile::new()).expect("one tile doctype");
-    let engine = Engine::new(store, registry, Arc::new(FakeAnchorVerifier::default()), Arc::new(RecordingPublisher::default()));
+    let engine = Engine::new(
+        store,
+        registry,
+        Arc::new(FakeAnchorVerifier::default()),
+        Arc::new(RecordingPublisher::default()),
+    );
     let state = engine.state_at(&stream, tip).expect("the log applies");
     assert_eq!(state.log.len(), COMMITS);
     assert_eq!(state.current_content()["n"], (COMMITS - 1) as u64);
 
-    let ceramic_did::PublicKey::Ed25519(key) = signer.did_key().public_key().clone() else { unreachable!("Ed25519") };
+    let ceramic_did::PublicKey::Ed25519(key) = signer.did_key().public_key().clone() else {
+        unreachable!("Ed25519")
+    };
     let signature = ed25519_dalek::Signature::from_slice(&signature).expect("64 bytes");
 
     let mut group = c.benchmark_group(GROUP);
     group.measurement_time(Duration::from_secs(10));
     group.sample_size(20);
     group.throughput(Throughput::Elements(1));
-    group.bench_function("raw_ed25519_verify", |b| b.iter(|| key.verify_strict(black_box(&input), black_box(&signature)).expect("valid")));
+    group.bench_function("raw_ed25519_verify", |b| {
+        b.iter(|| key.verify_strict(black_box(&input), black_box(&signature)).expect("valid"))
+    });
     group.throughput(Throughput::Elements(COMMITS as u64));
-    group.bench_function("replay_1000_signed_tile_commits", |b| b.iter(|| engine.state_at(black_box(&stream), black_box(tip)).expect("applies")));
+    group.bench_function("replay_1000_signed_tile_commits", |b| {
+        b.iter(|| engine.state_at(black_box(&stream), black_box(tip)).expect("applies"))
+    });
     group.finish();
 }
 
@@ -99,7 +130,9 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion);
     criterion.final_summary();
-    if let (Some(raw), Some(log)) = (mean_ns(GROUP, "raw_ed25519_verify"), mean_ns(GROUP, "replay_1000_signed_tile_commits")) {
+    if let (Some(raw), Some(log)) =
+        (mean_ns(GROUP, "raw_ed25519_verify"), mean_ns(GROUP, "replay_1000_signed_tile_commits"))
+    {
         let per_commit = log / COMMITS as f64;
         println!(
             "apply_log: {:.1} µs/commit = {:.0} commits/s; raw verify {:.1} µs = {:.0}/s; ratio {:.1}% of the raw rate",

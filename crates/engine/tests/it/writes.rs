@@ -149,3 +149,24 @@ fn rejects_anchors_the_chain_or_the_path_does_not_confirm() {
     let state = n.engine.load(&stream).unwrap();
     assert_eq!(state.log.last().map(|e| e.kind), Some(CommitKind::Data));
 }
+
+#[test]
+fn a_commit_naming_another_streams_genesis_is_refused_on_load() {
+    let n = node(Arc::new(FakeAnchorVerifier::default()));
+    let author = signer(1);
+    let (stream, g) = genesis(&author, "a");
+    n.engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    // Builds on this stream's genesis but says it belongs to another stream.
+    let (other, _) = genesis(&author, "b");
+    let misdirected = add(&author, &other, g.cid, 1);
+    let err = n
+        .engine
+        .handle_tip(&stream, misdirected.cid, &crate::fixtures::peer(&[&misdirected]))
+        .map(|_| ());
+    let state = n.engine.load(&stream).unwrap();
+    assert_eq!(state.log.len(), 1, "{err:?}");
+    let store_err = n.engine.apply_commit(ADDER, misdirected.cid, &misdirected.blocks).unwrap_err();
+    assert!(matches!(store_err, ApplyError::NotFound(_)), "{store_err}");
+    let strict = n.engine.state_at(&stream, misdirected.cid).unwrap_err();
+    assert!(matches!(strict, ApplyError::WrongStream { .. }), "{strict}");
+}

@@ -15,7 +15,7 @@ use ceramic_streamid::{StreamId, StreamType};
 use serde_json::json;
 
 fn engine() -> Engine {
-    let registry = Registry::new().with(Counter).unwrap().with(Caip10Link::default()).unwrap();
+    let registry = Registry::new().with(Counter).unwrap().with(Caip10Link).unwrap();
     Engine::new(
         Arc::new(MemoryStore::default()),
         registry,

@@ -96,6 +96,7 @@ pub(crate) fn signer(seed: u8) -> KeySigner {
 /// An engine with the Adder doctype, an in-memory store and a fake chain.
 pub(crate) struct Node {
     pub(crate) engine: Engine,
+    pub(crate) store: Arc<MemoryStore>,
     pub(crate) published: Arc<RecordingPublisher>,
 }
 
@@ -103,8 +104,8 @@ pub(crate) fn node(chain: Arc<FakeAnchorVerifier>) -> Node {
     let store = Arc::new(MemoryStore::default());
     let published = Arc::new(RecordingPublisher::default());
     let registry = Registry::new().with(Adder).unwrap();
-    let engine = Engine::new(store, registry, chain, published.clone());
-    Node { engine, published }
+    let engine = Engine::new(store.clone(), registry, chain, published.clone());
+    Node { engine, store, published }
 }
 
 /// A commit's CID and blocks.

@@ -5,12 +5,16 @@
 //!   (`cargo test --workspace --all-features`, then the doc tests) and one closing line
 //!   `summary: N passed, N failed, N skipped`.
 //! - `test`: only the test suite.
+//!
+//! `ci` and `test` first install the Debian packages the build links against (RocksDB,
+//! libclang) when they are missing: see `setup.rs`.
 //! - `vectors [--check]`: regenerate the golden vectors from the JavaScript libraries (needs
 //!   Node and npm), or check that the committed ones are what the generator makes.
 //! - `fuzz <target> [--secs N]`: run one cargo-fuzz target (installs cargo-fuzz if needed).
 //! - `bench [criterion args]`: run the criterion benches and print the ratios we quote.
 
 mod fuzz;
+mod setup;
 mod vectors;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +95,7 @@ fn cargo_counting(root: &Path, args: &[&str], counts: &mut Counts) -> Result<()>
 }
 
 fn test(root: &Path) -> Result<()> {
+    setup::system_packages()?;
     let mut counts = Counts::default();
     let all = ["test", "--workspace", "--all-features", "--all-targets", "--locked"];
     let doc = ["test", "--workspace", "--all-features", "--doc", "--locked"];
@@ -109,6 +114,7 @@ fn test(root: &Path) -> Result<()> {
 }
 
 fn ci(root: &Path) -> Result<()> {
+    setup::system_packages()?;
     cargo(root, &["fmt", "--all", "--", "--check"])?;
     let clippy = ["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--"];
     cargo(root, &[&clippy[..], &["-D", "warnings"]].concat())?;

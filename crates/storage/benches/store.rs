@@ -1,0 +1,131 @@
+//! Commits stored per second: one `Store::commit` (the commit's blocks, the stream's new state
+//! and its index entries in one atomic batch), on RocksDB with the WAL on and sync off or on,
+//! and in memory for reference.
+//!
+//! The commits are real: signed data commits and anchors (with proof and Merkle nodes) over 16
+//! streams, recorded from the engine beforehand, so only the store is timed. They are written
+//! in a cycle; a rewrite costs RocksDB what a new write does.
+//!
+//! Run with `cargo bench -p ceramic-storage --bench store`.
+
+#[path = "../tests/it/fixtures.rs"]
+#[allow(dead_code, unreachable_pub)] // shared with the tests; the bench uses part of it
+mod fixtures;
+
+use std::sync::{Arc, Mutex};
+
+use ceramic_codecs::{Block, Cid};
+use ceramic_doctype::StreamState;
+use ceramic_engine::memory::FakeAnchorVerifier;
+use ceramic_engine::{BlockSource, Store, StoreError};
+use ceramic_storage::{Config, MemoryStorage, RocksStorage, Storage};
+use ceramic_streamid::StreamId;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use fixtures::{ADDER, Rng, add, anchor, genesis, signer};
+
+const STREAMS: usize = 16;
+const COMMITS: usize = 2_000;
+
+/// What the engine hands `Store::commit`.
+type Commit = (Vec<Block>, StreamState);
+
+/// A store that records what the engine asks it to commit.
+#[derive(Debug, Default)]
+struct Recorder {
+    inner: MemoryStorage,
+    commits: Mutex<Vec<Commit>>,
+}
+
+impl BlockSource for Recorder {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_block(cid)
+    }
+}
+
+impl Store for Recorder {
+    fn load_state(&self, id: &StreamId) -> Result<Option<StreamState>, StoreError> {
+        self.inner.load_state(id)
+    }
+    fn commit(&self, blocks: &[Block], state: &StreamState) -> Result<(), StoreError> {
+        self.commits.lock().expect("unpoisoned").push((blocks.to_vec(), state.clone()));
+        Store::commit(&self.inner, blocks, state)
+    }
+}
+
+/// The geneses, then `COMMITS` data and anchor commits, as the engine commits them.
+fn record() -> (Vec<Commit>, Vec<Commit>) {
+    let recorder = Arc::new(Recorder::default());
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    let registry = ceramic_doctype::Registry::new().with(fixtures::Adder).expect("one doctype");
+    let engine = ceramic_engine::Engine::new(
+        recorder.clone(),
+        registry,
+        chain.clone(),
+        Arc::new(ceramic_engine::memory::RecordingPublisher::default()),
+    );
+    let mut streams = Vec::new();
+    for i in 0..STREAMS {
+        let author = signer(1 + (i % 4) as u8);
+        let (id, g) = genesis(&author, &format!("bench-{i}"), Some("bench"), &["t"]);
+        let state = engine.apply_commit(ADDER, g.cid, &g.blocks).expect("genesis");
+        streams.push((id, author, state));
+    }
+    let mut rng = Rng::new(42);
+    for _ in 0..COMMITS {
+        let (id, author, state) = &mut streams[rng.below(STREAMS as u64) as usize];
+        let made = if rng.one_in(8) {
+            anchor(&chain, id, state.tip(), 1_000 + rng.below(1_000_000))
+        } else {
+            add(author, id, state.tip(), 1)
+        };
+        *state = engine.apply_commit(ADDER, made.cid, &made.blocks).expect("commit");
+    }
+    let mut commits = std::mem::take(&mut *recorder.commits.lock().expect("unpoisoned"));
+    let rest = commits.split_off(STREAMS);
+    (commits, rest)
+}
+
+fn bench_commit(c: &mut Criterion) {
+    let (geneses, commits) = record();
+    let mut group = c.benchmark_group("store_commit");
+    group.throughput(Throughput::Elements(1));
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("tmp")).collect();
+    let stores: Vec<(&str, Box<dyn Storage>)> = vec![
+        ("memory", Box::new(MemoryStorage::new())),
+        (
+            "rocksdb_wal_sync_off",
+            Box::new(
+                RocksStorage::open(dirs[0].path(), Config::default().with_sync(false))
+                    .expect("opens"),
+            ),
+        ),
+        (
+            "rocksdb_wal_sync_on",
+            Box::new(
+                RocksStorage::open(dirs[1].path(), Config::default().with_sync(true))
+                    .expect("opens"),
+            ),
+        ),
+    ];
+    for (name, store) in &stores {
+        for (blocks, state) in &geneses {
+            store.write_commit(blocks, state).expect("stores a genesis");
+        }
+        if name.ends_with("sync_on") {
+            group.sample_size(20);
+        }
+        let mut next = 0;
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                let (blocks, state) = &commits[next % commits.len()];
+                next += 1;
+                store.write_commit(blocks, state).expect("stores")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_commit);
+criterion_main!(benches);

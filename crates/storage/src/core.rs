@@ -1,0 +1,570 @@
+//! The logic both stores share: encodings, index upkeep, pins, queries and GC, over a
+//! [`Backend`].
+
+use std::collections::{BTreeSet, HashSet};
+use std::ops::ControlFlow;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+
+use ceramic_codecs::{Block, Cid};
+use ceramic_doctype::StreamState;
+use ceramic_streamid::StreamId;
+
+use crate::backend::{Backend, Batch, Column};
+use crate::error::{Error, Key, Result, StateDecodeError};
+use crate::log::walk_log;
+use crate::{GcReport, IndexKind, MAX_PAGE, Page, Stats};
+
+/// The first byte of every stored state: the format (1: js-ceramic state JSON).
+const STATE_FORMAT: u8 = 1;
+/// How many locks writes to different streams are spread over.
+const STRIPES: usize = 64;
+/// How many deletions GC puts in one batch.
+const GC_BATCH: usize = 10_000;
+/// The first byte of a reverse index record (forward entries start with an [`IndexKind`]).
+const REVERSE: u8 = 0;
+
+/// An index term: its kind's byte and its text.
+type Term = (u8, String);
+
+/// Encodes a state for the `states` column.
+pub(crate) fn encode_state(state: &StreamState) -> Vec<u8> {
+    let json = state.to_js_json().to_string();
+    let mut out = Vec::with_capacity(json.len() + 1);
+    out.push(STATE_FORMAT);
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+/// Decodes a value of the `states` column stored under `id`.
+pub(crate) fn decode_state(id: &StreamId, bytes: &[u8]) -> Result<StreamState> {
+    let corrupt = |source| Error::CorruptState { stream: *id, source };
+    let json = match bytes.split_first() {
+        Some((&STATE_FORMAT, json)) => json,
+        other => return Err(corrupt(StateDecodeError::Format(other.map(|(b, _)| *b)))),
+    };
+    decode_state_json(id, json).map_err(corrupt)
+}
+
+/// Decodes a state's JSON (as [`StreamState::to_js_json`] writes it) and checks it is `id`'s.
+pub(crate) fn decode_state_json(
+    id: &StreamId,
+    json: &[u8],
+) -> std::result::Result<StreamState, StateDecodeError> {
+    let value: serde_json::Value = serde_json::from_slice(json).map_err(StateDecodeError::Json)?;
+    let state = StreamState::from_js_json(&value)?;
+    let got = state.stream_id();
+    if got != *id {
+        return Err(StateDecodeError::OtherStream(got));
+    }
+    Ok(state)
+}
+
+/// The StreamID of a state given to be written, without panicking on a malformed one.
+pub(crate) fn stream_of(state: &StreamState) -> Result<StreamId> {
+    let genesis = state.log.first().ok_or(Error::InvalidState("the log is empty"))?;
+    StreamId::new(state.stream_type, genesis.cid)
+        .map_err(|_| Error::InvalidState("the genesis CID is not a CIDv1"))
+}
+
+/// The index terms of a state: its controller, family and tags (of the current metadata).
+fn terms(state: &StreamState) -> BTreeSet<Term> {
+    let mut out = BTreeSet::new();
+    if let Some(controller) = state.controller() {
+        out.insert((IndexKind::Controller as u8, controller.to_string()));
+    }
+    let metadata = state.current_metadata();
+    if let Some(family) = metadata.get("family").and_then(serde_json::Value::as_str) {
+        out.insert((IndexKind::Family as u8, family.to_string()));
+    }
+    let tags = metadata.get("tags").and_then(serde_json::Value::as_array);
+    for tag in tags.into_iter().flatten().filter_map(serde_json::Value::as_str) {
+        out.insert((IndexKind::Tag as u8, tag.to_string()));
+    }
+    out
+}
+
+/// `kind, u32 BE length, term`: the prefix of a term's forward entries.
+fn term_prefix(kind: u8, term: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(term.len() + 5);
+    out.push(kind);
+    // A term comes from a block of at most 256 kB, so its length fits in a u32.
+    out.extend_from_slice(&u32::try_from(term.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(term.as_bytes());
+    out
+}
+
+fn index_key((kind, term): &Term, stream: &[u8]) -> Vec<u8> {
+    let mut out = term_prefix(*kind, term);
+    out.extend_from_slice(stream);
+    out
+}
+
+fn reverse_key(stream: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stream.len() + 1);
+    out.push(REVERSE);
+    out.extend_from_slice(stream);
+    out
+}
+
+fn encode_terms(terms: &BTreeSet<Term>) -> Vec<u8> {
+    terms.iter().flat_map(|(kind, term)| term_prefix(*kind, term)).collect()
+}
+
+fn decode_terms(mut bytes: &[u8]) -> Option<BTreeSet<Term>> {
+    let mut out = BTreeSet::new();
+    while let Some((&kind, rest)) = bytes.split_first() {
+        IndexKind::from_byte(kind)?;
+        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+        let len = usize::try_from(len).ok()?;
+        let end = len.checked_add(4)?;
+        let term = rest.get(4..end)?;
+        out.insert((kind, String::from_utf8(term.to_vec()).ok()?));
+        bytes = rest.get(end..)?;
+    }
+    Some(out)
+}
+
+fn read_lock(lock: &RwLock<()>) -> std::sync::RwLockReadGuard<'_, ()> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// FNV-1a, to spread streams over the write locks.
+fn stripe(key: &[u8]) -> usize {
+    let hash = key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % STRIPES as u64) as usize
+}
+
+/// The shared store logic.
+///
+/// Locking: a write (commit, pin, unpin) holds `writers` for reading and its stream's stripe
+/// lock (so reading a stream's old index terms and writing the new ones cannot interleave with
+/// another write of that stream); GC holds `writers` for writing, so no write lands between its
+/// mark and its sweep. Locks poisoned by a panicking thread are recovered: they guard no data.
+#[derive(Debug)]
+pub(crate) struct Core<B> {
+    backend: B,
+    writers: RwLock<()>,
+    stripes: Vec<Mutex<()>>,
+}
+
+impl<B: Backend> Core<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Core {
+            backend,
+            writers: RwLock::new(()),
+            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn get(
+        &self,
+        column: Column,
+        key: &[u8],
+        name: impl FnOnce() -> Key,
+    ) -> Result<Option<Vec<u8>>> {
+        self.backend.get(column, key).map_err(|source| Error::read(name(), source))
+    }
+
+    fn write(&self, batch: Batch, key: Key) -> Result<()> {
+        self.backend.write(batch).map_err(|source| Error::Write { key, source })
+    }
+
+    /// Every key of a column with `prefix`.
+    fn keys(&self, column: Column, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+        let mut keys = Vec::new();
+        self.backend
+            .scan(column, prefix, prefix, &mut |key, _| {
+                keys.push(key.to_vec());
+                ControlFlow::Continue(())
+            })
+            .map_err(|source| Error::read(Key::Column(column.name()), source))?;
+        Ok(keys)
+    }
+
+    fn parse_stream(column: Column, key: &[u8], prefix_len: usize) -> Result<StreamId> {
+        key.get(prefix_len..).and_then(|bytes| StreamId::from_bytes(bytes).ok()).ok_or_else(|| {
+            Error::CorruptEntry {
+                key: Key::Raw { column: column.name(), bytes: key.to_vec() },
+                reason: "the key does not end with a StreamID",
+            }
+        })
+    }
+
+    pub(crate) fn block(&self, cid: &Cid) -> Result<Option<Block>> {
+        let Some(data) = self.get(Column::Blocks, &cid.to_bytes(), || Key::Block(*cid))? else {
+            return Ok(None);
+        };
+        Block::new(*cid, data).map(Some).map_err(|source| Error::CorruptBlock { cid: *cid, source })
+    }
+
+    pub(crate) fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
+        self.get(Column::States, &id.to_bytes(), || Key::State(*id))?
+            .map(|bytes| decode_state(id, &bytes))
+            .transpose()
+    }
+
+    fn index_terms(&self, id: &StreamId, stream: &[u8]) -> Result<Option<BTreeSet<Term>>> {
+        let Some(bytes) = self.get(Column::Index, &reverse_key(stream), || Key::Index(*id))? else {
+            return Ok(None);
+        };
+        decode_terms(&bytes).map(Some).ok_or(Error::CorruptEntry {
+            key: Key::Index(*id),
+            reason: "the stream's index record does not parse",
+        })
+    }
+
+    pub(crate) fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+        let id = stream_of(state)?;
+        let stream = id.to_bytes();
+        let _writers = read_lock(&self.writers);
+        let _stream = lock(&self.stripes[stripe(&stream)]);
+        // A stream has an index record exactly when it has a state.
+        let old = self.index_terms(&id, &stream)?;
+        if old.is_none() {
+            // A new stream: every commit of its log must be given or stored, so that a stored
+            // state's log is always complete (also when GC just removed the stream).
+            let given: HashSet<&Cid> = blocks.iter().map(Block::cid).collect();
+            for entry in &state.log {
+                if !given.contains(&entry.cid)
+                    && self
+                        .get(Column::Blocks, &entry.cid.to_bytes(), || Key::Block(entry.cid))?
+                        .is_none()
+                {
+                    return Err(Error::MissingBlock { stream: id, cid: entry.cid });
+                }
+            }
+        }
+        let mut batch = Batch::default();
+        for block in blocks {
+            batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
+        }
+        batch.put(Column::States, stream.clone(), encode_state(state));
+        let new = terms(state);
+        let none = BTreeSet::new();
+        let before = old.as_ref().unwrap_or(&none);
+        for term in before.difference(&new) {
+            batch.delete(Column::Index, index_key(term, &stream));
+        }
+        for term in new.difference(before) {
+            batch.put(Column::Index, index_key(term, &stream), Vec::new());
+        }
+        if old.as_ref() != Some(&new) {
+            batch.put(Column::Index, reverse_key(&stream), encode_terms(&new));
+        }
+        self.write(batch, Key::State(id))
+    }
+
+    pub(crate) fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>> {
+        let id = stream_of(state)?;
+        walk_log(state, id, &mut |cid| self.block(cid))
+    }
+
+    pub(crate) fn pin(&self, id: &StreamId) -> Result<()> {
+        let _writers = read_lock(&self.writers);
+        let state = self.state(id)?.ok_or(Error::NotFound(*id))?;
+        self.log_blocks(&state)?;
+        let mut batch = Batch::default();
+        batch.put(Column::Pins, id.to_bytes(), Vec::new());
+        self.write(batch, Key::Pin(*id))
+    }
+
+    pub(crate) fn unpin(&self, id: &StreamId) -> Result<bool> {
+        let _writers = read_lock(&self.writers);
+        let key = id.to_bytes();
+        if self.get(Column::Pins, &key, || Key::Pin(*id))?.is_none() {
+            return Ok(false);
+        }
+        let mut batch = Batch::default();
+        batch.delete(Column::Pins, key);
+        self.write(batch, Key::Pin(*id))?;
+        Ok(true)
+    }
+
+    pub(crate) fn is_pinned(&self, id: &StreamId) -> Result<bool> {
+        Ok(self.get(Column::Pins, &id.to_bytes(), || Key::Pin(*id))?.is_some())
+    }
+
+    /// A page of the StreamIDs that end the keys with `prefix`, after `after`.
+    fn page(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let after = after.map(|a| [prefix, &a.to_bytes()].concat());
+        let from = after.as_deref().unwrap_or(prefix);
+        let mut keys = Vec::new();
+        self.backend
+            .scan(column, from, prefix, &mut |key, _| {
+                if Some(key) != after.as_deref() {
+                    keys.push(key.to_vec());
+                }
+                if keys.len() > limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            })
+            .map_err(|source| Error::read(Key::Column(column.name()), source))?;
+        let mut streams = keys
+            .iter()
+            .map(|key| Self::parse_stream(column, key, prefix.len()))
+            .collect::<Result<Vec<_>>>()?;
+        let next = if streams.len() > limit {
+            streams.truncate(limit);
+            streams.last().copied()
+        } else {
+            None
+        };
+        Ok(Page { streams, next })
+    }
+
+    pub(crate) fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.page(Column::Pins, &[], after, limit)
+    }
+
+    pub(crate) fn streams(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.page(Column::States, &[], after, limit)
+    }
+
+    pub(crate) fn list(
+        &self,
+        kind: IndexKind,
+        term: &str,
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        self.page(Column::Index, &term_prefix(kind as u8, term), after, limit)
+    }
+
+    pub(crate) fn stats(&self) -> Result<Stats> {
+        let count = |column: Column| -> Result<usize> {
+            let mut n = 0;
+            self.backend
+                .scan(column, &[], &[], &mut |_, _| {
+                    n += 1;
+                    ControlFlow::Continue(())
+                })
+                .map_err(|source| Error::read(Key::Column(column.name()), source))?;
+            Ok(n)
+        };
+        Ok(Stats {
+            blocks: count(Column::Blocks)?,
+            streams: count(Column::States)?,
+            pins: count(Column::Pins)?,
+        })
+    }
+
+    pub(crate) fn gc(&self) -> Result<GcReport> {
+        let _writers = self.writers.write().unwrap_or_else(PoisonError::into_inner);
+        // Mark: every block of every pinned stream's log. Any doubt (a missing or undecodable
+        // block, a pin without state) stops GC before it deletes anything.
+        let pinned: HashSet<Vec<u8>> = self.keys(Column::Pins, &[])?.into_iter().collect();
+        let mut reachable = HashSet::new();
+        for key in &pinned {
+            let id = Self::parse_stream(Column::Pins, key, 0)?;
+            let state = self.state(&id)?.ok_or(Error::CorruptEntry {
+                key: Key::Pin(id),
+                reason: "a pinned stream has no state",
+            })?;
+            reachable.extend(self.log_blocks(&state)?.iter().map(|b| b.cid().to_bytes()));
+        }
+        // Sweep the states (and index entries) of unpinned streams first, so that a crash
+        // between the two sweeps leaves unreferenced blocks, never a state without its log.
+        let doomed: Vec<Vec<u8>> =
+            self.keys(Column::States, &[])?.into_iter().filter(|k| !pinned.contains(k)).collect();
+        for chunk in doomed.chunks(GC_BATCH / 8) {
+            let mut batch = Batch::default();
+            for stream in chunk {
+                let id = Self::parse_stream(Column::States, stream, 0)?;
+                for term in self.index_terms(&id, stream)?.unwrap_or_default() {
+                    batch.delete(Column::Index, index_key(&term, stream));
+                }
+                batch.delete(Column::Index, reverse_key(stream));
+                batch.delete(Column::States, stream.clone());
+            }
+            self.write(batch, Key::Column(Column::States.name()))?;
+        }
+        let mut blocks_kept = 0;
+        let mut unreachable = Vec::new();
+        self.backend
+            .scan(Column::Blocks, &[], &[], &mut |key, _| {
+                if reachable.contains(key) {
+                    blocks_kept += 1;
+                } else {
+                    unreachable.push(key.to_vec());
+                }
+                ControlFlow::Continue(())
+            })
+            .map_err(|source| Error::read(Key::Column(Column::Blocks.name()), source))?;
+        for chunk in unreachable.chunks(GC_BATCH) {
+            let mut batch = Batch::default();
+            for key in chunk {
+                batch.delete(Column::Blocks, key.clone());
+            }
+            debug_assert!(batch.len() <= GC_BATCH);
+            self.write(batch, Key::Column(Column::Blocks.name()))?;
+        }
+        Ok(GcReport {
+            pinned_streams: pinned.len(),
+            streams_removed: doomed.len(),
+            blocks_removed: unreachable.len(),
+            blocks_kept,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ceramic_codecs::Codec;
+    use ceramic_doctype::SignatureStatus;
+    use ceramic_streamid::StreamType;
+
+    fn raw_put<B: Backend>(core: &Core<B>, column: Column, key: Vec<u8>, value: &[u8]) {
+        let mut batch = Batch::default();
+        batch.put(column, key, value.to_vec());
+        core.backend().write(batch).unwrap();
+    }
+
+    /// Corrupted values give typed errors naming their key, on both backends.
+    fn reads_corrupt_values_as_typed_errors<B: Backend>(core: &Core<B>) {
+        let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
+        let cid = *block.cid();
+        let id = StreamId::new(StreamType::TILE, cid).unwrap();
+        raw_put(core, Column::Blocks, cid.to_bytes(), &[0x80]);
+        assert!(matches!(core.block(&cid), Err(Error::CorruptBlock { cid: c, .. }) if c == cid));
+        let state = StreamState::genesis(
+            StreamType::TILE,
+            cid,
+            serde_json::json!({}),
+            Default::default(),
+            SignatureStatus::Genesis,
+        );
+        let other = StreamState { stream_type: StreamType::new(77), ..state.clone() };
+        for (value, expected) in [
+            (vec![], "unknown state format None"),
+            (vec![7, b'{', b'}'], "unknown state format Some(7)"),
+            (b"\x01not json".to_vec(), "not JSON"),
+            (b"\x01{}".to_vec(), "state field"),
+            (encode_state(&other), "it is the state of"),
+        ] {
+            raw_put(core, Column::States, id.to_bytes(), &value);
+            match core.state(&id) {
+                Err(e @ Error::CorruptState { stream, .. }) => {
+                    assert_eq!(stream, id);
+                    let message = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+                    assert!(message.contains(expected), "{message}");
+                    assert!(message.contains(&id.to_string()), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        raw_put(core, Column::States, id.to_bytes(), &encode_state(&state));
+        assert_eq!(core.state(&id).unwrap(), Some(state.clone()));
+        // A corrupt index record stops a write of that stream, which writes nothing.
+        raw_put(core, Column::Index, reverse_key(&id.to_bytes()), &[9]);
+        let err = core.write_commit(std::slice::from_ref(&block), &state).unwrap_err();
+        assert!(matches!(err, Error::CorruptEntry { key: Key::Index(s), .. } if s == id), "{err}");
+        assert!(matches!(core.block(&cid), Err(Error::CorruptBlock { .. })));
+        // A key that is not a StreamID.
+        raw_put(core, Column::States, b"junk".to_vec(), b"");
+        match core.streams(None, 10) {
+            Err(Error::CorruptEntry { key: Key::Raw { column: "states", bytes }, .. }) => {
+                assert_eq!(bytes, b"junk");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_corrupt_values_as_typed_errors_in_memory() {
+        reads_corrupt_values_as_typed_errors(&crate::MemoryStorage::new().core);
+    }
+
+    #[test]
+    fn reads_corrupt_values_as_typed_errors_in_rocksdb() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::RocksStorage::open(dir.path(), crate::Config::default()).unwrap();
+        reads_corrupt_values_as_typed_errors(&store.core);
+    }
+
+    fn arb_state() -> impl proptest::strategy::Strategy<Value = StreamState> {
+        use proptest::prelude::*;
+        (any::<u8>(), ".{0,20}", proptest::collection::vec(".{0,8}", 0..4), any::<i64>()).prop_map(
+            |(seed, text, tags, n)| {
+                let genesis = ceramic_codecs::cid_of(0x71, &[seed]);
+                let metadata = serde_json::json!({"controllers": [text.clone()], "tags": tags});
+                let mut state = StreamState::genesis(
+                    StreamType::TILE,
+                    genesis,
+                    serde_json::json!({"text": text, "n": n}),
+                    metadata.as_object().cloned().unwrap_or_default(),
+                    SignatureStatus::Signed,
+                );
+                state.log.push(ceramic_doctype::LogEntry {
+                    cid: ceramic_codecs::cid_of(0x85, &n.to_be_bytes()),
+                    kind: ceramic_doctype::CommitKind::Data,
+                    timestamp: None,
+                });
+                state
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stored_states_round_trip(state in arb_state()) {
+            let id = state.stream_id();
+            proptest::prop_assert_eq!(decode_state(&id, &encode_state(&state)).unwrap(), state);
+        }
+
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), state in arb_state(), flip in proptest::prelude::any::<proptest::sample::Index>()) {
+            let id = state.stream_id();
+            let _ = decode_state(&id, &bytes);
+            let _ = decode_terms(&bytes);
+            let mut encoded = encode_state(&state);
+            let at = flip.index(encoded.len());
+            encoded[at] ^= 0x20;
+            let _ = decode_state(&id, &encoded);
+            let _ = decode_state(&id, &encoded[..at]);
+        }
+
+        #[test]
+        fn index_terms_round_trip(state in arb_state()) {
+            let terms = terms(&state);
+            proptest::prop_assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms));
+        }
+    }
+
+    #[test]
+    fn terms_round_trip_and_reject_garbage() {
+        let terms: BTreeSet<Term> = [
+            (1, "did:key:z6Mk".to_string()),
+            (2, "family".to_string()),
+            (3, String::new()),
+            (3, "ünïcode".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms.clone()));
+        assert_eq!(decode_terms(&[]), Some(BTreeSet::new()));
+        let bytes = encode_terms(&terms);
+        for cut in 1..bytes.len() {
+            // Every proper cut ends inside a term, except at term boundaries.
+            let _ = decode_terms(&bytes[..cut]);
+        }
+        assert_eq!(decode_terms(&[9, 0, 0, 0, 0]), None);
+        assert_eq!(decode_terms(&[1, 0, 0, 0, 5, b'a']), None);
+        assert_eq!(decode_terms(&[1, 0, 0, 0, 1, 0xff]), None);
+    }
+}

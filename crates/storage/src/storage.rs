@@ -1,0 +1,301 @@
+//! The [`Storage`] trait: the engine's [`Store`] plus pins, GC and queries.
+
+use ceramic_codecs::{Block, Cid};
+use ceramic_doctype::StreamState;
+use ceramic_engine::Store;
+use ceramic_streamid::StreamId;
+
+use crate::error::Result;
+
+/// The largest page a query returns; larger limits are lowered to it.
+pub const MAX_PAGE: usize = 10_000;
+
+/// What a stream is indexed by (from its current metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum IndexKind {
+    /// The first controller (`metadata.controllers[0]`).
+    Controller = 1,
+    /// `metadata.family`.
+    Family = 2,
+    /// Each of `metadata.tags`.
+    Tag = 3,
+}
+
+impl IndexKind {
+    pub(crate) fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(IndexKind::Controller),
+            2 => Some(IndexKind::Family),
+            3 => Some(IndexKind::Tag),
+            _ => None,
+        }
+    }
+}
+
+/// One page of StreamIDs, in the order of their bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    /// The streams of this page.
+    pub streams: Vec<StreamId>,
+    /// Pass this as `after` to get the next page; `None` on the last page.
+    pub next: Option<StreamId>,
+}
+
+/// What a GC pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GcReport {
+    /// Pinned streams, all kept with every block of their logs.
+    pub pinned_streams: usize,
+    /// Unpinned streams whose state and index entries were removed.
+    pub streams_removed: usize,
+    /// Blocks removed (reachable from no pinned stream).
+    pub blocks_removed: usize,
+    /// Blocks kept.
+    pub blocks_kept: usize,
+}
+
+/// How much is stored (counted by a full scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Blocks.
+    pub blocks: usize,
+    /// Stream states.
+    pub streams: usize,
+    /// Pins.
+    pub pins: usize,
+}
+
+/// The engine's [`Store`] with typed errors, pins, GC and queries. [`crate::RocksStorage`] and
+/// [`MemoryStorage`](crate::MemoryStorage) implement it with the same behaviour.
+///
+/// Invariant: every stored state's log is complete, i.e. [`Storage::log_blocks`] succeeds for
+/// it. A new stream's state is refused unless each of its log's commits is given or stored, and
+/// GC removes an unpinned stream's state before its blocks.
+///
+/// Through [`Store`] (the engine's view) errors arrive boxed in a
+/// [`StoreError`](ceramic_engine::StoreError) that downcasts to [`Error`](crate::Error).
+pub trait Storage: Store {
+    /// A block, its hash checked.
+    ///
+    /// # Errors
+    /// [`CorruptBlock`](crate::Error::CorruptBlock) when the stored bytes do not hash to `cid`;
+    /// [`Read`](crate::Error::Read) or [`CorruptFile`](crate::Error::CorruptFile).
+    fn block(&self, cid: &Cid) -> Result<Option<Block>>;
+
+    /// A stream's stored state.
+    ///
+    /// # Errors
+    /// [`CorruptState`](crate::Error::CorruptState) naming the stream when the value does not
+    /// decode; [`Read`](crate::Error::Read) or [`CorruptFile`](crate::Error::CorruptFile).
+    fn state(&self, id: &StreamId) -> Result<Option<StreamState>>;
+
+    /// Writes a commit's blocks, the stream's new state and its index entries as one atomic
+    /// batch ([`Store::commit`] with a typed error). Blocks are [`Block`]s, so their hashes were
+    /// checked when they were made.
+    ///
+    /// # Errors
+    /// [`MissingBlock`](crate::Error::MissingBlock) when the stream is new and a commit of its log
+    /// is neither given nor stored; [`InvalidState`](crate::Error::InvalidState);
+    /// [`Write`](crate::Error::Write). Nothing is written then.
+    fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()>;
+
+    /// Every block of `state`'s log from this store, in log order, checking that the log is
+    /// complete and intact (see `specs/storage.md`).
+    ///
+    /// # Errors
+    /// [`MissingBlock`](crate::Error::MissingBlock), [`Undecodable`](crate::Error::Undecodable),
+    /// [`BrokenLog`](crate::Error::BrokenLog), and read errors.
+    fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>>;
+
+    /// Pins a stream: GC keeps its state and every block of its log. Pinning a pinned stream
+    /// does nothing.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound) when the stream is not stored; the errors of
+    /// [`Storage::log_blocks`] when its log is not complete.
+    fn pin(&self, id: &StreamId) -> Result<()>;
+
+    /// Unpins a stream; `false` if it was not pinned. Its data stays until the next GC.
+    ///
+    /// # Errors
+    /// Read and write errors.
+    fn unpin(&self, id: &StreamId) -> Result<bool>;
+
+    /// Whether a stream is pinned.
+    ///
+    /// # Errors
+    /// Read errors.
+    fn is_pinned(&self, id: &StreamId) -> Result<bool>;
+
+    /// A page of the pinned streams after `after` (at most `limit`, within 1..=[`MAX_PAGE`]).
+    ///
+    /// # Errors
+    /// Read errors, [`CorruptEntry`](crate::Error::CorruptEntry).
+    fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page>;
+
+    /// A page of all stored streams after `after` (at most `limit`, within 1..=[`MAX_PAGE`]).
+    ///
+    /// # Errors
+    /// Read errors, [`CorruptEntry`](crate::Error::CorruptEntry).
+    fn streams(&self, after: Option<&StreamId>, limit: usize) -> Result<Page>;
+
+    /// A page of the streams whose current metadata has `term` for `kind` (see
+    /// [`Storage::list_by_controller`] and friends).
+    ///
+    /// # Errors
+    /// Read errors, [`CorruptEntry`](crate::Error::CorruptEntry).
+    fn list(
+        &self,
+        kind: IndexKind,
+        term: &str,
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page>;
+
+    /// A page of the streams whose first controller is `controller`.
+    ///
+    /// # Errors
+    /// As [`Storage::list`].
+    fn list_by_controller(
+        &self,
+        controller: &str,
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        self.list(IndexKind::Controller, controller, after, limit)
+    }
+
+    /// A page of the streams whose family is `family`.
+    ///
+    /// # Errors
+    /// As [`Storage::list`].
+    fn list_by_family(&self, family: &str, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.list(IndexKind::Family, family, after, limit)
+    }
+
+    /// A page of the streams tagged `tag`.
+    ///
+    /// # Errors
+    /// As [`Storage::list`].
+    fn list_by_tag(&self, tag: &str, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.list(IndexKind::Tag, tag, after, limit)
+    }
+
+    /// Removes what no pinned stream needs: the states and index entries of unpinned streams,
+    /// then every block not in a pinned stream's log ([`Storage::log_blocks`]). Writes wait
+    /// while it runs; reads do not. If any pinned stream's log cannot be walked, nothing is
+    /// removed.
+    ///
+    /// # Errors
+    /// The errors of [`Storage::log_blocks`] for a pinned stream;
+    /// [`CorruptEntry`](crate::Error::CorruptEntry) for a pin without state; read and write
+    /// errors (a GC stopped midway leaves a consistent store: rerun it).
+    fn gc(&self) -> Result<GcReport>;
+
+    /// Counts what is stored (a full scan).
+    ///
+    /// # Errors
+    /// Read errors.
+    fn stats(&self) -> Result<Stats>;
+}
+
+/// Implements [`BlockSource`](ceramic_engine::BlockSource), [`Store`] and [`Storage`] for a
+/// type with a `core: Core<_>` field.
+macro_rules! impl_storage {
+    ($ty:ty) => {
+        impl ceramic_engine::BlockSource for $ty {
+            fn get_block(
+                &self,
+                cid: &ceramic_codecs::Cid,
+            ) -> std::result::Result<Option<Vec<u8>>, ceramic_engine::StoreError> {
+                self.core
+                    .block(cid)
+                    .map(|b| b.map(|b| b.into_parts().1))
+                    .map_err(|e| ceramic_engine::StoreError(Box::new(e)))
+            }
+        }
+
+        impl ceramic_engine::Store for $ty {
+            fn load_state(
+                &self,
+                id: &ceramic_streamid::StreamId,
+            ) -> std::result::Result<Option<ceramic_doctype::StreamState>, ceramic_engine::StoreError>
+            {
+                self.core.state(id).map_err(|e| ceramic_engine::StoreError(Box::new(e)))
+            }
+
+            fn commit(
+                &self,
+                blocks: &[ceramic_codecs::Block],
+                state: &ceramic_doctype::StreamState,
+            ) -> std::result::Result<(), ceramic_engine::StoreError> {
+                self.core.write_commit(blocks, state).map_err(|e| ceramic_engine::StoreError(Box::new(e)))
+            }
+        }
+
+        impl $crate::Storage for $ty {
+            fn block(&self, cid: &ceramic_codecs::Cid) -> $crate::Result<Option<ceramic_codecs::Block>> {
+                self.core.block(cid)
+            }
+            fn state(
+                &self,
+                id: &ceramic_streamid::StreamId,
+            ) -> $crate::Result<Option<ceramic_doctype::StreamState>> {
+                self.core.state(id)
+            }
+            fn write_commit(
+                &self,
+                blocks: &[ceramic_codecs::Block],
+                state: &ceramic_doctype::StreamState,
+            ) -> $crate::Result<()> {
+                self.core.write_commit(blocks, state)
+            }
+            fn log_blocks(
+                &self,
+                state: &ceramic_doctype::StreamState,
+            ) -> $crate::Result<Vec<ceramic_codecs::Block>> {
+                self.core.log_blocks(state)
+            }
+            fn pin(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<()> {
+                self.core.pin(id)
+            }
+            fn unpin(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<bool> {
+                self.core.unpin(id)
+            }
+            fn is_pinned(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<bool> {
+                self.core.is_pinned(id)
+            }
+            fn pins(
+                &self,
+                after: Option<&ceramic_streamid::StreamId>,
+                limit: usize,
+            ) -> $crate::Result<$crate::Page> {
+                self.core.pins(after, limit)
+            }
+            fn streams(
+                &self,
+                after: Option<&ceramic_streamid::StreamId>,
+                limit: usize,
+            ) -> $crate::Result<$crate::Page> {
+                self.core.streams(after, limit)
+            }
+            fn list(
+                &self,
+                kind: $crate::IndexKind,
+                term: &str,
+                after: Option<&ceramic_streamid::StreamId>,
+                limit: usize,
+            ) -> $crate::Result<$crate::Page> {
+                self.core.list(kind, term, after, limit)
+            }
+            fn gc(&self) -> $crate::Result<$crate::GcReport> {
+                self.core.gc()
+            }
+            fn stats(&self) -> $crate::Result<$crate::Stats> {
+                self.core.stats()
+            }
+        }
+    };
+}
+pub(crate) use impl_storage;

@@ -1,0 +1,513 @@
+//! The suite both stores must pass, test by test (instantiated per store in `main.rs`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use ceramic_codecs::{Block, Cid, read_car};
+use ceramic_doctype::{SignatureStatus, StreamState};
+use ceramic_engine::memory::FakeAnchorVerifier;
+use ceramic_engine::{Engine, Store};
+use ceramic_storage::{Backup, DirectoryBackup, Error, Page, Storage, export_stream};
+use ceramic_streamid::StreamId;
+use serde_json::json;
+
+use crate::Fixture;
+use crate::fixtures::{ADDER, Rng, add, anchor, anchor_pair, engine, genesis, grow, retag, signer};
+
+/// Every stream of a paginated listing, checking each page against `limit`.
+fn all_pages(limit: usize, mut page: impl FnMut(Option<&StreamId>) -> Page) -> Vec<StreamId> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let p = page(after.as_ref());
+        assert!(p.streams.len() <= limit, "a page of {} > {limit}", p.streams.len());
+        out.extend(p.streams.iter().copied());
+        match p.next {
+            Some(next) => {
+                assert_eq!(p.streams.len(), limit, "only full pages have a next");
+                assert_eq!(p.streams.last(), Some(&next));
+                after = Some(next);
+            }
+            None => return out,
+        }
+    }
+}
+
+/// `ids` in the order listings use (their bytes).
+fn sorted(ids: impl IntoIterator<Item = StreamId>) -> Vec<StreamId> {
+    let mut ids: Vec<StreamId> = ids.into_iter().collect();
+    ids.sort_by_key(StreamId::to_bytes);
+    ids.dedup();
+    ids
+}
+
+fn setup(f: &Fixture) -> (Engine, Arc<FakeAnchorVerifier>) {
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    (engine(f.store.clone(), chain.clone()), chain)
+}
+
+pub(crate) fn stores_and_loads_a_log_written_through_the_engine(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let (stream, state) = grow(&engine, &chain, &signer(1), "a", 6, 3);
+    assert_eq!(state.log.len(), 7);
+    assert_eq!(f.store.state(&stream).unwrap(), Some(state.clone()));
+    assert_eq!(f.store.load_state(&stream).unwrap(), Some(state.clone()));
+    // Genesis and 4 data commits (envelope + payload), 2 anchors (commit, proof, 2 Merkle nodes).
+    let blocks = f.store.log_blocks(&state).unwrap();
+    assert_eq!(blocks.len(), 5 * 2 + 2 * 4);
+    assert_eq!(f.store.stats().unwrap().blocks, blocks.len());
+    for block in &blocks {
+        assert_eq!(f.store.block(block.cid()).unwrap().as_ref(), Some(block));
+        assert_eq!(f.store.get_block(block.cid()).unwrap().as_deref(), Some(block.data()));
+    }
+    assert_eq!(engine.state_at(&stream, state.tip()).unwrap(), state);
+    let (unknown, g) = genesis(&signer(2), "unknown", None, &[]);
+    assert_eq!(f.store.state(&unknown).unwrap(), None);
+    assert_eq!(f.store.block(&g.cid).unwrap(), None);
+}
+
+pub(crate) fn reports_its_errors_to_the_engine_as_storage_errors(f: Fixture) {
+    let (stream, g) = genesis(&signer(1), "a", None, &[]);
+    let state = StreamState::genesis(
+        ADDER,
+        g.cid,
+        json!({"n": 0}),
+        Default::default(),
+        SignatureStatus::Signed,
+    );
+    let store: &dyn Store = &*f.store;
+    let err = store.commit(&[], &state).unwrap_err();
+    match err.0.downcast_ref::<Error>() {
+        Some(Error::MissingBlock { stream: s, cid }) => {
+            assert_eq!((s, cid), (&stream, &g.cid));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.load_state(&stream).unwrap(), None);
+}
+
+pub(crate) fn refuses_a_new_stream_whose_log_is_not_all_there(f: Fixture) {
+    let author = signer(1);
+    let (stream, g) = genesis(&author, "a", None, &[]);
+    let c1 = add(&author, &stream, g.cid, 1);
+    // The state after both commits, built on another store.
+    let other = crate::memory();
+    let (engine, _) = setup(&other);
+    engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    let state = engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
+    let err = f.store.write_commit(&c1.blocks, &state).unwrap_err();
+    assert!(matches!(err, Error::MissingBlock { cid, .. } if cid == g.cid), "{err}");
+    assert_eq!(f.store.stats().unwrap(), Default::default(), "nothing is written");
+    // With the genesis blocks too, or already stored, it is accepted.
+    f.store.write_commit(&[&g.blocks[..], &c1.blocks[..]].concat(), &state).unwrap();
+    assert_eq!(f.store.state(&stream).unwrap(), Some(state.clone()));
+    f.store.log_blocks(&state).unwrap();
+}
+
+pub(crate) fn refuses_a_malformed_state(f: Fixture) {
+    let (_, g) = genesis(&signer(1), "a", None, &[]);
+    let mut state =
+        StreamState::genesis(ADDER, g.cid, json!({}), Default::default(), SignatureStatus::Signed);
+    state.log.clear();
+    assert!(matches!(f.store.write_commit(&g.blocks, &state), Err(Error::InvalidState(_))));
+    assert!(matches!(f.store.log_blocks(&state), Err(Error::InvalidState(_))));
+    assert_eq!(f.store.stats().unwrap(), Default::default());
+}
+
+pub(crate) fn stores_only_hash_checked_blocks(f: Fixture) {
+    let (engine, _) = setup(&f);
+    let author = signer(1);
+    let (stream, g) = genesis(&author, "a", None, &[]);
+    engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    // A block exists only if its bytes hash to its CID, so nothing else can reach the store.
+    assert!(Block::new(g.cid, b"forged".to_vec()).is_err());
+    // A commit whose payload block was swapped for another one is refused by the engine.
+    let c1 = add(&author, &stream, g.cid, 1);
+    let c2 = add(&author, &stream, g.cid, 2);
+    assert!(Block::new(*c1.blocks[1].cid(), c2.blocks[1].data().to_vec()).is_err());
+    let swapped = [c1.blocks[0].clone(), c2.blocks[1].clone()];
+    assert!(engine.apply_commit(ADDER, c1.cid, &swapped).is_err());
+    assert_eq!(f.store.block(&c1.cid).unwrap(), None);
+    assert_eq!(f.store.stats().unwrap().blocks, 2);
+}
+
+pub(crate) fn pins_unpins_and_lists_pins_in_pages(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let streams: Vec<StreamId> =
+        (0..7).map(|i| grow(&engine, &chain, &signer(1), &format!("s{i}"), 1, 0).0).collect();
+    for stream in &streams[..5] {
+        f.store.pin(stream).unwrap();
+    }
+    f.store.pin(&streams[0]).unwrap(); // again: nothing changes
+    assert_eq!(
+        all_pages(2, |after| f.store.pins(after, 2).unwrap()),
+        sorted(streams[..5].to_vec())
+    );
+    assert_eq!(f.store.pins(None, 0).unwrap().streams.len(), 1, "a limit of 0 is raised to 1");
+    assert!(f.store.is_pinned(&streams[4]).unwrap());
+    assert!(!f.store.is_pinned(&streams[5]).unwrap());
+    assert!(f.store.unpin(&streams[4]).unwrap());
+    assert!(!f.store.unpin(&streams[4]).unwrap());
+    assert!(!f.store.unpin(&streams[6]).unwrap());
+    assert_eq!(
+        all_pages(3, |after| f.store.pins(after, 3).unwrap()),
+        sorted(streams[..4].to_vec())
+    );
+    assert_eq!(f.store.stats().unwrap().pins, 4);
+}
+
+pub(crate) fn refuses_to_pin_an_unknown_stream(f: Fixture) {
+    let (stream, _) = genesis(&signer(1), "a", None, &[]);
+    assert!(matches!(f.store.pin(&stream), Err(Error::NotFound(s)) if s == stream));
+    assert!(!f.store.is_pinned(&stream).unwrap());
+}
+
+/// Every block of the pinned streams' logs.
+fn pinned_blocks(store: &dyn Storage) -> HashSet<Cid> {
+    let pins = all_pages(100, |after| store.pins(after, 100).unwrap());
+    let mut out = HashSet::new();
+    for stream in pins {
+        let state = store.state(&stream).unwrap().expect("a pinned stream has a state");
+        out.extend(store.log_blocks(&state).unwrap().iter().map(|b| *b.cid()));
+    }
+    out
+}
+
+pub(crate) fn gc_removes_unpinned_streams_and_keeps_pinned_logs(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let author = signer(1);
+    let (a, a_state) = grow(&engine, &chain, &author, "a", 4, 2);
+    let (b, b_state) = grow(&engine, &chain, &author, "b", 4, 2);
+    let (c, c_state) = grow(&engine, &chain, &author, "c", 0, 0);
+    // A and B anchored together: their anchor commits share the proof and the root.
+    let (a_anchor, b_anchor) = anchor_pair(&chain, (&a, a_state.tip()), (&b, b_state.tip()), 5_000);
+    let a_state = engine.apply_commit(ADDER, a_anchor.cid, &a_anchor.blocks).unwrap();
+    engine.apply_commit(ADDER, b_anchor.cid, &b_anchor.blocks).unwrap();
+    f.store.pin(&a).unwrap();
+    f.store.pin(&c).unwrap();
+    let before = f.store.stats().unwrap();
+    let keep = pinned_blocks(&*f.store);
+    let report = f.store.gc().unwrap();
+    assert_eq!(report.pinned_streams, 2);
+    assert_eq!(report.streams_removed, 1);
+    assert_eq!(report.blocks_kept, keep.len());
+    assert_eq!(report.blocks_removed, before.blocks - keep.len());
+    assert_eq!(f.store.state(&b).unwrap(), None);
+    assert_eq!(f.store.block(&b_anchor.cid).unwrap(), None);
+    assert!(f.store.block(b_anchor.blocks[1].cid()).unwrap().is_some(), "the shared proof stays");
+    assert_eq!(
+        f.store.list_by_controller(author.did_key().did(), None, 10).unwrap().streams,
+        sorted([a, c])
+    );
+    assert_eq!(f.store.state(&a).unwrap(), Some(a_state.clone()));
+    assert_eq!(f.store.state(&c).unwrap(), Some(c_state));
+    assert_eq!(engine.state_at(&a, a_state.tip()).unwrap(), a_state);
+    assert_eq!(f.store.gc().unwrap().blocks_removed, 0, "a second GC finds nothing");
+    // Unpinned, A goes too; C stays.
+    f.store.unpin(&a).unwrap();
+    let report = f.store.gc().unwrap();
+    assert_eq!((report.streams_removed, report.blocks_kept), (1, 2));
+    assert_eq!(f.store.stats().unwrap().streams, 1);
+}
+
+pub(crate) fn gc_never_removes_a_block_reachable_from_a_pinned_stream(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let mut rng = Rng::new(0x5eed);
+    let mut live: Vec<(StreamId, StreamState)> = Vec::new();
+    let mut created = 0;
+    for round in 0..6 {
+        // New streams, and new commits on the surviving ones (which GC may have removed).
+        for _ in 0..1 + rng.below(5) {
+            let author = signer(1 + rng.below(3) as u8);
+            let unique = format!("r{round}-{created}");
+            created += 1;
+            live.push(grow(&engine, &chain, &author, &unique, rng.below(6) as usize, 3));
+        }
+        live.retain(|(id, _)| f.store.state(id).unwrap().is_some());
+        for (id, state) in live.iter_mut() {
+            for _ in 0..rng.below(3) {
+                let made = if rng.one_in(3) {
+                    anchor(&chain, id, state.tip(), 10_000 + rng.below(1_000_000))
+                } else {
+                    add(&signer(0), id, state.tip(), 1) // refused: not the controller
+                };
+                if let Ok(next) = engine.apply_commit(ADDER, made.cid, &made.blocks) {
+                    *state = next;
+                }
+            }
+        }
+        if live.len() >= 2 && rng.one_in(2) {
+            let (i, j) =
+                (rng.below(live.len() as u64) as usize, rng.below(live.len() as u64) as usize);
+            if i != j {
+                let (x, y) = (&live[i], &live[j]);
+                let (ax, ay) =
+                    anchor_pair(&chain, (&x.0, x.1.tip()), (&y.0, y.1.tip()), 77 + round);
+                live[i].1 = engine.apply_commit(ADDER, ax.cid, &ax.blocks).unwrap();
+                live[j].1 = engine.apply_commit(ADDER, ay.cid, &ay.blocks).unwrap();
+            }
+        }
+        for (id, _) in &live {
+            match rng.below(3) {
+                0 => f.store.pin(id).unwrap(),
+                1 => drop(f.store.unpin(id).unwrap()),
+                _ => {}
+            }
+        }
+        let pinned: Vec<(StreamId, StreamState)> =
+            live.iter().filter(|(id, _)| f.store.is_pinned(id).unwrap()).cloned().collect();
+        let keep = pinned_blocks(&*f.store);
+        let report = f.store.gc().unwrap();
+        assert_eq!(report.blocks_kept, keep.len(), "round {round}");
+        assert_eq!(
+            f.store.stats().unwrap().blocks,
+            keep.len(),
+            "round {round}: exactly the pinned logs stay"
+        );
+        for (id, state) in &pinned {
+            assert_eq!(f.store.state(id).unwrap().as_ref(), Some(state), "round {round}");
+            let blocks = f.store.log_blocks(state).unwrap();
+            assert!(blocks.iter().all(|b| keep.contains(b.cid())));
+            assert_eq!(&engine.state_at(id, state.tip()).unwrap(), state, "round {round}");
+        }
+        assert_eq!(f.store.stats().unwrap().streams, pinned.len(), "round {round}");
+    }
+}
+
+pub(crate) fn gc_is_safe_against_concurrent_writes(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let engine = Arc::new(engine);
+    let streams: Vec<(StreamId, StreamState)> =
+        (0..4).map(|i| grow(&engine, &chain, &signer(i + 1), &format!("w{i}"), 1, 0)).collect();
+    for (id, _) in &streams {
+        f.store.pin(id).unwrap();
+    }
+    let writers: Vec<_> = streams
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, (id, mut state))| {
+            let engine = engine.clone();
+            let chain = chain.clone();
+            std::thread::spawn(move || {
+                for k in 0..30 {
+                    let made = if k % 7 == 6 {
+                        anchor(&chain, &id, state.tip(), 100 + k)
+                    } else {
+                        add(&signer(i as u8 + 1), &id, state.tip(), 1)
+                    };
+                    state = engine.apply_commit(ADDER, made.cid, &made.blocks).unwrap();
+                }
+                state
+            })
+        })
+        .collect();
+    let mut noise = 0;
+    while !writers.iter().all(|w| w.is_finished()) {
+        grow(&engine, &chain, &signer(9), &format!("noise{noise}"), 2, 0);
+        noise += 1;
+        f.store.gc().unwrap();
+    }
+    for ((id, _), writer) in streams.iter().zip(writers) {
+        let state = writer.join().unwrap();
+        assert_eq!(f.store.state(id).unwrap(), Some(state.clone()));
+        f.store.log_blocks(&state).unwrap();
+        assert_eq!(engine.state_at(id, state.tip()).unwrap(), state);
+    }
+    f.store.gc().unwrap();
+    assert_eq!(f.store.stats().unwrap().streams, streams.len());
+}
+
+pub(crate) fn lists_streams_by_controller_family_and_tag_in_pages(f: Fixture) {
+    let (engine, _) = setup(&f);
+    let (one, two) = (signer(1), signer(2));
+    let create = |author, unique: &str, family, tags: &[&str]| {
+        let (id, g) = genesis(author, unique, Some(family), tags);
+        engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+        id
+    };
+    let ones: Vec<StreamId> =
+        (0..5).map(|i| create(&one, &format!("o{i}"), "f1", &["a", "b"])).collect();
+    let twos: Vec<StreamId> =
+        (0..3).map(|i| create(&two, &format!("t{i}"), "f2", &["b"])).collect();
+    let ab = create(&two, "ab", "f1", &["ab"]);
+    let did = |s: &ceramic_did::KeySigner| s.did_key().did().to_string();
+    for limit in [1, 2, 5, 100] {
+        let by_controller =
+            all_pages(limit, |a| f.store.list_by_controller(&did(&one), a, limit).unwrap());
+        assert_eq!(by_controller, sorted(ones.clone()), "limit {limit}");
+        let by_family = all_pages(limit, |a| f.store.list_by_family("f2", a, limit).unwrap());
+        assert_eq!(by_family, sorted(twos.clone()), "limit {limit}");
+        let b = all_pages(limit, |a| f.store.list_by_tag("b", a, limit).unwrap());
+        assert_eq!(b, sorted(ones.iter().chain(&twos).copied()), "limit {limit}");
+    }
+    // Terms are length-prefixed: "a" does not match "ab".
+    assert_eq!(f.store.list_by_tag("a", None, 100).unwrap().streams, sorted(ones.clone()));
+    assert_eq!(f.store.list_by_tag("ab", None, 100).unwrap().streams, [ab]);
+    assert_eq!(
+        all_pages(2, |a| f.store.list_by_family("f1", a, 2).unwrap()),
+        sorted(ones.iter().copied().chain([ab]))
+    );
+    assert_eq!(f.store.list_by_tag("nope", None, 10).unwrap(), Page::default());
+    // Exactly a full page: no next.
+    assert_eq!(f.store.list_by_controller(&did(&one), None, 5).unwrap().next, None);
+    let twos_after_ab = f.store.list_by_controller(&did(&two), Some(&ab), 10).unwrap();
+    assert!(!twos_after_ab.streams.contains(&ab));
+}
+
+pub(crate) fn keeps_the_index_on_the_current_metadata(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let author = signer(1);
+    let (id, g) = genesis(&author, "a", Some("fam"), &["old", "kept"]);
+    let state = engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    let tagged = |tag: &str| f.store.list_by_tag(tag, None, 10).unwrap().streams == [id];
+    assert!(tagged("old") && tagged("kept"));
+    // A pending change of tags (`next.metadata`) is the current metadata.
+    let c1 = retag(&author, &id, state.tip(), &["new", "kept"]);
+    let state = engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
+    assert!(!tagged("old") && tagged("new") && tagged("kept"));
+    let a1 = anchor(&chain, &id, state.tip(), 42);
+    let state = engine.apply_commit(ADDER, a1.cid, &a1.blocks).unwrap();
+    assert!(state.next.is_none());
+    assert!(!tagged("old") && tagged("new") && tagged("kept"));
+    let c2 = retag(&author, &id, state.tip(), &[]);
+    engine.apply_commit(ADDER, c2.cid, &c2.blocks).unwrap();
+    assert!(!tagged("new") && !tagged("kept"));
+    assert!(f.store.list_by_family("fam", None, 10).unwrap().streams == [id]);
+}
+
+pub(crate) fn lists_all_streams_in_pages(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let ids: Vec<StreamId> =
+        (0..12).map(|i| grow(&engine, &chain, &signer(1), &format!("s{i}"), 0, 0).0).collect();
+    assert_eq!(all_pages(5, |a| f.store.streams(a, 5).unwrap()), sorted(ids.clone()));
+    assert_eq!(all_pages(12, |a| f.store.streams(a, 12).unwrap()), sorted(ids));
+}
+
+/// Backs up the pinned streams of `f` and restores them into a fresh store of the same kind,
+/// checking every state.
+fn round_trip(f: &Fixture, expected: &HashMap<StreamId, StreamState>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = DirectoryBackup::new(dir.path()).unwrap();
+    let report = backup.backup_pinned(&*f.store).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.streams, expected.len());
+    assert_eq!(backup.list().unwrap(), sorted(expected.keys().copied()));
+    let restored = (f.fresh)();
+    let report = backup.restore_all(&*restored.store).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.streams, expected.len());
+    for (id, state) in expected {
+        assert_eq!(restored.store.state(id).unwrap().as_ref(), Some(state));
+        assert!(restored.store.is_pinned(id).unwrap());
+        let car = read_car(&std::fs::read(backup.path_of(id)).unwrap()).unwrap();
+        assert_eq!(car.roots[0], state.tip());
+    }
+    restored
+}
+
+pub(crate) fn backs_up_and_restores_streams_with_anchors(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let mut expected = HashMap::new();
+    for i in 0..10 {
+        let (id, state) =
+            grow(&engine, &chain, &signer(1 + i % 3), &format!("s{i}"), i as usize, 3);
+        f.store.pin(&id).unwrap();
+        expected.insert(id, state);
+    }
+    let unpinned = grow(&engine, &chain, &signer(1), "unpinned", 1, 0).0;
+    let restored = round_trip(&f, &expected);
+    assert_eq!(restored.store.state(&unpinned).unwrap(), None);
+    // The restored blocks rebuild the same states through the engine.
+    let (engine2, _) = (crate::fixtures::engine(restored.store.clone(), chain.clone()), ());
+    for (id, state) in &expected {
+        assert_eq!(&engine2.state_at(id, state.tip()).unwrap(), state);
+    }
+    assert_eq!(restored.store.stats().unwrap().blocks, pinned_blocks(&*restored.store).len());
+}
+
+pub(crate) fn backs_up_1000_streams_and_restores_them_into_an_empty_store(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let mut expected = HashMap::new();
+    for i in 0..1000 {
+        let anchors = if i % 10 == 0 { 2 } else { 0 };
+        let (id, state) =
+            grow(&engine, &chain, &signer(1 + (i % 5) as u8), &format!("s{i}"), 2, anchors);
+        f.store.pin(&id).unwrap();
+        expected.insert(id, state);
+    }
+    let restored = round_trip(&f, &expected);
+    assert_eq!(restored.store.stats().unwrap().streams, 1000);
+}
+
+pub(crate) fn refuses_a_tampered_backup_and_stores_nothing(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let (id, state) = grow(&engine, &chain, &signer(1), "a", 4, 2);
+    f.store.pin(&id).unwrap();
+    let car = export_stream(&*f.store, &id).unwrap();
+    let target = (f.fresh)();
+    // Every single bit flip anywhere in the file is refused.
+    for at in 0..car.len() {
+        let mut bad = car.clone();
+        bad[at] ^= 0x01;
+        let result = ceramic_storage::import_stream(&*target.store, &id, &bad);
+        assert!(result.is_err(), "a flip at byte {at} was accepted");
+    }
+    let mut bad = car.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    assert!(matches!(
+        ceramic_storage::import_stream(&*target.store, &id, &bad),
+        Err(Error::TamperedBackup { source: ceramic_codecs::Error::HashMismatch { .. }, .. })
+    ));
+    // A truncated archive, and another stream's archive under this name.
+    let cut = ceramic_storage::import_stream(&*target.store, &id, &car[..car.len() - 40]);
+    assert!(cut.is_err());
+    let (other, _) = grow(&engine, &chain, &signer(1), "b", 1, 0);
+    let other_car = export_stream(&*f.store, &other).unwrap();
+    assert!(matches!(
+        ceramic_storage::import_stream(&*target.store, &id, &other_car),
+        Err(Error::BackupState { .. })
+    ));
+    assert_eq!(target.store.stats().unwrap(), Default::default(), "nothing was stored");
+    // Through a directory: a tampered file is reported, and the intact one restores.
+    let dir = tempfile::tempdir().unwrap();
+    let backup = DirectoryBackup::new(dir.path()).unwrap().with_sync(false);
+    backup.backup_stream(&*f.store, &id).unwrap();
+    backup.backup_stream(&*f.store, &other).unwrap();
+    let mut tampered = std::fs::read(backup.path_of(&id)).unwrap();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x80;
+    std::fs::write(backup.path_of(&id), tampered).unwrap();
+    let report = backup.restore_all(&*target.store).unwrap();
+    assert_eq!(report.streams, 1);
+    assert!(matches!(&report.failures[..], [(s, Error::TamperedBackup { .. })] if *s == id));
+    assert_eq!(target.store.state(&id).unwrap(), None);
+    assert!(target.store.state(&other).unwrap().is_some());
+    assert!(matches!(
+        backup.restore_stream(&*target.store, &StreamId::new(ADDER, state.tip()).unwrap()),
+        Err(Error::NoBackup(_))
+    ));
+}
+
+pub(crate) fn restore_keeps_a_newer_local_state(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let author = signer(1);
+    let (id, old) = grow(&engine, &chain, &author, "a", 1, 0);
+    f.store.pin(&id).unwrap();
+    let old_car = export_stream(&*f.store, &id).unwrap();
+    let c = add(&author, &id, old.tip(), 5);
+    let new = engine.apply_commit(ADDER, c.cid, &c.blocks).unwrap();
+    let new_car = export_stream(&*f.store, &id).unwrap();
+    // The store is ahead of the old archive: it keeps its state.
+    assert_eq!(ceramic_storage::import_stream(&*f.store, &id, &old_car).unwrap(), new);
+    assert_eq!(f.store.state(&id).unwrap(), Some(new.clone()));
+    // A store behind the new archive on the same branch takes it.
+    let behind = (f.fresh)();
+    ceramic_storage::import_stream(&*behind.store, &id, &old_car).unwrap();
+    assert_eq!(ceramic_storage::import_stream(&*behind.store, &id, &new_car).unwrap(), new);
+    assert_eq!(behind.store.state(&id).unwrap(), Some(new));
+    let blocks: BTreeSet<Cid> =
+        behind.store.log_blocks(&old).unwrap().iter().map(|b| *b.cid()).collect();
+    assert_eq!(blocks.len(), 4);
+}

@@ -8,6 +8,9 @@
 //! [`AnchorVerifier`] (chain inclusion) and [`Publisher`] (announcing new tips) — with in-memory
 //! implementations in [`memory`] for tests. Follows `specs/engine.md`.
 //!
+//! Feature flags: `test-utils` (a minimal doctype and commit builders in [`test_utils`], for
+//! the tests of this crate and the crates above).
+//!
 //! ```
 //! use std::sync::Arc;
 //! use ceramic_engine::{Engine, memory::{MemoryStore, FakeAnchorVerifier, RecordingPublisher}};
@@ -28,6 +31,8 @@ mod engine;
 mod error;
 mod log;
 pub mod memory;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 mod traits;
 
 pub use conflict::{Branch, Winner, js_bytes_less, pick_log_to_accept};

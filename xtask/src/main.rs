@@ -5,6 +5,8 @@
 //!   (`cargo test --workspace --all-features`, then the doc tests) and one closing line
 //!   `summary: N passed, N failed, N skipped`.
 //! - `test`: only the test suite.
+//! - `node [-- args]`: run the reference node (`ceramic-node`) on its embedded defaults.
+//! - `codegen [--check]`: regenerate `crates/proto/src/generated/` from the `.proto` files.
 //!
 //! `ci` and `test` first install the Debian packages the build links against (RocksDB,
 //! libclang) when they are missing: see `setup.rs`.
@@ -13,6 +15,7 @@
 //! - `fuzz <target> [--secs N]`: run one cargo-fuzz target (installs cargo-fuzz if needed).
 //! - `bench [criterion args]`: run the criterion benches and print the ratios we quote.
 
+mod codegen;
 mod fuzz;
 mod setup;
 mod vectors;
@@ -118,7 +121,8 @@ fn ci(root: &Path) -> Result<()> {
     cargo(root, &["fmt", "--all", "--", "--check"])?;
     let clippy = ["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--"];
     cargo(root, &[&clippy[..], &["-D", "warnings"]].concat())?;
-    // The committed golden vectors must be exactly what the pinned JS libraries make.
+    // The committed generated code and golden vectors must be what their generators make.
+    codegen::run(root, true)?;
     vectors::run(root, true)?;
     test(root)
 }
@@ -130,6 +134,13 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("test") => test(&root),
+        Some("node") => {
+            setup::system_packages()?;
+            let mut run = vec!["run", "--release", "-p", "ceramic-node", "--"];
+            run.extend(rest);
+            cargo(&root, &run)
+        }
+        Some("codegen") => codegen::run(&root, rest.contains(&"--check")),
         Some("vectors") => vectors::run(&root, rest.contains(&"--check")),
         Some("fuzz") => fuzz::run(&root, &rest),
         Some("bench") => {
@@ -139,7 +150,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | test | vectors [--check] | fuzz <target> [--secs N] | bench>"
+                "usage: cargo xtask <ci | test | node | codegen [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
             );
             std::process::exit(2)
         }

@@ -11,7 +11,7 @@ use ceramic_codecs::{AnchorProof, Cid};
 use ceramic_engine::{AnchorError, AnchorVerifier};
 use sha3::{Digest, Keccak256};
 
-use crate::{ChainError, tx_hash_cid};
+use crate::{Chain, ChainError, tx_hash_cid};
 
 /// The dev chain's CAIP-2 id (js:packages/core/src/initialization/anchoring.ts, network
 /// `inmemory`).
@@ -158,7 +158,7 @@ impl DevChain {
     pub fn check(&self, proof: &AnchorProof) -> Result<u64, ChainError> {
         if proof.chain_id != DEV_CHAIN_ID {
             return Err(ChainError::WrongChain {
-                expected: DEV_CHAIN_ID,
+                expected: DEV_CHAIN_ID.into(),
                 got: proof.chain_id.clone(),
             });
         }
@@ -179,11 +179,25 @@ impl DevChain {
 impl AnchorVerifier for DevChain {
     /// [`DevChain::check`], its error carried as the engine's [`AnchorError::Chain`].
     fn verify(&self, proof: &AnchorProof) -> Result<u64, AnchorError> {
-        self.check(proof).map_err(|e| AnchorError::Chain {
-            chain_id: proof.chain_id.clone(),
-            tx_hash: Box::new(proof.tx_hash),
-            reason: e.to_string(),
-        })
+        self.check(proof).map_err(|e| crate::chain::to_anchor_error(proof, &e))
+    }
+}
+
+impl Chain for DevChain {
+    fn chain_id(&self) -> &str {
+        DEV_CHAIN_ID
+    }
+
+    fn tx_type(&self) -> Option<&str> {
+        None
+    }
+
+    fn anchor_root(&self, root: &Cid) -> Result<Cid, ChainError> {
+        Ok(self.send(*root))
+    }
+
+    fn check_proof(&self, proof: &AnchorProof) -> Result<u64, ChainError> {
+        self.check(proof)
     }
 }
 

@@ -72,7 +72,7 @@ pub enum Error {
 /// The result of this crate's fallible functions.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Why the dev chain does not confirm a proof.
+/// Why a chain does not confirm a proof, or could not take a root.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChainError {
@@ -80,9 +80,29 @@ pub enum ChainError {
     #[error("proof is for chain {got:?}, this chain is {expected:?}")]
     WrongChain {
         /// This chain's id.
-        expected: &'static str,
+        expected: String,
         /// The proof's `chainId`.
         got: String,
+    },
+    /// No chain this node knows has the proof's `chainId`.
+    #[error("unsupported chain {0:?}")]
+    UnsupportedChain(String),
+    /// The chain could not be reached or answered with an error; retrying may help.
+    #[error("chain {chain_id} unavailable: {reason}")]
+    Unavailable {
+        /// The chain.
+        chain_id: String,
+        /// What the client saw.
+        reason: String,
+    },
+    /// The transaction exists but does not anchor the proof's root by the chain's rules
+    /// (wrong contract, wrong calldata, wrong `txType`, failed or unmined transaction).
+    #[error("transaction {tx_hash} does not anchor the root: {reason}")]
+    InvalidTransaction {
+        /// The transaction.
+        tx_hash: Box<Cid>,
+        /// Which rule it breaks.
+        reason: String,
     },
     /// The chain has no such transaction.
     #[error("unknown transaction {0}")]

@@ -38,6 +38,7 @@
 
 mod batch;
 mod calldata;
+mod chain;
 mod dev_chain;
 mod error;
 mod merkle;
@@ -52,6 +53,7 @@ pub use calldata::{
     root_from_v0_calldata, root_from_v0_hex, root_from_v1_calldata, root_to_v0_calldata,
     root_to_v0_hex, root_to_v1_calldata, tx_hash_cid, v1_threshold,
 };
+pub use chain::{Chain, Chains};
 pub use dev_chain::{Clock, DEV_CHAIN_ID, DevChain, ManualClock, SystemClock, Transaction};
 pub use error::{ChainError, Error, Result};
 pub use merkle::{Node, Tree, cas_order, path_for, sort_leaves};

@@ -53,8 +53,11 @@ pub(crate) fn to_anchor_error(proof: &AnchorProof, error: &ChainError) -> Anchor
 #[derive(Debug, Default)]
 pub struct Chains {
     chains: HashMap<String, Arc<dyn Chain>>,
-    cache: Mutex<HashMap<(String, Cid, Cid, Option<String>), u64>>,
+    cache: Mutex<HashMap<ProofKey, u64>>,
 }
+
+/// What a cached confirmation is for: chain id, transaction, root and `txType`.
+type ProofKey = (String, Cid, Cid, Option<String>);
 
 /// At most this many confirmed proofs are cached; the cache is cleared when it is full.
 const CACHE_LIMIT: usize = 100_000;

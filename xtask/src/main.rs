@@ -4,7 +4,9 @@
 //!   and features, `vectors --check` (needs Node and npm), then the whole test suite
 //!   (`cargo test --workspace --all-features`, then the doc tests) and one closing line
 //!   `summary: N passed, N failed, N skipped`.
-//! - `test`: only the test suite.
+//! - `test`: only the test suite (after `tools`).
+//! - `tools`: install the real external programs the tests drive (anvil, js-libp2p, the
+//!   js-ceramic http-client, ...): every `tools/<name>/` with a `package.json` gets `npm ci`.
 //! - `node [-- args]`: run the reference node (`ceramic-node`) on its embedded defaults.
 //! - `codegen [--check]`: regenerate `crates/proto/src/generated/` from the `.proto` files.
 //!
@@ -18,6 +20,7 @@
 mod codegen;
 mod fuzz;
 mod setup;
+mod tools;
 mod vectors;
 
 use std::path::{Path, PathBuf};
@@ -99,6 +102,7 @@ fn cargo_counting(root: &Path, args: &[&str], counts: &mut Counts) -> Result<()>
 
 fn test(root: &Path) -> Result<()> {
     setup::system_packages()?;
+    tools::install(root)?;
     let mut counts = Counts::default();
     let all = ["test", "--workspace", "--all-features", "--all-targets", "--locked"];
     let doc = ["test", "--workspace", "--all-features", "--doc", "--locked"];
@@ -140,6 +144,7 @@ fn main() -> Result<()> {
             run.extend(rest);
             cargo(&root, &run)
         }
+        Some("tools") => tools::install(&root),
         Some("codegen") => codegen::run(&root, rest.contains(&"--check")),
         Some("vectors") => vectors::run(&root, rest.contains(&"--check")),
         Some("fuzz") => fuzz::run(&root, &rest),
@@ -150,7 +155,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | test | node | codegen [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
+                "usage: cargo xtask <ci | test | node | tools | codegen [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
             );
             std::process::exit(2)
         }

@@ -86,7 +86,7 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
 }
 
 /// `npm ci` when a lock file is present (reproducible), else `npm install`.
-fn npm_install(js_dir: &Path) -> Result<()> {
+pub(crate) fn npm_install(js_dir: &Path) -> Result<()> {
     let args: &[&str] = if js_dir.join("package-lock.json").is_file() {
         &["ci", "--no-audit", "--no-fund"]
     } else {

@@ -1,7 +1,8 @@
 //! The [`Engine`]: loading, client writes, network tips and conflict resolution.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ceramic_codecs::{Block, Cid, Payload};
 use ceramic_did::{CachingResolver, Registry as DidRegistry, Resolver};
@@ -65,7 +66,13 @@ pub struct Engine {
     anchors: Arc<dyn AnchorVerifier>,
     publisher: Arc<dyn Publisher>,
     resolver: Arc<dyn Resolver>,
+    /// Writes to one stream (check the tip, then store) are serialized by one of these, chosen
+    /// by the StreamID; commits are loaded and signatures verified before taking it.
+    write_locks: Box<[Mutex<()>]>,
 }
+
+/// How many locks serialize writes (streams share a lock when their ids hash alike).
+const WRITE_LOCKS: usize = 256;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,7 +109,18 @@ impl Engine {
         publisher: Arc<dyn Publisher>,
     ) -> Self {
         let resolver = Arc::new(CachingResolver::new(DidRegistry::default(), RESOLVER_CACHE));
-        Engine { store, registry, anchors, publisher, resolver }
+        let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
+        Engine { store, registry, anchors, publisher, resolver, write_locks }
+    }
+
+    /// The write lock of `stream`, held from reading its tip until its new state is stored.
+    /// A panic while it was held left nothing half-written (stores are atomic), so a poisoned
+    /// lock is taken over.
+    fn write_lock(&self, stream: &StreamId) -> MutexGuard<'_, ()> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        stream.hash(&mut hasher);
+        let index = usize::try_from(hasher.finish() % WRITE_LOCKS as u64).unwrap_or_default();
+        self.write_locks[index].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Uses `resolver` for signers' DIDs instead of the default (did:key, cached).
@@ -348,7 +366,9 @@ impl Engine {
     /// A client write: the blocks of one new commit (`commit` is its CID). A genesis creates the
     /// stream (or returns it if it exists); a data or anchor commit must build on the current
     /// tip, else it is rejected as [`ApplyError::Stale`]. Stores blocks and state atomically and
-    /// publishes the new tip.
+    /// publishes the new tip. Writes to one stream (this and [`Engine::handle_tip`]) are
+    /// serialized from reading the tip to storing the new state, so of concurrent writes on one
+    /// tip exactly one wins; the commit's blocks are loaded and its signature checked before.
     ///
     /// # Errors
     /// Any [`ApplyError`]; nothing is stored then.
@@ -363,7 +383,7 @@ impl Engine {
         let given = Blocks(&given);
         let source = Overlay { first: &given, then: self.store.as_ref() };
         let (loaded, mut commit_blocks) = load_commit(&source, self.resolver.as_ref(), commit)?;
-        let (stream, state) = match loaded.prev() {
+        let (stream, state, _guard) = match loaded.prev() {
             None => {
                 let stream =
                     StreamId::new(stream_type, commit).map_err(|_| ApplyError::WrongKind {
@@ -371,10 +391,11 @@ impl Engine {
                         kind: "CIDv0",
                         expected: "CIDv1",
                     })?;
+                let guard = self.write_lock(&stream);
                 if let Some(existing) = self.store.load_state(&stream)? {
                     return Ok(existing);
                 }
-                (stream, None)
+                (stream, None, guard)
             }
             Some(prev) => {
                 let genesis = loaded.id().ok_or(ApplyError::WrongKind {
@@ -388,6 +409,7 @@ impl Engine {
                         kind: "CIDv0",
                         expected: "CIDv1",
                     })?;
+                let guard = self.write_lock(&stream);
                 let state = self.load(&stream)?;
                 if prev != state.tip() {
                     return Err(ApplyError::Stale {
@@ -396,7 +418,7 @@ impl Engine {
                         tip: Box::new(state.tip()),
                     });
                 }
-                (stream, Some(state))
+                (stream, Some(state), guard)
             }
         };
         if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &loaded {
@@ -432,6 +454,7 @@ impl Engine {
         source: &dyn BlockSource,
     ) -> Result<TipOutcome, ApplyError> {
         let source = Overlay { first: source, then: self.store.as_ref() };
+        let _guard = self.write_lock(stream);
         let Some(local) = self.store.load_state(stream)? else {
             let (commits, blocks, _) = self.fetch_back(&source, tip, &|_| false)?;
             let genesis = commits.first().map(LoadedCommit::cid);

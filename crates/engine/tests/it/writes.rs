@@ -172,3 +172,71 @@ fn a_commit_naming_another_streams_genesis_is_refused_on_load() {
     let strict = n.engine.state_at(&stream, misdirected.cid).unwrap_err();
     assert!(matches!(strict, ApplyError::WrongStream { .. }), "{strict}");
 }
+
+/// A store whose commits take a while, so that racing writers overlap between reading the tip
+/// and storing the new state.
+struct SlowStore(ceramic_engine::memory::MemoryStore);
+
+impl ceramic_engine::BlockSource for SlowStore {
+    fn get_block(
+        &self,
+        cid: &ceramic_codecs::Cid,
+    ) -> Result<Option<Vec<u8>>, ceramic_engine::StoreError> {
+        self.0.get_block(cid)
+    }
+}
+
+impl ceramic_engine::Store for SlowStore {
+    fn load_state(
+        &self,
+        id: &ceramic_streamid::StreamId,
+    ) -> Result<Option<ceramic_doctype::StreamState>, ceramic_engine::StoreError> {
+        self.0.load_state(id)
+    }
+
+    fn commit(
+        &self,
+        blocks: &[ceramic_codecs::Block],
+        state: &ceramic_doctype::StreamState,
+    ) -> Result<(), ceramic_engine::StoreError> {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        self.0.commit(blocks, state)
+    }
+}
+
+#[test]
+fn concurrent_writes_on_one_tip_let_exactly_one_win() {
+    use ceramic_engine::memory::RecordingPublisher;
+    let store = Arc::new(SlowStore(ceramic_engine::memory::MemoryStore::default()));
+    let registry = ceramic_doctype::Registry::new().with(crate::fixtures::Adder).unwrap();
+    let engine = Arc::new(ceramic_engine::Engine::new(
+        store,
+        registry,
+        Arc::new(FakeAnchorVerifier::default()),
+        Arc::new(RecordingPublisher::default()),
+    ));
+    let author = signer(1);
+    let (stream, g) = genesis(&author, "race");
+    engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    let writers = 8;
+    let barrier = Arc::new(std::sync::Barrier::new(writers));
+    let handles: Vec<_> = (0..writers)
+        .map(|k| {
+            let (engine, barrier) = (engine.clone(), barrier.clone());
+            let commit = add(&author, &stream, g.cid, i64::try_from(k).unwrap() + 1);
+            std::thread::spawn(move || {
+                barrier.wait();
+                engine.apply_commit(ADDER, commit.cid, &commit.blocks)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for loser in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(matches!(loser, ApplyError::Stale { .. }), "{loser}");
+    }
+    let state = engine.load(&stream).unwrap();
+    assert_eq!(state.log.len(), 2);
+    assert_eq!(&state, winners[0]);
+}

@@ -72,9 +72,11 @@
 
 mod commit;
 mod error;
+mod metrics;
 mod node;
 mod service;
 mod status;
+mod updates;
 
 /// The generated `ceramic.v1` messages, enums, client ([`v1::node_client::NodeClient`]) and
 /// server ([`v1::node_server::NodeServer`], [`v1::node_server::Node`]). Made by
@@ -91,6 +93,12 @@ mod status;
 #[path = "generated/ceramic.v1.rs"]
 pub mod v1;
 
+/// The encoded `FileDescriptorSet` of every `.proto` file (written by `cargo xtask codegen`),
+/// served by gRPC reflection so that `grpcurl` works without the `.proto` files.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/descriptor.bin");
+
 pub use error::Error;
+pub use metrics::{Metrics, RejectLabels};
 pub use node::{AnchorVerifierKind, Node, NodeBuilder, Options};
-pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService};
+pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService, SubscribeStream};
+pub use updates::{UPDATES_CAPACITY, Updates};

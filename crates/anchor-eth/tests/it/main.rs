@@ -1,0 +1,1 @@
+//! Integration tests of ceramic-anchor-eth against a real anvil.

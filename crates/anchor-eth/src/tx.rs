@@ -329,6 +329,52 @@ mod tests {
         assert_eq!(from, address_of(dev_key().verifying_key()));
     }
 
+    /// The two transactions anvil signed with the dev key for `eth_sendTransaction`
+    /// (`testdata/anvil-rpc.json`): built from their fields and signed here, they have anvil's
+    /// hash, `r`, `s` and `yParity` (RFC 6979 signatures are deterministic).
+    #[test]
+    fn matches_the_transactions_anvil_signed() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/anvil-rpc.json"),
+        )
+        .unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut seen = 0;
+        for case in file["cases"].as_array().unwrap() {
+            if case["expected"]["kind"] != "transaction" {
+                continue;
+            }
+            let name = case["name"].as_str().unwrap();
+            let body = case["input"]["body"].as_str().unwrap();
+            let tx: serde_json::Value =
+                serde_json::from_str::<serde_json::Value>(body).unwrap()["result"].clone();
+            let q = |field: &str| crate::quantity(tx[field].as_str().unwrap(), 128).unwrap();
+            let unsigned = Eip1559 {
+                chain_id: q("chainId").try_into().unwrap(),
+                nonce: q("nonce").try_into().unwrap(),
+                max_priority_fee_per_gas: q("maxPriorityFeePerGas"),
+                max_fee_per_gas: q("maxFeePerGas"),
+                gas_limit: q("gas").try_into().unwrap(),
+                to: Some(crate::data(tx["to"].as_str().unwrap()).unwrap().try_into().unwrap()),
+                value: q("value"),
+                data: crate::data(tx["input"].as_str().unwrap()).unwrap(),
+            };
+            let signed = unsigned.sign(&dev_key());
+            assert_eq!(to_hex(&signed.hash), tx["hash"].as_str().unwrap(), "{name}");
+            let (_, from) = decode_signed(&signed);
+            assert_eq!(to_hex(&from), tx["from"].as_str().unwrap(), "{name}");
+            let Item::List(fields) = item(&signed.raw[1..]).unwrap() else { panic!("{name}") };
+            assert_eq!(uint(&fields[9]), q("yParity"), "{name}");
+            for (i, field) in [(10, "r"), (11, "s")] {
+                let ours = hex::encode(bytes(&fields[i]));
+                let theirs = tx[field].as_str().unwrap().strip_prefix("0x").unwrap();
+                assert_eq!(ours.trim_start_matches('0'), theirs, "{name}: {field}");
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, 2);
+    }
+
     fn arb_tx() -> impl Strategy<Value = Eip1559> {
         (
             (any::<u64>(), any::<u64>(), any::<u128>(), any::<u128>(), any::<u64>()),

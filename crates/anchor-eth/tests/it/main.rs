@@ -5,6 +5,7 @@
 mod anchoring;
 mod connect;
 mod rules;
+mod vectors;
 
 use ceramic_anchor::{Batch, Request};
 use ceramic_codecs::cid_of;

@@ -222,68 +222,83 @@ impl EthChain {
     }
 
     /// Signs and sends a transaction from this chain's key to `to` (`None` creates a contract)
-    /// with `data`, and waits for its receipt, which it returns whatever its status. The gas
-    /// limit is `gas_limit`, or the node's estimate plus a fifth; the nonce is the sender's
-    /// pending count and the fees are twice the latest base fee plus the node's suggested
-    /// priority fee.
+    /// with `data`, and waits for its receipt, which it returns whatever its status:
+    /// [`EthChain::submit_transaction`] then [`EthChain::wait_for_receipt`].
     ///
     /// # Errors
-    /// [`ChainError::NoSigner`]; [`ChainError::Unavailable`] when the node refuses the
-    /// transaction, reports another hash than ours, or has not mined it within the receipt
-    /// timeout.
+    /// Those of the two steps.
     pub fn send_transaction(
         &self,
         to: Option<Address>,
         data: Vec<u8>,
         gas_limit: Option<u64>,
     ) -> Result<Receipt, ChainError> {
-        let (key, from) =
-            self.signer.as_ref().ok_or_else(|| ChainError::NoSigner(self.chain_id.clone()))?;
-        let signed = {
-            let _sending = self.sending.lock().unwrap_or_else(|e| e.into_inner());
-            let rpc = |e: RpcError| self.unavailable(e);
-            let gas_limit = match gas_limit {
-                Some(gas) => gas,
-                None => {
-                    let estimate = self.rpc.estimate_gas(from, to.as_ref(), &data).map_err(rpc)?;
-                    estimate.saturating_add(estimate / 5)
-                }
-            };
-            let latest = self
-                .rpc
-                .block_by_number("latest")
-                .map_err(rpc)?
-                .ok_or_else(|| self.unavailable("no latest block"))?;
-            let base_fee = latest
-                .base_fee_per_gas
-                .ok_or_else(|| self.unavailable("the latest block has no base fee (pre-London)"))?;
-            let tip = self.rpc.max_priority_fee().map_err(rpc)?;
-            let tx = Eip1559 {
-                chain_id: self.numeric_chain_id,
-                nonce: self.rpc.nonce(from).map_err(rpc)?,
-                max_priority_fee_per_gas: tip,
-                max_fee_per_gas: base_fee.saturating_mul(2).saturating_add(tip),
-                gas_limit,
-                to,
-                value: 0,
-                data,
-            };
-            let signed = tx.sign(key);
-            let reported = self.rpc.send_raw(&signed.raw).map_err(rpc)?;
-            if reported != signed.hash {
-                return Err(self.unavailable(format!(
-                    "the node reports hash {} for transaction {}",
-                    to_hex(&reported),
-                    to_hex(&signed.hash)
-                )));
-            }
-            signed
-        };
-        self.wait_for_receipt(&signed.hash)
+        let hash = self.submit_transaction(to, data, gas_limit)?;
+        self.wait_for_receipt(&hash)
     }
 
-    /// Polls for the receipt of `hash` until the receipt timeout.
-    fn wait_for_receipt(&self, hash: &[u8; 32]) -> Result<Receipt, ChainError> {
+    /// Signs and sends a transaction from this chain's key to `to` (`None` creates a contract)
+    /// with `data`; returns its hash without waiting for it to be mined. The gas limit is
+    /// `gas_limit`, or the node's estimate plus a fifth; the nonce is the sender's pending count
+    /// and the fees are twice the latest base fee plus the node's suggested priority fee.
+    ///
+    /// # Errors
+    /// [`ChainError::NoSigner`]; [`ChainError::Unavailable`] when the node refuses the
+    /// transaction or reports another hash than ours.
+    pub fn submit_transaction(
+        &self,
+        to: Option<Address>,
+        data: Vec<u8>,
+        gas_limit: Option<u64>,
+    ) -> Result<[u8; 32], ChainError> {
+        let (key, from) =
+            self.signer.as_ref().ok_or_else(|| ChainError::NoSigner(self.chain_id.clone()))?;
+        let _sending = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        let rpc = |e: RpcError| self.unavailable(e);
+        let gas_limit = match gas_limit {
+            Some(gas) => gas,
+            None => {
+                let estimate = self.rpc.estimate_gas(from, to.as_ref(), &data).map_err(rpc)?;
+                estimate.saturating_add(estimate / 5)
+            }
+        };
+        let latest = self
+            .rpc
+            .block_by_number("latest")
+            .map_err(rpc)?
+            .ok_or_else(|| self.unavailable("no latest block"))?;
+        let base_fee = latest
+            .base_fee_per_gas
+            .ok_or_else(|| self.unavailable("the latest block has no base fee (pre-London)"))?;
+        let tip = self.rpc.max_priority_fee().map_err(rpc)?;
+        let tx = Eip1559 {
+            chain_id: self.numeric_chain_id,
+            nonce: self.rpc.nonce(from).map_err(rpc)?,
+            max_priority_fee_per_gas: tip,
+            max_fee_per_gas: base_fee.saturating_mul(2).saturating_add(tip),
+            gas_limit,
+            to,
+            value: 0,
+            data,
+        };
+        let signed = tx.sign(key);
+        let reported = self.rpc.send_raw(&signed.raw).map_err(rpc)?;
+        if reported != signed.hash {
+            return Err(self.unavailable(format!(
+                "the node reports hash {} for transaction {}",
+                to_hex(&reported),
+                to_hex(&signed.hash)
+            )));
+        }
+        Ok(signed.hash)
+    }
+
+    /// Polls for the receipt of `hash` every poll interval until the receipt timeout.
+    ///
+    /// # Errors
+    /// [`ChainError::Unavailable`] when the node cannot be asked, answers with the receipt of
+    /// another transaction, or has not mined it in time.
+    pub fn wait_for_receipt(&self, hash: &[u8; 32]) -> Result<Receipt, ChainError> {
         let deadline = Instant::now() + self.receipt_timeout;
         loop {
             if let Some(receipt) = self.rpc.receipt(hash).map_err(|e| self.unavailable(e))? {

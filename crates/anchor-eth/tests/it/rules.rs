@@ -2,9 +2,11 @@
 //! each broken by a real transaction on anvil.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ceramic_anchor::{
-    Chain, ChainError, Chains, TX_TYPE_V1, eth_tx_hash, root_to_v1_calldata, tx_hash_cid,
+    ANCHOR_CONTRACT, Chain, ChainError, Chains, TX_TYPE_V1, eth_tx_hash, root_to_v1_calldata,
+    tx_hash_cid,
 };
 use ceramic_anchor_eth::test_utils::{Anvil, dev_key_1};
 use ceramic_anchor_eth::{EthChain, address_of};
@@ -117,4 +119,30 @@ fn rejects_a_reverted_transaction() {
     assert_eq!(tx.to, Some(contract));
     let why = reason(chain.check_proof(&proof(root, tx_hash)));
     assert!(why.contains("reverted"), "{why}");
+}
+
+#[test]
+fn rejects_a_transaction_that_is_not_mined_yet() {
+    let anvil = Anvil::start_with(&["--no-mining"]);
+    let config = anvil.config().with_threshold(None);
+    let chain = EthChain::connect(config.clone()).unwrap();
+    let root = batch(2, 16).root();
+    let calldata = root_to_v1_calldata(&root).unwrap().to_vec();
+    let hash = chain.submit_transaction(Some(ANCHOR_CONTRACT), calldata, Some(100_000)).unwrap();
+    let pending = chain.transaction(&hash).unwrap().expect("anvil knows the pending transaction");
+    assert_eq!(pending.block_number, None);
+    let why = reason(chain.check_proof(&proof(root, tx_hash_cid(hash))));
+    assert!(why.contains("not mined"), "{why}");
+
+    // The anchor service gives up waiting after its receipt timeout.
+    let impatient = EthChain::connect(
+        config.with_receipt_polling(Duration::from_millis(10), Duration::from_millis(200)),
+    )
+    .unwrap();
+    match impatient.anchor_root(&root) {
+        Err(ChainError::Unavailable { reason, .. }) => {
+            assert!(reason.contains("not mined"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -188,6 +188,21 @@ def caip10_seeds():
     return [proofs, [p[:-3] for p in proofs], maps]
 
 
+def anchor_eth_rpc_seeds():
+    """Real anvil JSON-RPC answers: whole bodies, bare results, and cut or altered bodies."""
+    bodies, results, broken = [], [], []
+    for case in load("crates/anchor-eth/testdata/anvil-rpc.json")["cases"]:
+        body = case["input"]["body"]
+        bodies.append(body.encode())
+        result = json.loads(body).get("result")
+        if isinstance(result, dict):
+            results.append(json.dumps(result).encode())
+        broken.append(body[: len(body) // 2].encode())
+        broken.append(body.replace('"0x', '"0x0').encode())  # quantities with leading zeros
+        broken.append(body.replace('"0x', '"').encode())  # no prefix
+    return [bodies, results, broken]
+
+
 def pick(groups):
     """Up to MAX_PER_TARGET distinct seeds, taken in turn from each group so that all are seen."""
     kept = {}
@@ -222,6 +237,7 @@ def main():
     write("did_parse_did_key", did_key_seeds(), clean)
     write("did_verify_signed_commit", signed_commit_seeds(), clean)
     write("doctype_caip10_link_proof", caip10_seeds(), clean)
+    write("anchor_eth_rpc_response", anchor_eth_rpc_seeds(), clean)
 
 
 if __name__ == "__main__":

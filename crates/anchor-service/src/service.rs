@@ -515,6 +515,7 @@ impl Cas {
     /// Step 3: builds the anchor commits from the stored transaction, stores the requests
     /// COMPLETED, drops the batch and publishes it.
     fn complete(&self, (record, chain_id, tx_hash): Sent) -> Result<BatchOutcome> {
+        let writes = self.inner.lock_writes();
         let mut by_tip = HashMap::new();
         for cid in &record.requests {
             by_tip.insert(*cid, self.get_required(record.id, cid)?);
@@ -548,6 +549,7 @@ impl Cas {
             completed.push(request);
         }
         self.inner.store.write(ops)?;
+        drop(writes);
         tracing::info!(batch = record.id, requests = completed.len(), "batch completed");
         let published = Arc::new(Published { anchors, requests: completed.clone() });
         self.inner.sink.publish(&published);

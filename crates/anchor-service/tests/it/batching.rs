@@ -211,3 +211,77 @@ fn a_restart_over_the_same_memory_store_finishes_a_sent_batch() {
     assert_eq!(restarted.get(&commit(1, 0)).unwrap().unwrap().status, Status::Completed);
     assert_eq!(f.chain.height(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_anchors_on_its_own_and_stops_on_shutdown() {
+    let f = fixture(Policy { interval: Duration::from_millis(10), ..policy(1, 3600, 100) });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = tokio::spawn(f.cas.clone().run_scheduler(async move {
+        stopped.await.ok();
+    }));
+    f.cas.request(&new_request(1, 0, None)).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while f.cas.get(&commit(1, 0)).unwrap().unwrap().status != Status::Completed {
+        assert!(tokio::time::Instant::now() < deadline, "the scheduler did not anchor");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), scheduler).await.unwrap().unwrap();
+    assert_eq!(f.chain.height(), 1);
+}
+
+#[test]
+fn concurrent_requests_and_batches_anchor_each_stream_at_most_once_per_batch() {
+    let f = fixture(policy(1, 3600, 100));
+    let cas = f.cas.clone();
+    std::thread::scope(|scope| {
+        for t in 0..4u8 {
+            let cas = cas.clone();
+            scope.spawn(move || {
+                for m in 0..25u8 {
+                    let n = (m + t) % 8;
+                    let request = ceramic_anchor_service::NewRequest {
+                        stream_id: stream(n),
+                        cid: commit(n, t * 50 + m),
+                        timestamp: Some(u64::from(m)),
+                    };
+                    cas.request(&request).unwrap();
+                }
+            });
+        }
+        let cas = cas.clone();
+        scope.spawn(move || {
+            for _ in 0..20 {
+                cas.trigger().unwrap();
+            }
+        });
+    });
+    while f.cas.trigger().unwrap().is_some() {}
+    let mut completed = 0;
+    let mut by_batch: std::collections::HashMap<Cid, Vec<_>> = std::collections::HashMap::new();
+    for t in 0..4u8 {
+        for m in 0..25u8 {
+            let n = (m + t) % 8;
+            let record = f.cas.get(&commit(n, t * 50 + m)).unwrap().unwrap();
+            match record.status {
+                Status::Completed => {
+                    completed += 1;
+                    let witness =
+                        Witness::from_car(record.witness_car.as_deref().unwrap()).unwrap();
+                    f.chain.check(witness.proof()).unwrap();
+                    by_batch.entry(witness.proof().tx_hash).or_default().push(record.stream_id);
+                }
+                Status::Replaced => assert!(record.message.starts_with("Replaced by ")),
+                other => panic!("{} is {other} after every batch ran", record.cid),
+            }
+        }
+    }
+    assert!(completed >= 8, "every stream got at least its last request anchored");
+    assert_eq!(by_batch.len() as u64, f.chain.height(), "one transaction per batch");
+    for streams in by_batch.values() {
+        let distinct: std::collections::HashSet<_> = streams.iter().collect();
+        assert_eq!(distinct.len(), streams.len(), "a stream appears once per batch");
+    }
+    assert!(f.cas.pending(1000).unwrap().is_empty());
+    assert_eq!(f.cas.in_flight().unwrap(), 0);
+}

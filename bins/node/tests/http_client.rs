@@ -141,7 +141,8 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     assert_eq!(summary["anchorRefused"], true);
     // The client turns the state's `anchorStatus` name back into the enum's number.
     assert_eq!(summary["anchorStatus"], 0);
-    let content = json!({"title": "hello world", "count": 3, "done": true, "tags": ["a", "b"], "ratio": 0.5});
+    let content =
+        json!({"title": "hello world", "count": 3, "done": true, "tags": ["a", "b"], "ratio": 0.5});
     assert_eq!(summary["content"], content);
 
     // The same stream over gRPC: what the JS client wrote is what the node stored.

@@ -197,10 +197,8 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes> {
 }
 
 fn path_id(path: Result<Path<String>, PathRejection>) -> Result<StreamRef> {
-    let Path(id) = path.map_err(|_| ApiError::Id {
-        id: String::new(),
-        source: ceramic_streamid::Error::Empty,
-    })?;
+    let Path(id) = path
+        .map_err(|_| ApiError::Id { id: String::new(), source: ceramic_streamid::Error::Empty })?;
     id.parse::<StreamRef>().map_err(|source| ApiError::Id { id: shorten(&id), source })
 }
 
@@ -208,10 +206,7 @@ fn load_opts(query: Option<String>) -> Result<LoadOpts> {
     Ok(LoadOpts::from_query(&parse_query(query.as_deref().unwrap_or(""))?)?)
 }
 
-async fn create_stream(
-    State(api): Shared,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
+async fn create_stream(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_create(&body(raw)?)?;
     api.write(request.stream_type, request.genesis, true, request.opts.anchor).await
 }
@@ -224,7 +219,7 @@ async fn apply_commit(State(api): Shared, raw: Result<Bytes, BytesRejection>) ->
         Some(block) => Some(block.data().to_vec()),
         None => {
             let storage = api.service.storage().clone();
-            tokio::task::spawn_blocking(move || storage.block(&payload_cid))
+            tokio::task::spawn_blocking(move || storage.block(&payload_cid).map_err(ApiError::from))
                 .await
                 .map_err(ApiError::Join)??
                 .map(|b| b.into_parts().1)
@@ -291,8 +286,7 @@ async fn list_commits(
 ) -> Result<Response> {
     let id = path_id(id)?;
     let (stream, state) = api.load(&id, None).await?;
-    let state = StreamState::from_js_json(&state)
-        .map_err(ApiError::State)?;
+    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
     let storage = api.service.storage().clone();
     let commits = tokio::task::spawn_blocking(move || {
         let failure: Mutex<Option<ceramic_storage::Error>> = Mutex::new(None);
@@ -335,8 +329,7 @@ async fn request_anchor(
         return Err(ApiError::AnchoringNotConfigured);
     };
     let (_, state) = api.load(&StreamRef::Stream(id), None).await?;
-    let state = StreamState::from_js_json(&state)
-        .map_err(ApiError::State)?;
+    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
     let status = requester.request_anchor(id, state.tip()).await?;
     // js answers `state.anchorStatus` as the enum's number (the client returns it as is).
     Ok(json_response(

@@ -206,8 +206,7 @@ pub fn to_json(cid: &Cid, block: impl Fn(&Cid) -> Option<Vec<u8>>) -> Result<Val
     if cid.codec() == Codec::DagJose.code() {
         let envelope = Envelope::decode(&bytes).map_err(codec("dag-jose envelope"))?;
         let link = *envelope.link();
-        let linked =
-            block(&link).ok_or_else(|| CommitJsonError::MissingBlock(Box::new(link)))?;
+        let linked = block(&link).ok_or_else(|| CommitJsonError::MissingBlock(Box::new(link)))?;
         let mut container = Map::new();
         container.insert("jws".into(), envelope_to_json(&envelope)?);
         container.insert("linkedBlock".into(), Value::String(STANDARD_NO_PAD.encode(linked)));
@@ -341,10 +340,9 @@ fn envelope_from_json(jws: &Map<String, Value>) -> Result<(Block, Cid)> {
 }
 
 fn signature_from_json(value: &Value) -> Result<Signature> {
-    let object = value.as_object().ok_or(CommitJsonError::Type {
-        field: "jws.signatures[]",
-        expected: "an object",
-    })?;
+    let object = value
+        .as_object()
+        .ok_or(CommitJsonError::Type { field: "jws.signatures[]", expected: "an object" })?;
     check_keys(object, &["protected", "signature", "header"], "a JWS signature")?;
     let protected = optional(object, "protected")
         .map(|p| base64_field(p, "jws.signatures[].protected", &BASE64URL, "base64url"))
@@ -367,11 +365,7 @@ fn signature_from_json(value: &Value) -> Result<Signature> {
             });
         }
     };
-    Ok(Signature {
-        header,
-        protected: protected.map(Into::into),
-        signature: signature.into(),
-    })
+    Ok(Signature { header, protected: protected.map(Into::into), signature: signature.into() })
 }
 
 /// An unsigned commit's payload block.
@@ -502,7 +496,10 @@ mod tests {
             panic!("not a genesis")
         };
         assert_eq!(genesis.header.unique, Some(ceramic_codecs::Unique::Bytes(vec![1, 2, 3])));
-        assert_eq!(genesis.header.model.as_deref().map(|m| m.as_slice()), Some(&[0xce, 0x01, 0x02][..]));
+        assert_eq!(
+            genesis.header.model.as_deref().map(|m| m.as_slice()),
+            Some(&[0xce, 0x01, 0x02][..])
+        );
         assert_eq!(to_json(commit.cid(), lookup(commit.blocks())).unwrap(), value);
         // Padding is accepted on input, as uint8arrays accepts it.
         let padded = json!({"header": {"controllers": ["did:key:z6Mk"], "unique": "AQI="}});

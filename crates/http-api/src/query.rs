@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn types_values_like_parse_query_object() {
-        let parsed = parse_query("sync=0&a=true&b=false&c=%7B%22x%22%3A1%7D&d=hello+world&e").unwrap();
+        let parsed =
+            parse_query("sync=0&a=true&b=false&c=%7B%22x%22%3A1%7D&d=hello+world&e").unwrap();
         assert_eq!(
             parsed,
             [

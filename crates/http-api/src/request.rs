@@ -147,11 +147,10 @@ pub struct MultiQuery {
 /// [`RequestError`] naming the malformed field.
 pub fn parse_create(body: &[u8]) -> Result<CreateRequest> {
     let object = object(body)?;
-    let stream_type = object
-        .get("type")
-        .ok_or(RequestError::Missing("type"))?
-        .as_u64()
-        .ok_or(RequestError::Type { field: "type", expected: "a stream type code (0, 1, …)" })?;
+    let stream_type =
+        object.get("type").ok_or(RequestError::Missing("type"))?.as_u64().ok_or(
+            RequestError::Type { field: "type", expected: "a stream type code (0, 1, …)" },
+        )?;
     let genesis = from_json(object.get("genesis").ok_or(RequestError::Missing("genesis"))?)?;
     Ok(CreateRequest {
         stream_type: StreamType::new(stream_type),
@@ -224,10 +223,12 @@ fn query(value: &Value) -> Result<Query> {
             .as_array()
             .ok_or(RequestError::Type { field: "queries[].paths", expected: "an array" })?;
         for path in list {
-            paths.add(path.as_str().ok_or(RequestError::Type {
-                field: "queries[].paths[]",
-                expected: "a string",
-            })?);
+            paths.add(
+                path.as_str().ok_or(RequestError::Type {
+                    field: "queries[].paths[]",
+                    expected: "a string",
+                })?,
+            );
         }
     }
     let genesis = object.get("genesis").filter(|v| !v.is_null()).map(from_json).transpose()?;
@@ -263,7 +264,8 @@ mod tests {
 
     #[test]
     fn parses_a_create_request() {
-        let body = format!(r#"{{"type":0,"genesis":{GENESIS},"opts":{{"anchor":false,"publish":true}}}}"#);
+        let body =
+            format!(r#"{{"type":0,"genesis":{GENESIS},"opts":{{"anchor":false,"publish":true}}}}"#);
         let request = parse_create(body.as_bytes()).unwrap();
         assert_eq!(request.stream_type, StreamType::TILE);
         assert!(!request.opts.anchor);

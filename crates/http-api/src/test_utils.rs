@@ -33,7 +33,12 @@ pub fn arb_js_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         (arb_js_header(), prop::option::of(arb_json_ipld()))
             .prop_map(|(header, data)| Payload::Genesis(GenesisCommit { header, data })),
-        (arb_cid(), arb_cid(), prop::option::of(arb_js_header()), prop::option::of(arb_json_ipld()))
+        (
+            arb_cid(),
+            arb_cid(),
+            prop::option::of(arb_js_header()),
+            prop::option::of(arb_json_ipld())
+        )
             .prop_map(|(id, prev, header, data)| Payload::Data(DataCommit {
                 id,
                 prev,

@@ -53,7 +53,12 @@ impl TestNode {
     }
 
     /// Sends a request; the status and the body (JSON if it parses, else a string).
-    pub(crate) async fn send(&self, method: Method, uri: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(uri);
         if body.is_some() {
             request = request.header("content-type", "application/json");

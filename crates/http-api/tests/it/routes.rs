@@ -51,7 +51,8 @@ async fn creates_updates_loads_and_lists_a_signed_tile() {
 
     // Load by CommitID: the state as of the first update.
     let first = id.at_commit(*commits[0].envelope_block().cid()).unwrap();
-    let (status, at) = node.get(&format!("/api/v0/streams/{first}?sync=0&syncTimeoutSeconds=0")).await;
+    let (status, at) =
+        node.get(&format!("/api/v0/streams/{first}?sync=0&syncTimeoutSeconds=0")).await;
     assert_eq!(status, StatusCode::OK, "{at}");
     assert_eq!(at["streamId"], id.to_string());
     assert_eq!(at["state"]["log"].as_array().unwrap().len(), 2);
@@ -82,12 +83,14 @@ async fn creates_updates_loads_and_lists_a_signed_tile() {
 async fn creates_a_deterministic_tile_from_an_unsigned_genesis_and_lists_it() {
     let node = TestNode::new();
     let genesis = json!({"header": {"controllers": [node.did()], "family": "fam"}});
-    let (status, body) = node.post("/api/v0/streams", &json!({"type": 0, "genesis": genesis})).await;
+    let (status, body) =
+        node.post("/api/v0/streams", &json!({"type": 0, "genesis": genesis})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"]["signature"], 0);
     let id = body["streamId"].as_str().unwrap();
     // The same genesis again: the same stream (creating is idempotent).
-    let (status, again) = node.post("/api/v0/streams", &json!({"type": 0, "genesis": genesis})).await;
+    let (status, again) =
+        node.post("/api/v0/streams", &json!({"type": 0, "genesis": genesis})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["streamId"], id);
     let (_, listed) = node.get(&format!("/api/v0/commits/{id}")).await;
@@ -99,7 +102,11 @@ async fn multiqueries_follow_paths_create_from_genesis_and_skip_failures() {
     let node = TestNode::new();
     let (a, _) = node.create(&json!({"name": "a"}), "YQ").await;
     let (b, _) = node.create(&json!({"link": a.to_string(), "x": "not an id"}), "Yg").await;
-    let unknown = StreamId::new(StreamType::TILE, *Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap().cid()).unwrap();
+    let unknown = StreamId::new(
+        StreamType::TILE,
+        *Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap().cid(),
+    )
+    .unwrap();
     let genesis = json!({"header": {"controllers": [node.did()], "family": "mq"}});
     let payload = Payload::Genesis(GenesisCommit {
         header: Header {
@@ -109,7 +116,9 @@ async fn multiqueries_follow_paths_create_from_genesis_and_skip_failures() {
         },
         data: None,
     });
-    let created = StreamId::new(StreamType::TILE, *Block::encode(Codec::DagCbor, &payload).unwrap().cid()).unwrap();
+    let created =
+        StreamId::new(StreamType::TILE, *Block::encode(Codec::DagCbor, &payload).unwrap().cid())
+            .unwrap();
     let body = json!({"queries": [
         {"streamId": b.to_string(), "paths": ["/link", "x", "missing/deeper"]},
         {"streamId": unknown.to_string()},
@@ -119,7 +128,7 @@ async fn multiqueries_follow_paths_create_from_genesis_and_skip_failures() {
     assert_eq!(status, StatusCode::OK, "{results}");
     let mut keys: Vec<&String> = results.as_object().unwrap().keys().collect();
     keys.sort();
-    let mut expected = vec![a.to_string(), b.to_string(), created.to_string()];
+    let mut expected = [a.to_string(), b.to_string(), created.to_string()];
     expected.sort();
     assert_eq!(keys, expected.iter().collect::<Vec<_>>());
     assert_eq!(results[a.to_string()]["content"], json!({"name": "a"}));
@@ -290,8 +299,9 @@ async fn bad_create_requests_are_4xx_and_store_nothing() {
     // An update sent as a genesis.
     let (_, state) = node.create(&json!({"a": 1}), "Yg").await;
     let update = node.update(&state, &json!({"a": 2}));
-    let (status, body) =
-        node.post("/api/v0/streams", &json!({"type": 0, "genesis": update.to_dag_jws_result()})).await;
+    let (status, body) = node
+        .post("/api/v0/streams", &json!({"type": 0, "genesis": update.to_dag_jws_result()}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(node.stream_count(), 1, "only the good create stored a stream");
     assert!(!node.has_block(genesis.envelope_block().cid()));
@@ -383,7 +393,11 @@ async fn bad_ids_and_queries_are_400_and_unknown_streams_404() {
     let at = id.at_commit(id.cid()).unwrap();
     let (status, _) = node.get(&format!("/api/v0/streams/{at}?atTime=5")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let unknown = StreamId::new(StreamType::TILE, *Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap().cid()).unwrap();
+    let unknown = StreamId::new(
+        StreamType::TILE,
+        *Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap().cid(),
+    )
+    .unwrap();
     for uri in [
         format!("/api/v0/streams/{unknown}"),
         format!("/api/v0/streams/{unknown}/content"),
@@ -396,7 +410,8 @@ async fn bad_ids_and_queries_are_400_and_unknown_streams_404() {
     }
     // A commit that is not in the stream.
     let (other, _) = node.create(&json!({"b": 1}), "Yg").await;
-    let (status, _) = node.get(&format!("/api/v0/streams/{}", id.at_commit(other.cid()).unwrap())).await;
+    let (status, _) =
+        node.get(&format!("/api/v0/streams/{}", id.at_commit(other.cid()).unwrap())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = node.post("/api/v0/multiqueries", &json!({"queries": "x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

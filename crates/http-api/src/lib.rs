@@ -27,7 +27,9 @@
 //!     .open()?;
 //! let router = Api::new(node.service().clone()).router();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:7007").await?;
-//! let shutdown = async { tokio::signal::ctrl_c().await.ok(); };
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let shutdown = async move { stopped.await.ok(); };
+//! # drop(stop);
 //! ceramic_http_api::serve(listener, router, shutdown, std::time::Duration::from_secs(10)).await?;
 //! # Ok(())
 //! # }

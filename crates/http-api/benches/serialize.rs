@@ -33,8 +33,8 @@ fn bench(c: &mut Criterion) {
         data: Some(json_to_ipld(&patch).expect("json")),
     });
     let signed = sign_commit(&signer, &payload).expect("signs");
-    let stream = ceramic_streamid::StreamId::new(ceramic_streamid::StreamType::TILE, genesis)
-        .expect("id");
+    let stream =
+        ceramic_streamid::StreamId::new(ceramic_streamid::StreamType::TILE, genesis).expect("id");
     let body = json!({
         "streamId": stream.to_string(),
         "commit": signed.to_dag_jws_result(),
@@ -43,8 +43,7 @@ fn bench(c: &mut Criterion) {
     .to_string()
     .into_bytes();
     let blocks = [signed.envelope_block().clone(), signed.payload_block().clone()];
-    let lookup =
-        |cid: &Cid| blocks.iter().find(|b| b.cid() == cid).map(|b| b.data().to_vec());
+    let lookup = |cid: &Cid| blocks.iter().find(|b| b.cid() == cid).map(|b| b.data().to_vec());
 
     let mut group = c.benchmark_group("serialize");
     group.throughput(Throughput::Elements(1));

@@ -82,6 +82,7 @@ impl Api {
             .fallback(no_route)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(cors))
             .with_state(Arc::new(self))
     }
 
@@ -165,6 +166,40 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// CORS as js-ceramic's daemon sets it up (`cors({origin: <allowed origins, all by default>,
+/// credentials: true, maxAge: 7200})`): the client's `fetch` sends `credentials: 'include'`, so
+/// a browser needs the request's origin echoed (not `*`) and credentials allowed. A preflight
+/// (`OPTIONS` with `Access-Control-Request-Method`) is answered here, before routing.
+async fn cors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS
+        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let requested_headers = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    let mut response = if preflight {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
+        );
+        if let Some(requested) = requested_headers {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+        }
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("7200"));
+        response
+    } else {
+        next.run(request).await
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
 }
 
 /// A JSON response.

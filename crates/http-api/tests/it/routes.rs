@@ -416,3 +416,39 @@ async fn bad_ids_and_queries_are_400_and_unknown_streams_404() {
     let (status, body) = node.post("/api/v0/multiqueries", &json!({"queries": "x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+#[tokio::test]
+async fn cors_echoes_the_origin_with_credentials_and_answers_preflights() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    let node = TestNode::new();
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/api/v0/streams")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .body(Body::empty())
+        .unwrap();
+    let response = node.router.clone().oneshot(preflight).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let headers = response.headers();
+    assert_eq!(headers["access-control-allow-origin"], "https://app.example");
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    assert_eq!(headers["access-control-allow-headers"], "content-type");
+    assert!(headers["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+
+    let get = Request::builder()
+        .uri("/api/v0/node/healthcheck")
+        .header("origin", "https://app.example")
+        .body(Body::empty())
+        .unwrap();
+    let response = node.router.clone().oneshot(get).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
+    // Without an Origin (not a browser), no CORS headers.
+    let (status, _) = node.get("/api/v0/node/healthcheck").await;
+    assert_eq!(status, StatusCode::OK);
+}

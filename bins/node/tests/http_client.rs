@@ -172,5 +172,20 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
         assert_eq!(ids, expected, "the CommitIDs the JS client saw are the node's log");
         anyhow::Ok(())
     })?;
+    drop(runtime);
+
+    // One SIGTERM stops both servers, and the node exits cleanly.
+    let mut node = node;
+    let status = Command::new("kill").arg("-TERM").arg(node.child.id().to_string()).status()?;
+    assert!(status.success(), "kill -TERM failed");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let exit = loop {
+        if let Some(exit) = node.child.try_wait()? {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "the node did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "ceramic-node exited with {exit}");
     Ok(())
 }

@@ -177,6 +177,21 @@ impl NodeService {
         }
     }
 
+    /// The engine (for other front ends over the same node, e.g. the HTTP API).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.inner.engine
+    }
+
+    /// The storage the engine was built on (for other front ends, e.g. the HTTP API).
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
+    /// What `NodeInfo` reports.
+    pub fn info(&self) -> &Info {
+        &self.inner.info
+    }
+
     /// The tonic server for this service, to add to a `tonic::transport::Server`.
     pub fn into_server(self) -> NodeServer<Self> {
         NodeServer::new(self)

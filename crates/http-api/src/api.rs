@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tonic::Request;
 
-use crate::anchor::AnchorRequester;
+use ceramic_proto::AnchorRequester;
 use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
 use crate::query::{LoadOpts, parse_query};

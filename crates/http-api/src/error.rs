@@ -9,7 +9,7 @@ use ceramic_codecs::Cid;
 use ceramic_streamid::StreamId;
 use tonic::Code;
 
-use crate::anchor::AnchorRequestError;
+use ceramic_proto::AnchorRequestError;
 use crate::commit::CommitJsonError;
 use crate::query::QueryError;
 use crate::request::RequestError;

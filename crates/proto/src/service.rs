@@ -111,7 +111,8 @@ impl NodeService {
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
         let metrics = Metrics::new();
         let anchor_requester = std::sync::OnceLock::new();
-        let inner = Inner { engine, storage, info, write_locks, updates, metrics, anchor_requester };
+        let inner =
+            Inner { engine, storage, info, write_locks, updates, metrics, anchor_requester };
         NodeService { inner: Arc::new(inner) }
     }
 

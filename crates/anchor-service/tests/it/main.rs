@@ -3,6 +3,7 @@
 //! gRPC service, and record encoding properties.
 
 mod batching;
+mod engine;
 mod grpc;
 mod http;
 mod persistence;

@@ -4,6 +4,7 @@
 
 mod batching;
 mod engine;
+mod failures;
 mod grpc;
 mod http;
 mod persistence;

@@ -188,6 +188,19 @@ def caip10_seeds():
     return [proofs, [p[:-3] for p in proofs], maps]
 
 
+def anchor_eth_rpc_seeds():
+    """Real anvil JSON-RPC answers: whole bodies, bare results, and cut or altered bodies."""
+    bodies, results, broken = [], [], []
+    for case in load("crates/anchor-eth/testdata/anvil-rpc.json")["cases"]:
+        body = case["input"]["body"]
+        bodies.append(body.encode())
+        result = json.loads(body).get("result")
+        if isinstance(result, dict):
+            results.append(json.dumps(result).encode())
+        broken.append(body[: len(body) // 2].encode())
+        broken.append(body.replace('"0x', '"0x0').encode())  # quantities with leading zeros
+        broken.append(body.replace('"0x', '"').encode())  # no prefix
+    return [bodies, results, broken]
 def cbor_head(major, n):
     """A dag-cbor item head: major type and argument, shortest form."""
     if n < 24:
@@ -250,6 +263,37 @@ def anchor_service_seeds():
         car_bodies.append(anchor_request_car(base36(sid)[:-1], tip, "not a time"))
     json_bodies += [b"{", b"[]", b"null", b'{"streamId": null}']
     return [json_bodies, car_bodies, car_seeds()]
+def http_api_seeds():
+    """Request bodies as @ceramicnetwork/http-client sends them, from the JS commit vectors:
+    create and apply bodies with signed containers, unsigned genesis commits, a multiquery,
+    and broken variants (a linkedBlock that does not hash to the link, a bad base64)."""
+    import base64
+
+    def b64(data):
+        return base64.b64encode(data).decode().rstrip("=")
+
+    def dump(value):
+        return json.dumps(value, separators=(",", ":")).encode()
+
+    create, apply, broken = [], [], []
+    for case in load("crates/did/testdata/js-tile.json")["cases"]:
+        exp = case["expected"]
+        genesis = exp["genesis"]
+        container = {"jws": genesis["jws"], "linkedBlock": b64(unhex(genesis["payload_hex"]))}
+        create.append(dump({"type": 0, "genesis": container, "opts": {"anchor": True, "publish": True, "sync": 0}}))
+        for update in exp["updates"]:
+            c = {"jws": update["jws"], "linkedBlock": b64(unhex(update["payload_hex"]))}
+            apply.append(dump({"streamId": genesis["stream_id"], "commit": c, "opts": {}}))
+        bad = dict(container, linkedBlock=b64(unhex(genesis["payload_hex"])[:-1]))
+        broken.append(dump({"type": 0, "genesis": bad}))
+        broken.append(dump({"type": 0, "genesis": dict(container, linkedBlock="%%")}))
+        broken.append(dump(container["jws"]))
+    unsigned = []
+    for case in load("crates/did/testdata/js-unsigned.json")["cases"]:
+        exp = case["expected"]
+        unsigned.append(dump({"type": 0, "genesis": exp["payload_dagjson"]}))
+        unsigned.append(dump({"queries": [{"streamId": exp["stream_id"], "genesis": exp["payload_dagjson"], "paths": ["/a/b"]}], "timeout": 1000}))
+    return [create, apply, unsigned, broken]
 
 
 def pick(groups):
@@ -286,7 +330,9 @@ def main():
     write("did_parse_did_key", did_key_seeds(), clean)
     write("did_verify_signed_commit", signed_commit_seeds(), clean)
     write("doctype_caip10_link_proof", caip10_seeds(), clean)
+    write("anchor_eth_rpc_response", anchor_eth_rpc_seeds(), clean)
     write("anchor_service_parse_body", anchor_service_seeds(), clean)
+    write("http_api_request", http_api_seeds(), clean)
 
 
 if __name__ == "__main__":

@@ -74,11 +74,14 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod anchor;
 mod commit;
 mod error;
+mod metrics;
 mod node;
 mod service;
 mod status;
+mod updates;
 
 /// The generated `ceramic.v1` messages, enums, client ([`v1::node_client::NodeClient`]) and
 /// server ([`v1::node_server::NodeServer`], [`v1::node_server::Node`]). Made by
@@ -96,6 +99,13 @@ mod status;
 #[path = "generated/ceramic.v1.rs"]
 pub mod v1;
 
+/// The encoded `FileDescriptorSet` of every `.proto` file (written by `cargo xtask codegen`),
+/// served by gRPC reflection so that `grpcurl` works without the `.proto` files.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/descriptor.bin");
+
+pub use anchor::{AnchorFuture, AnchorRequestError, AnchorRequester};
 pub use error::Error;
+pub use metrics::{Metrics, RejectLabels};
 pub use node::{AnchorVerifierKind, Node, NodeBuilder, Options};
-pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService};
+pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService, SubscribeStream};
+pub use updates::{UPDATES_CAPACITY, Updates};

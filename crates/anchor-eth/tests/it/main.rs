@@ -4,6 +4,7 @@
 
 mod anchoring;
 mod connect;
+mod engine;
 mod rules;
 mod vectors;
 

@@ -4,6 +4,7 @@
 //! ```toml
 //! data_dir = "./ceramic-data"        # the store is <data_dir>/store (RocksDB)
 //! listen = "127.0.0.1:5101"          # gRPC; port 0 picks a free port (printed at start)
+//! http_listen = "127.0.0.1:7007"     # js-ceramic compatible HTTP API (/api/v0), js's port
 //! network = "inmemory"               # reported by NodeInfo; no networking yet
 //! doctypes = ["tile", "caip10-link"] # the stream types this node applies commits of
 //! anchor_verifier = "fake"           # placeholder: refuses every anchor commit
@@ -53,6 +54,7 @@ impl From<AnchorVerifierName> for AnchorVerifierKind {
 pub(crate) struct Config {
     pub(crate) data_dir: PathBuf,
     pub(crate) listen: SocketAddr,
+    pub(crate) http_listen: SocketAddr,
     pub(crate) network: String,
     pub(crate) doctypes: Vec<DoctypeName>,
     pub(crate) anchor_verifier: AnchorVerifierName,
@@ -65,6 +67,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./ceramic-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 5101)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
             network: "inmemory".into(),
             doctypes: vec![DoctypeName::Tile, DoctypeName::Caip10Link],
             anchor_verifier: AnchorVerifierName::Fake,
@@ -97,6 +100,7 @@ mod tests {
         let config = Config::parse("").unwrap();
         assert_eq!(config, Config::default());
         assert_eq!(config.listen.to_string(), "127.0.0.1:5101");
+        assert_eq!(config.http_listen.to_string(), "127.0.0.1:7007");
         assert_eq!(config.data_dir, PathBuf::from("./ceramic-data"));
         assert_eq!(config.doctypes, [DoctypeName::Tile, DoctypeName::Caip10Link]);
     }
@@ -107,6 +111,7 @@ mod tests {
             r#"
             data_dir = "/var/lib/ceramic"
             listen = "0.0.0.0:0"
+            http_listen = "127.0.0.1:0"
             network = "dev-unstable"
             doctypes = ["caip10-link"]
             anchor_verifier = "fake"
@@ -117,6 +122,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/ceramic"));
         assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.http_listen.port(), 0);
         assert_eq!(config.network, "dev-unstable");
         assert_eq!(config.doctypes, [DoctypeName::Caip10Link]);
         assert!(!config.sync);

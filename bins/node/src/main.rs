@@ -1,4 +1,5 @@
-//! `ceramic-node`: a Ceramic node serving the gRPC API of `ceramic-proto`.
+//! `ceramic-node`: a Ceramic node serving the gRPC API of `ceramic-proto` and the js-ceramic
+//! compatible HTTP API of `ceramic-http-api`.
 //!
 //! ```sh
 //! ceramic-node [--config node.toml]
@@ -7,9 +8,10 @@
 //! Thin by design: it reads the configuration (`config.rs`: data directory, listen address,
 //! network name, doctypes, anchor verifier, log level; every field defaulted), registers the
 //! enabled doctypes, opens the node (`ceramic_proto::NodeBuilder`: RocksDB under the data
-//! directory, the engine, the service), prints `ceramic-node listening on <addr>` on standard
-//! output once the port is bound (tests and scripts wait for that line), and serves until
-//! SIGINT or SIGTERM, then finishes in-flight requests, flushes the store and exits 0. Logs go
+//! directory, the engine, the service), prints `ceramic-node listening on <addr>` (gRPC) and
+//! `ceramic-node http on <addr>` (HTTP `/api/v0`) on standard output once the ports are bound
+//! (tests and scripts wait for those lines), and serves both until SIGINT or SIGTERM, then
+//! finishes in-flight requests, flushes the store and exits 0. Logs go
 //! to standard error. Anchor commits are refused until the anchor verifier lands (see
 //! `ceramic_proto::AnchorVerifierKind::Fake`).
 
@@ -57,12 +59,48 @@ async fn main() -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
+    let http_listener = tokio::net::TcpListener::bind(config.http_listen)
+        .await
+        .with_context(|| format!("binding {} (http_listen)", config.http_listen))?;
+    let (addr, http_addr) = (listener.local_addr()?, http_listener.local_addr()?);
     let mut stdout = std::io::stdout();
     writeln!(stdout, "ceramic-node listening on {addr}")?;
+    writeln!(stdout, "ceramic-node http on {http_addr}")?;
     stdout.flush()?;
 
-    node.serve(listener, shutdown).await?;
+    // One signal stops both servers; so does either server failing.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let router = ceramic_http_api::Api::new(node.service().clone()).router();
+    let grace = node.options().shutdown_grace;
+    let mut http = tokio::spawn(ceramic_http_api::serve(
+        http_listener,
+        router,
+        until_stopped(stopped.clone()),
+        grace,
+    ));
+    let grpc = node.serve(listener, until_stopped(stopped));
+    tokio::pin!(grpc, shutdown);
+    let grpc_result = tokio::select! {
+        result = &mut grpc => result,
+        () = &mut shutdown => {
+            let _ = stop.send(true);
+            grpc.await
+        }
+        result = &mut http => {
+            tracing::error!(?result, "the HTTP server stopped");
+            let _ = stop.send(true);
+            grpc.await?;
+            result.context("the HTTP server's task")?.context("serving HTTP")?;
+            return Ok(());
+        }
+    };
+    let _ = stop.send(true);
+    let http_result = http.await;
+    grpc_result?;
+    http_result.context("the HTTP server's task")?.context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())
 }

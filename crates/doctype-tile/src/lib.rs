@@ -62,6 +62,7 @@ mod header;
 mod patch;
 mod schema;
 mod tile;
+mod write;
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
@@ -70,3 +71,4 @@ pub use error::{Error, Result};
 pub use header::header_to_metadata;
 pub use schema::{DEFAULT_SCHEMA_CACHE_CAPACITY, MAX_SCHEMA_ERRORS};
 pub use tile::{MAX_CONTENT_DEPTH, Tile};
+pub use write::{GenesisOptions, genesis_payload, update_payload};

@@ -9,13 +9,14 @@ use std::time::Duration;
 use ceramic_codecs::Cid;
 use ceramic_doctype::{Doctype, Registry};
 use ceramic_engine::memory::FakeAnchorVerifier;
-use ceramic_engine::{AnchorVerifier, Engine, Publisher};
+use ceramic_engine::{AnchorVerifier, Engine, Fanout, Publisher};
 use ceramic_storage::{Config, RocksStorage, Storage};
 use ceramic_streamid::StreamId;
 use tokio::net::TcpListener;
 
 use crate::error::Error;
 use crate::service::{Info, NodeService};
+use crate::updates::Updates;
 
 /// The directory under the data directory that holds the RocksDB store.
 const STORE_DIR: &str = "store";
@@ -151,13 +152,15 @@ impl NodeBuilder {
         let storage =
             Arc::new(RocksStorage::open(&path, Config::default().with_sync(options.sync))?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
+        let updates = Updates::new();
+        let publisher = Fanout::new().with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
         let engine = Engine::new(
             dyn_storage.clone(),
             registry,
             options.anchor_verifier.build(),
-            Arc::new(LogPublisher),
+            Arc::new(publisher),
         );
-        let service = NodeService::new(Arc::new(engine), dyn_storage, info);
+        let service = NodeService::with_updates(Arc::new(engine), dyn_storage, info, updates);
         Ok(Node { service, storage, options })
     }
 }
@@ -202,8 +205,13 @@ impl Node {
             shutdown.await;
             let _ = signalled.send(());
         };
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| Error::Reflection(e.to_string()))?;
         let server = tonic::transport::Server::builder()
             .add_service(self.service.clone().into_server())
+            .add_service(reflection)
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener),
                 shutdown,

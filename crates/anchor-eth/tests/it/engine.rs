@@ -41,8 +41,8 @@ fn an_anchor_commit_on_anvil_applies_with_the_block_timestamp() {
     let batch = Batch::new(others().chain([mine]).collect()).unwrap();
     let tx_hash = chain.anchor_root(&batch.root()).unwrap();
     let anchors = batch.finish(chain.chain_id(), tx_hash, chain.tx_type()).unwrap();
-    let tx = chain.transaction(&eth_tx_hash(&tx_hash).unwrap()).unwrap().unwrap();
-    let block = chain.block(tx.block_number.unwrap()).unwrap().unwrap();
+    let receipt = chain.receipt(&eth_tx_hash(&tx_hash).unwrap()).unwrap().unwrap();
+    let block = chain.block(receipt.block_number).unwrap().unwrap();
 
     let index = anchors.anchors().iter().position(|a| *a.request() == mine).unwrap();
     let witness = Witness::from_car(&anchors.witness_car(index).unwrap()).unwrap();

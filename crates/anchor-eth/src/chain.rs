@@ -209,6 +209,14 @@ impl EthChain {
         self.rpc.block_by_number(&format!("{number:#x}")).map_err(|e| self.unavailable(e))
     }
 
+    /// The receipt of the transaction with this hash (`eth_getTransactionReceipt`), once mined.
+    ///
+    /// # Errors
+    /// [`ChainError::Unavailable`].
+    pub fn receipt(&self, hash: &[u8; 32]) -> Result<Option<Receipt>, ChainError> {
+        self.rpc.receipt(hash).map_err(|e| self.unavailable(e))
+    }
+
     /// The transaction with this hash (`eth_getTransactionByHash`), if the chain has it.
     ///
     /// # Errors
@@ -396,9 +404,6 @@ impl Chain for EthChain {
                 to_hex(&tx.hash)
             )));
         }
-        let (Some(block_hash), Some(block_number)) = (tx.block_hash, tx.block_number) else {
-            return Err(self.invalid(proof, "not mined yet"));
-        };
         let v1 = match proof.tx_type.as_deref() {
             Some(TX_TYPE_V1) => true,
             None | Some("raw") => false,
@@ -413,6 +418,24 @@ impl Chain for EthChain {
                 recorded: Box::new(recorded),
                 proof: Box::new(proof.root),
             });
+        }
+        // The receipt says whether and where the transaction was mined. anvil (and an RPC
+        // behind a load balancer) can serve the receipt while the transaction lookup still
+        // shows it pending, so the block comes from the receipt, and a transaction lookup that
+        // names another block is refused.
+        let receipt = self
+            .rpc
+            .receipt(&hash)
+            .map_err(|e| self.unavailable(e))?
+            .ok_or_else(|| self.invalid(proof, "not mined yet"))?;
+        if receipt.transaction_hash != hash {
+            return Err(self.unavailable("the receipt is for another transaction"));
+        }
+        let (block_hash, block_number) = (receipt.block_hash, receipt.block_number);
+        if tx.block_hash.is_some_and(|h| h != block_hash)
+            || tx.block_number.is_some_and(|n| n != block_number)
+        {
+            return Err(self.unavailable("the transaction and its receipt name different blocks"));
         }
         if self.threshold.is_some_and(|threshold| block_number > threshold) {
             if !v1 {
@@ -432,14 +455,6 @@ impl Chain for EthChain {
                     ),
                 ));
             }
-        }
-        let receipt = self
-            .rpc
-            .receipt(&hash)
-            .map_err(|e| self.unavailable(e))?
-            .ok_or_else(|| self.unavailable("a mined transaction has no receipt"))?;
-        if receipt.transaction_hash != hash || receipt.block_hash != block_hash {
-            return Err(self.unavailable("the receipt does not match the transaction"));
         }
         match receipt.status {
             Some(true) => {}

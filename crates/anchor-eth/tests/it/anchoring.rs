@@ -15,11 +15,12 @@ use crate::batch;
 
 /// The block timestamp of the transaction `tx_hash`, read with `eth_getBlockByNumber`.
 fn block_time(chain: &EthChain, tx_hash: &ceramic_codecs::Cid) -> (u64, u64) {
-    let tx = chain.transaction(&eth_tx_hash(tx_hash).unwrap()).unwrap().expect("mined");
-    let number = tx.block_number.expect("mined");
-    let block = chain.block(number).unwrap().expect("the block exists");
-    assert_eq!(Some(block.hash), tx.block_hash);
-    (number, block.timestamp)
+    // The receipt, not the transaction lookup: anvil can serve the receipt of a just-mined
+    // transaction while `eth_getTransactionByHash` still shows it pending.
+    let receipt = chain.receipt(&eth_tx_hash(tx_hash).unwrap()).unwrap().expect("mined");
+    let block = chain.block(receipt.block_number).unwrap().expect("the block exists");
+    assert_eq!(block.hash, receipt.block_hash);
+    (receipt.block_number, block.timestamp)
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Integration tests of `ceramic-anchor-eth` through its public API, all against a real anvil
 //! (`tools/anvil/`, installed by `cargo xtask tools`): anchoring batches and verifying their
-//! witnesses, the rules a proof must meet, and connecting.
+//! witnesses, the rules a proof must meet, connecting, an anchor commit applied through the
+//! engine; and real anvil answers read as vectors.
 
 mod anchoring;
 mod connect;
+mod engine;
 mod rules;
 mod vectors;
 

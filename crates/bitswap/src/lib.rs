@@ -33,17 +33,20 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Why hand-written: rust-libp2p has no Bitswap, and the `libp2p-bitswap` / `beetle` crates
-//! are unmaintained and on old libp2p versions. The protobuf structs are hand-written `prost`
+//! Why hand-written: rust-libp2p has no Bitswap. `beetswap` 0.5 is built on libp2p-swarm 0.47
+//! (libp2p 0.56), so it would bring a second libp2p next to our 0.57; `libp2p-bitswap` and
+//! `iroh-bitswap` are older still. The protobuf structs are hand-written `prost`
 //! derives (five small messages), so no codegen step is needed. Streams come from
 //! `libp2p-stream`, which keeps the logic in plain async code instead of a custom
 //! `ConnectionHandler`.
 //!
-//! Feature flags: `test-utils` (proptest strategies in [`test_utils`]), `fuzzing` (the body of
+//! Feature flags: `net` (default: the libp2p behaviour; without it, only the message codec
+//! and the store trait), `test-utils` (proptest strategies in [`test_utils`]), `fuzzing` (the body of
 //! the cargo-fuzz target in [`fuzzing`]).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(feature = "net")]
 mod behaviour;
 mod error;
 mod message;
@@ -54,6 +57,7 @@ pub mod fuzzing;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
+#[cfg(feature = "net")]
 pub use behaviour::{Bitswap, Client, Config, Event, Fetch, PROTOCOL_1_1_0, PROTOCOL_1_2_0, Stats};
 pub use error::{DecodeError, GetError};
 pub use message::{

@@ -360,6 +360,7 @@ impl Message {
     }
 }
 
+#[cfg(feature = "net")]
 /// Reads one length-prefixed frame from `io`; `None` at a clean end of stream.
 ///
 /// # Errors

@@ -6,3 +6,4 @@ mod helia;
 mod properties;
 mod raw_peer;
 mod rust_rust;
+mod vectors;

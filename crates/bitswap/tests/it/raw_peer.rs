@@ -6,7 +6,7 @@ use std::time::Duration;
 use ceramic_bitswap::{Message, PROTOCOL_1_2_0};
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, noise, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, noise, tcp, yamux};
 use libp2p_stream::Control;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::harness::WAIT;
 
 pub(crate) struct RawPeer {
+    protocol: StreamProtocol,
     control: Control,
     received: mpsc::Receiver<Message>,
     tasks: Vec<JoinHandle<()>>,
@@ -28,8 +29,13 @@ impl Drop for RawPeer {
 }
 
 impl RawPeer {
-    /// Starts the peer and dials `addr` (a node's address with `/p2p/`).
+    /// Starts a 1.2.0 peer and dials `addr` (a node's address with `/p2p/`).
     pub(crate) async fn connect(addr: Multiaddr) -> RawPeer {
+        Self::connect_with(addr, PROTOCOL_1_2_0).await
+    }
+
+    /// Starts a peer that speaks only `protocol` and dials `addr`.
+    pub(crate) async fn connect_with(addr: Multiaddr, protocol: StreamProtocol) -> RawPeer {
         let mut swarm = libp2p::SwarmBuilder::with_new_identity()
             .with_tokio()
             .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
@@ -39,7 +45,7 @@ impl RawPeer {
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
             .build();
         let mut control = swarm.behaviour().new_control();
-        let mut incoming = control.accept(PROTOCOL_1_2_0).expect("fresh behaviour");
+        let mut incoming = control.accept(protocol.clone()).expect("fresh behaviour");
         swarm.dial(addr).expect("dial");
         loop {
             match tokio::time::timeout(WAIT, swarm.select_next_some()).await {
@@ -73,12 +79,13 @@ impl RawPeer {
                 });
             }
         });
-        RawPeer { control, received, tasks: vec![driver, reader] }
+        RawPeer { protocol, control, received, tasks: vec![driver, reader] }
     }
 
     /// Sends raw bytes on a new stream to `peer`.
     pub(crate) async fn send_bytes(&mut self, peer: PeerId, bytes: &[u8]) {
-        let mut stream = self.control.open_stream(peer, PROTOCOL_1_2_0).await.expect("open stream");
+        let mut stream =
+            self.control.open_stream(peer, self.protocol.clone()).await.expect("open stream");
         stream.write_all(bytes).await.expect("write");
         stream.close().await.expect("close");
     }

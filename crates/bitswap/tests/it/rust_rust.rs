@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use ceramic_bitswap::{Config, Event, GetError, Message, Presence, Want, WantType, prefix_of};
+use ceramic_bitswap::{
+    Config, Event, GetError, Message, PROTOCOL_1_1_0, Presence, Want, WantType, prefix_of,
+};
 use ceramic_codecs::{Block, Codec, Ipld, cid_of};
 
 use crate::harness::{Node, NodeEvent};
@@ -219,4 +221,33 @@ async fn a_corrupt_stored_block_is_not_served() {
     assert!(msg.blocks.is_empty());
     assert_eq!(msg.presences, vec![Presence { cid: *x.cid(), have: false }]);
     assert_eq!(node.stats().await.corrupt_stored_blocks, 1);
+}
+
+#[tokio::test]
+async fn speaks_1_1_0_without_presences_to_a_peer_lacking_1_2_0() {
+    let node = Node::start(Config::default()).await;
+    let (x, y, missing) = (dag_cbor("x"), dag_cbor("y"), dag_cbor("missing"));
+    node.store.insert(&x);
+    let mut raw = RawPeer::connect_with(node.full_addr(), PROTOCOL_1_1_0).await;
+
+    // Our want reaches the peer over 1.1.0 (1.2.0 is refused first).
+    let client = node.client.clone();
+    let cid = *y.cid();
+    let fetch = tokio::spawn(async move { client.get(cid).await });
+    loop {
+        let msg = raw.recv().await;
+        if msg.wants.iter().any(|w| w.cid == cid && !w.cancel) {
+            break;
+        }
+    }
+    // Its wants are served; it gets no presences (1.1.0 has none).
+    let wants = vec![want(&x, WantType::Block, true), want(&missing, WantType::Have, true)];
+    raw.send(node.peer_id, &Message { wants, ..Default::default() }).await;
+    let msg = raw.recv().await;
+    assert_eq!(msg.blocks, vec![x]);
+    assert!(msg.presences.is_empty(), "{msg:?}");
+    assert!(raw.recv_within(Duration::from_millis(500)).await.is_none());
+
+    raw.send(node.peer_id, &Message { blocks: vec![y.clone()], ..Default::default() }).await;
+    assert_eq!(fetch.await.expect("task").expect("fetched"), y);
 }

@@ -20,7 +20,12 @@ CORPUS = ROOT / "fuzz" / "corpus"
 MAX_PER_TARGET = 60
 
 # Crashing inputs found by fuzzing, as hex, per target: (what it is, hex). Keep them forever.
-REGRESSIONS: dict[str, list[tuple[str, str]]] = {}
+REGRESSIONS: dict[str, list[tuple[str, str]]] = {
+    "bitswap_message": [
+        ("prefix whose codec varint overflows u64 (decoded, then re-encoded otherwise)",
+         "4101ffffcaca8fffffffff751220"),
+    ],
+}
 
 
 def load(path):

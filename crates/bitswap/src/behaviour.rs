@@ -253,7 +253,12 @@ struct PeerState {
     legacy: bool,
     /// The peer speaks no bitswap.
     unsupported: bool,
+    /// Batches that failed in a row.
+    failures: u32,
 }
+
+/// How many failed batches in a row we follow with our wantlist again.
+const MAX_RESENDS: u32 = 3;
 
 type Inbound = (PeerId, bool, Result<Message, DecodeError>);
 type SendResult = (PeerId, Result<StreamProtocol, SendError>);
@@ -741,8 +746,12 @@ impl NetworkBehaviour for Bitswap {
                 progress = true;
                 let Some(state) = self.peers.get_mut(&peer) else { continue };
                 state.sending = false;
+                let failed = result.is_err();
                 match result {
-                    Ok(protocol) => state.legacy = protocol == PROTOCOL_1_1_0,
+                    Ok(protocol) => {
+                        state.legacy = protocol == PROTOCOL_1_1_0;
+                        state.failures = 0;
+                    }
                     Err(SendError::Unsupported) => {
                         debug!(%peer, "peer does not speak bitswap");
                         state.unsupported = true;
@@ -755,6 +764,15 @@ impl NetworkBehaviour for Bitswap {
                     Err(SendError::Timeout) => {
                         self.stats.send_failures += 1;
                         debug!(%peer, "sending a bitswap batch timed out");
+                    }
+                }
+                // A lost batch may have carried our wants: send the whole wantlist again, a few
+                // times at most.
+                if failed && !state.unsupported && !self.wants.is_empty() {
+                    state.failures += 1;
+                    if state.failures <= MAX_RESENDS {
+                        state.outbox.full = true;
+                        state.outbox.wants.extend(self.wants.keys().map(|c| (*c, want_block(*c))));
                     }
                 }
             }

@@ -193,6 +193,11 @@ pub fn block_from_prefix(prefix: &[u8], data: Vec<u8>) -> Result<Block, DecodeEr
         _ => return Err(DecodeError::Prefix),
     }
     .map_err(|_| DecodeError::Prefix)?;
+    // Only the canonical prefix of the CID: a varint that decodes but re-encodes otherwise
+    // (an overflowing 10th byte) would give two prefixes one CID.
+    if prefix_of(&cid) != prefix {
+        return Err(DecodeError::Prefix);
+    }
     Block::new(cid, data).map_err(|e| DecodeError::Block(Box::new(e)))
 }
 
@@ -433,6 +438,15 @@ mod tests {
             block_from_prefix(&[1, 0x71, 0x12, 31], vec![1]),
             Err(DecodeError::UnsupportedHash(0x12))
         ));
+    }
+
+    #[test]
+    fn rejects_a_prefix_whose_varint_overflows() {
+        // Found by fuzzing (fuzz/seeds.py REGRESSIONS "bitswap_message"): the codec varint's
+        // 10th byte carries bits past 64, which the decoder dropped.
+        let prefix = [1, 0xff, 0xff, 0xca, 0xca, 0x8f, 0xff, 0xff, 0xff, 0xff, 0x75, 0x12, 0x20];
+        assert!(matches!(block_from_prefix(&prefix, Vec::new()), Err(DecodeError::Prefix)));
+        crate::fuzzing::message(&[&[0x41][..], &prefix].concat());
     }
 
     #[test]

@@ -251,3 +251,38 @@ async fn speaks_1_1_0_without_presences_to_a_peer_lacking_1_2_0() {
     raw.send(node.peer_id, &Message { blocks: vec![y.clone()], ..Default::default() }).await;
     assert_eq!(fetch.await.expect("task").expect("fetched"), y);
 }
+
+#[tokio::test]
+async fn bounds_pending_fetches_and_remembered_wants() {
+    let mut config = Config::default().with_timeout(Duration::from_secs(5));
+    config.max_pending = 1;
+    config.max_wants_per_peer = 2;
+    let node = Node::start(config).await;
+    let (a, b) = (dag_cbor("a"), dag_cbor("b"));
+    let client = node.client.clone();
+    let cid = *a.cid();
+    let first = tokio::spawn(async move { client.get(cid).await });
+    tokio::time::sleep(Duration::from_millis(200)).await; // the first want registers
+    assert_eq!(node.client.get(*b.cid()).await, Err(GetError::Busy(1)));
+    // A second fetch of the same block shares the first one's want.
+    let client = node.client.clone();
+    let second = tokio::spawn(async move { client.get(cid).await });
+
+    let mut raw = RawPeer::connect(node.full_addr()).await;
+    // Three wants the node cannot serve: two are remembered, one is dropped.
+    let wants = ["x", "y", "z"].map(|t| want(&dag_cbor(t), WantType::Block, false)).to_vec();
+    raw.send(node.peer_id, &Message { wants, ..Default::default() }).await;
+    raw.send(node.peer_id, &Message { blocks: vec![a.clone()], ..Default::default() }).await;
+    assert_eq!(first.await.expect("task").expect("fetched"), a);
+    assert_eq!(second.await.expect("task").expect("fetched"), a);
+    // The wants travel on their own stream: poll until the node has processed them.
+    let deadline = tokio::time::Instant::now() + crate::harness::WAIT;
+    let stats = loop {
+        let stats = node.stats().await;
+        if stats.dropped_wants > 0 || tokio::time::Instant::now() > deadline {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((stats.dropped_wants, stats.blocks_received), (1, 1), "{stats:?}");
+}

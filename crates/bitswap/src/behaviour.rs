@@ -60,6 +60,9 @@ pub struct Config {
     pub send_timeout: Duration,
     /// Capacity of the [`Client`] command channel.
     pub command_capacity: usize,
+    /// How often our pending wants go again to the peers that have not said DontHave (a lost
+    /// message then delays a fetch instead of failing it).
+    pub rebroadcast: Duration,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             max_inbound_streams: 512,
             send_timeout: Duration::from_secs(10),
             command_capacity: 256,
+            rebroadcast: Duration::from_secs(2),
         }
     }
 }
@@ -249,6 +253,8 @@ struct PeerState {
     ledger: HashMap<Cid, Want>,
     outbox: Outbox,
     sending: bool,
+    /// The outbound stream we keep writing batches to (reopened when it fails).
+    stream: Option<(Stream, StreamProtocol)>,
     /// The peer speaks only 1.1.0: no presences.
     legacy: bool,
     /// The peer speaks no bitswap.
@@ -261,7 +267,8 @@ struct PeerState {
 const MAX_RESENDS: u32 = 3;
 
 type Inbound = (PeerId, bool, Result<Message, DecodeError>);
-type SendResult = (PeerId, Result<StreamProtocol, SendError>);
+type Reusable = Option<(Stream, StreamProtocol)>;
+type SendResult = (PeerId, Reusable, Result<StreamProtocol, SendError>);
 
 #[derive(Debug)]
 enum SendError {
@@ -284,6 +291,7 @@ pub struct Bitswap {
     commands: mpsc::Receiver<Command>,
     command_tx: mpsc::Sender<Command>,
     tick: Option<Delay>,
+    last_broadcast: Instant,
     events: VecDeque<Event>,
     stats: Stats,
     waker: Option<Waker>,
@@ -325,6 +333,7 @@ impl Bitswap {
             commands,
             command_tx,
             tick: None,
+            last_broadcast: Instant::now(),
             events: VecDeque::new(),
             stats: Stats::default(),
             waker: None,
@@ -522,6 +531,19 @@ impl Bitswap {
 
     fn expire(&mut self) {
         let now = Instant::now();
+        if now.duration_since(self.last_broadcast) >= self.config.rebroadcast {
+            self.last_broadcast = now;
+            for (peer, state) in &mut self.peers {
+                if !state.connected || state.unsupported {
+                    continue;
+                }
+                for (cid, pending) in &self.wants {
+                    if !pending.dont_have.contains(peer) && !state.outbox.wants.contains_key(cid) {
+                        state.outbox.wants.insert(*cid, want_block(*cid));
+                    }
+                }
+            }
+        }
         let expired: Vec<Cid> = self
             .wants
             .iter_mut()
@@ -562,15 +584,18 @@ impl Bitswap {
             } else {
                 vec![PROTOCOL_1_2_0, PROTOCOL_1_1_0]
             };
-            let send = send(self.control.clone(), *peer, protocols, msg.encode_frames());
+            let stream = state.stream.take();
+            let send = send(self.control.clone(), *peer, protocols, stream, msg.encode_frames());
             let timeout = Delay::new(self.config.send_timeout);
             let peer = *peer;
             self.sends.push(
                 async move {
                     futures::pin_mut!(send);
                     match futures::future::select(send, timeout).await {
-                        futures::future::Either::Left((result, _)) => (peer, result),
-                        futures::future::Either::Right(_) => (peer, Err(SendError::Timeout)),
+                        futures::future::Either::Left(((stream, result), _)) => {
+                            (peer, stream, result)
+                        }
+                        futures::future::Either::Right(_) => (peer, None, Err(SendError::Timeout)),
                     }
                 }
                 .boxed(),
@@ -612,28 +637,43 @@ fn want_block(cid: Cid) -> Want {
     Want { cid, priority: 1, cancel: false, want_type: WantType::Block, send_dont_have: true }
 }
 
+/// Writes `frames` on the peer's open stream, or on a new one when there is none or it fails
+/// (it may have been closed by the peer). Keeping one stream per peer matters: libp2p-stream
+/// hands inbound streams over through a channel of one slot, so a burst of new streams can
+/// lose one.
 async fn send(
     mut control: Control,
     peer: PeerId,
     protocols: Vec<StreamProtocol>,
+    reuse: Reusable,
     frames: Vec<Vec<u8>>,
-) -> Result<StreamProtocol, SendError> {
+) -> (Reusable, Result<StreamProtocol, SendError>) {
+    async fn write(stream: &mut Stream, frames: &[Vec<u8>]) -> std::io::Result<()> {
+        for frame in frames {
+            stream.write_all(frame).await?;
+        }
+        stream.flush().await
+    }
+    if let Some((mut stream, protocol)) = reuse
+        && write(&mut stream, &frames).await.is_ok()
+    {
+        return (Some((stream, protocol.clone())), Ok(protocol));
+    }
     let mut last = SendError::Unsupported;
     for protocol in protocols {
         match control.open_stream(peer, protocol.clone()).await {
             Ok(mut stream) => {
-                for frame in &frames {
-                    stream.write_all(frame).await.map_err(SendError::Io)?;
-                }
-                stream.close().await.map_err(SendError::Io)?;
-                return Ok(protocol);
+                return match write(&mut stream, &frames).await {
+                    Ok(()) => (Some((stream, protocol.clone())), Ok(protocol)),
+                    Err(e) => (None, Err(SendError::Io(e))),
+                };
             }
             Err(OpenStreamError::UnsupportedProtocol(_)) => last = SendError::Unsupported,
-            Err(OpenStreamError::Io(e)) => return Err(SendError::Io(e)),
-            Err(e) => return Err(SendError::Io(std::io::Error::other(e.to_string()))),
+            Err(OpenStreamError::Io(e)) => return (None, Err(SendError::Io(e))),
+            Err(e) => return (None, Err(SendError::Io(std::io::Error::other(e.to_string())))),
         }
     }
-    Err(last)
+    (None, Err(last))
 }
 
 impl NetworkBehaviour for Bitswap {
@@ -742,10 +782,11 @@ impl NetworkBehaviour for Bitswap {
                     }
                 }
             }
-            while let Poll::Ready(Some((peer, result))) = self.sends.poll_next_unpin(cx) {
+            while let Poll::Ready(Some((peer, stream, result))) = self.sends.poll_next_unpin(cx) {
                 progress = true;
                 let Some(state) = self.peers.get_mut(&peer) else { continue };
                 state.sending = false;
+                state.stream = stream;
                 let failed = result.is_err();
                 match result {
                     Ok(protocol) => {
@@ -791,5 +832,45 @@ impl NetworkBehaviour for Bitswap {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryBlockStore;
+    use ceramic_codecs::Codec;
+
+    #[test]
+    fn get_returns_a_stored_block_without_the_network() {
+        let store = Arc::new(MemoryBlockStore::new());
+        let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
+        store.insert(&block);
+        let mut bitswap = Bitswap::new(store, Config::default());
+        assert_eq!(futures::executor::block_on(bitswap.get(*block.cid())), Ok(block));
+        assert!(bitswap.wantlist().is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_stored_block_is_fetched_instead_of_returned() {
+        let store = Arc::new(MemoryBlockStore::new());
+        let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
+        store.insert_unchecked(*block.cid(), vec![0x80]);
+        let mut bitswap = Bitswap::new(store, Config::default());
+        let mut fetch = bitswap.get(*block.cid());
+        assert!(futures::executor::block_on(futures::future::poll_fn(|cx| {
+            Poll::Ready(fetch.poll_unpin(cx).is_pending())
+        })));
+        assert_eq!(bitswap.wantlist(), vec![*block.cid()]);
+        assert_eq!(bitswap.stats().corrupt_stored_blocks, 1);
+    }
+
+    #[test]
+    fn dropping_the_behaviour_ends_fetches() {
+        let store = Arc::new(MemoryBlockStore::new());
+        let mut bitswap = Bitswap::new(store, Config::default());
+        let fetch = bitswap.get(ceramic_codecs::cid_of(0x71, b"x"));
+        drop(bitswap);
+        assert_eq!(futures::executor::block_on(fetch), Err(GetError::Shutdown));
     }
 }

@@ -65,16 +65,20 @@ impl RawPeer {
             while let Some((_peer, mut stream)) = incoming.next().await {
                 let tx = tx.clone();
                 tokio::spawn(async move {
+                    // The node keeps its stream open: decode frames as they complete.
                     let mut bytes = Vec::new();
-                    if stream.read_to_end(&mut bytes).await.is_err() {
-                        return;
-                    }
-                    let mut rest = bytes.as_slice();
-                    while !rest.is_empty() {
-                        let (msg, tail) =
-                            Message::decode_frame(rest).expect("node sends valid frames");
-                        let _ = tx.send(msg).await;
-                        rest = tail;
+                    let mut chunk = [0u8; 16 * 1024];
+                    loop {
+                        let n = match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        bytes.extend_from_slice(&chunk[..n]);
+                        while let Ok((msg, rest)) = Message::decode_frame(&bytes) {
+                            let used = bytes.len() - rest.len();
+                            let _ = tx.send(msg).await;
+                            bytes.drain(..used);
+                        }
                     }
                 });
             }

@@ -21,7 +21,7 @@
 //! }
 //! ```
 
-use ceramic_codecs::{Block, Cid, MAX_BLOCK_SIZE};
+use ceramic_codecs::{Block, Cid, Codec, MAX_BLOCK_SIZE};
 use multihash::Multihash;
 use sha2::{Digest, Sha256};
 
@@ -178,6 +178,20 @@ pub fn block_from_prefix(prefix: &[u8], data: Vec<u8>) -> Result<Block, DecodeEr
     let (version, codec, code, len) = (next()?, next()?, next()?, next()?);
     if !rest.is_empty() {
         return Err(DecodeError::Prefix);
+    }
+    // dag-cbor and dag-jose over sha2-256 (every Ceramic block): hash once, the CID is built
+    // from that hash, so the block checks by construction.
+    let known = match codec {
+        0x71 => Some(Codec::DagCbor),
+        0x85 => Some(Codec::DagJose),
+        _ => None,
+    };
+    if let (1, Some(known), SHA2_256, 32) = (version, known, code, len) {
+        let block = Block::from_data(known, data).map_err(|e| DecodeError::Block(Box::new(e)))?;
+        if prefix_of(block.cid()) != prefix {
+            return Err(DecodeError::Prefix);
+        }
+        return Ok(block);
     }
     let hash = match (code, len) {
         (SHA2_256, 32) => Multihash::<64>::wrap(SHA2_256, &Sha256::digest(&data)),
@@ -405,7 +419,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ceramic_codecs::Codec;
 
     fn block(n: u8) -> Block {
         Block::from_data(Codec::DagCbor, vec![0x18, n]).unwrap()

@@ -126,8 +126,27 @@ async fn fetches_blocks_from_and_serves_blocks_to_helia() {
     js.command(&format!("FETCH {}", ours.cid())).await;
     let line = js.expect_line(&["GOT ", "ERR "], FETCH).await;
     assert_eq!(line, format!("GOT {} {}", ours.cid(), hex::encode(ours.data())));
+
+    // helia resets an inbound bitswap stream after 10 s without a message; the stream we keep
+    // to it is then dead and the next batch must go on a new one. Stay idle past that, then
+    // exchange a second pair of blocks.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let value = Ipld::Map([("second".to_string(), Ipld::String("from helia".into()))].into());
+    let theirs = Block::encode(Codec::DagCbor, &value).expect("encodes");
+    js.command(&format!("PUT {}", hex::encode(theirs.data()))).await;
+    let line = js.expect_line(&["PUT "], FETCH).await;
+    assert_eq!(line, format!("PUT {}", theirs.cid()));
+    let got = node.client.get(*theirs.cid()).await.expect("fetched after the idle period");
+    assert_eq!(got, theirs);
+    let value = Ipld::Map([("second".to_string(), Ipld::String("from rust".into()))].into());
+    let ours = Block::encode(Codec::DagCbor, &value).expect("encodes");
+    node.store.insert(&ours);
+    js.command(&format!("FETCH {}", ours.cid())).await;
+    let line = js.expect_line(&["GOT ", "ERR "], FETCH).await;
+    assert_eq!(line, format!("GOT {} {}", ours.cid(), hex::encode(ours.data())));
+
     let stats = node.stats().await;
-    assert_eq!(stats.blocks_received, 1);
+    assert_eq!(stats.blocks_received, 2);
     assert!(stats.blocks_sent >= 1, "{stats:?}");
     assert_eq!((stats.invalid_messages, stats.unwanted_blocks), (0, 0), "{stats:?}");
 }

@@ -193,6 +193,112 @@ def caip10_seeds():
     return [proofs, [p[:-3] for p in proofs], maps]
 
 
+def anchor_eth_rpc_seeds():
+    """Real anvil JSON-RPC answers: whole bodies, bare results, and cut or altered bodies."""
+    bodies, results, broken = [], [], []
+    for case in load("crates/anchor-eth/testdata/anvil-rpc.json")["cases"]:
+        body = case["input"]["body"]
+        bodies.append(body.encode())
+        result = json.loads(body).get("result")
+        if isinstance(result, dict):
+            results.append(json.dumps(result).encode())
+        broken.append(body[: len(body) // 2].encode())
+        broken.append(body.replace('"0x', '"0x0').encode())  # quantities with leading zeros
+        broken.append(body.replace('"0x', '"').encode())  # no prefix
+    return [bodies, results, broken]
+def cbor_head(major, n):
+    """A dag-cbor item head: major type and argument, shortest form."""
+    if n < 24:
+        return bytes([major << 5 | n])
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | extra]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def cbor_text(text):
+    data = text.encode()
+    return cbor_head(3, len(data)) + data
+
+
+def cbor_link(cid):
+    return b"\xd8\x2a" + cbor_head(2, len(cid) + 1) + b"\x00" + cid
+
+
+def uvarint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def dag_cbor_cid(data):
+    return b"\x01\x71\x12\x20" + hashlib.sha256(data).digest()
+
+
+def anchor_request_car(stream_id, tip, timestamp):
+    """A CAS v2 CAR request body: root block {streamId: bytes, timestamp, tip: link}."""
+    root = (cbor_head(5, 3) + cbor_text("tip") + cbor_link(tip) + cbor_text("streamId")
+            + cbor_head(2, len(stream_id)) + stream_id + cbor_text("timestamp") + cbor_text(timestamp))
+    cid = dag_cbor_cid(root)
+    header = (cbor_head(5, 2) + cbor_text("roots") + cbor_head(4, 1) + cbor_link(cid)
+              + cbor_text("version") + cbor_head(0, 1))
+    return uvarint(len(header)) + header + uvarint(len(cid) + len(root)) + cid + root
+
+
+def anchor_service_seeds():
+    """JSON and CAR anchor request bodies: valid ones made from the stream id vectors, broken
+    ones (bad ids, bad times, wrong types), and the codec CAR vectors."""
+    _, text = streamid_seeds()
+    texts = [t.decode("utf-8", "replace") for group in text for t in group]
+    stream_ids = list(dict.fromkeys(t for t in texts if t.startswith("k") and len(t) < 70))[:6]
+    cid = "bafyreib3kxq7j5sxmqd4ek2mu6tt3yffwgfmw7wyqe6sxucjwvd7b5ojxe"
+    tip = dag_cbor_cid(b"tip")
+    json_bodies, car_bodies = [], []
+    for sid in stream_ids:
+        for body in ({"streamId": sid, "cid": cid, "timestamp": "2024-01-02T03:04:05.678Z"},
+                     {"streamId": sid, "cid": cid},
+                     {"streamId": sid, "cid": cid, "timestamp": "2024-13-02T03:04:05Z"},
+                     {"streamId": sid, "cid": 7},
+                     {"streamId": sid, "cid": cid[:-3], "jsCeramicVersion": "5.0.0"}):
+            json_bodies.append(json.dumps(body).encode())
+        car_bodies.append(anchor_request_car(base36(sid), tip, "2024-01-02T03:04:05+02:00"))
+        car_bodies.append(anchor_request_car(base36(sid)[:-1], tip, "not a time"))
+    json_bodies += [b"{", b"[]", b"null", b'{"streamId": null}']
+    return [json_bodies, car_bodies, car_seeds()]
+def http_api_seeds():
+    """Request bodies as @ceramicnetwork/http-client sends them, from the JS commit vectors:
+    create and apply bodies with signed containers, unsigned genesis commits, a multiquery,
+    and broken variants (a linkedBlock that does not hash to the link, a bad base64)."""
+    import base64
+
+    def b64(data):
+        return base64.b64encode(data).decode().rstrip("=")
+
+    def dump(value):
+        return json.dumps(value, separators=(",", ":")).encode()
+
+    create, apply, broken = [], [], []
+    for case in load("crates/did/testdata/js-tile.json")["cases"]:
+        exp = case["expected"]
+        genesis = exp["genesis"]
+        container = {"jws": genesis["jws"], "linkedBlock": b64(unhex(genesis["payload_hex"]))}
+        create.append(dump({"type": 0, "genesis": container, "opts": {"anchor": True, "publish": True, "sync": 0}}))
+        for update in exp["updates"]:
+            c = {"jws": update["jws"], "linkedBlock": b64(unhex(update["payload_hex"]))}
+            apply.append(dump({"streamId": genesis["stream_id"], "commit": c, "opts": {}}))
+        bad = dict(container, linkedBlock=b64(unhex(genesis["payload_hex"])[:-1]))
+        broken.append(dump({"type": 0, "genesis": bad}))
+        broken.append(dump({"type": 0, "genesis": dict(container, linkedBlock="%%")}))
+        broken.append(dump(container["jws"]))
+    unsigned = []
+    for case in load("crates/did/testdata/js-unsigned.json")["cases"]:
+        exp = case["expected"]
+        unsigned.append(dump({"type": 0, "genesis": exp["payload_dagjson"]}))
+        unsigned.append(dump({"queries": [{"streamId": exp["stream_id"], "genesis": exp["payload_dagjson"], "paths": ["/a/b"]}], "timeout": 1000}))
+    return [create, apply, unsigned, broken]
 def pb_varint(n):
     out = bytearray()
     while True:
@@ -293,6 +399,9 @@ def main():
     write("did_parse_did_key", did_key_seeds(), clean)
     write("did_verify_signed_commit", signed_commit_seeds(), clean)
     write("doctype_caip10_link_proof", caip10_seeds(), clean)
+    write("anchor_eth_rpc_response", anchor_eth_rpc_seeds(), clean)
+    write("anchor_service_parse_body", anchor_service_seeds(), clean)
+    write("http_api_request", http_api_seeds(), clean)
     write("bitswap_message", bitswap_seeds(), clean)
 
 

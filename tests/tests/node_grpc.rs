@@ -32,6 +32,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// A node served in process; [`Served::stop`] shuts it down gracefully.
 struct Served {
     client: NodeClient<Channel>,
+    url: String,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), ceramic_proto::Error>>,
 }
@@ -47,8 +48,9 @@ impl Served {
         let task = tokio::spawn(node.serve(listener, async move {
             let _ = stopped.await;
         }));
-        let client = bounded(NodeClient::connect(format!("http://{addr}"))).await??;
-        Ok(Served { client, stop, task })
+        let url = format!("http://{addr}");
+        let client = bounded(NodeClient::connect(url.clone())).await??;
+        Ok(Served { client, url, stop, task })
     }
 
     async fn stop(self) -> Result<()> {
@@ -360,4 +362,110 @@ async fn concurrent_writes_on_one_tip_let_exactly_one_win() -> Result<()> {
     assert_eq!(current.log_length, 2);
     drop(client);
     served.stop().await
+}
+
+/// The next state a subscription sends, as (tip, content title).
+async fn next_state(states: &mut tonic::Streaming<v1::StreamResponse>) -> Result<(String, Value)> {
+    let response = bounded(states.message()).await??.context("the subscription ended")?;
+    let state = response.state.context("a response has a state")?;
+    let json: Value = serde_json::from_str(&state.state_json)?;
+    let content = json["next"]["content"].clone();
+    let content = if content.is_null() { json["content"].clone() } else { content };
+    Ok((state.tip, content["title"].clone()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_sends_the_current_state_then_each_new_tip() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut node = Served::start(dir.path()).await?;
+    let signer = KeySigner::from_seed(KeyType::Ed25519, &[9; 32])?;
+    let g = genesis(&signer, "first", "subs", "s1");
+    let stream = StreamId::new(StreamType::TILE, g.cid)?;
+
+    // Subscribed before the stream exists: nothing until it is created.
+    let mut early = node
+        .client
+        .subscribe(v1::SubscribeRequest { stream_id: stream.to_string() })
+        .await?
+        .into_inner();
+    node.client.create_stream(request(&g)).await?;
+    assert_eq!(next_state(&mut early).await?, (g.cid.to_string(), json!("first")));
+
+    let u1 = update(&signer, &stream, g.cid, "second");
+    node.client.apply_commit(request(&u1)).await?;
+    // A late subscriber starts from the current state.
+    let mut late = node
+        .client
+        .subscribe(v1::SubscribeRequest { stream_id: stream.to_string() })
+        .await?
+        .into_inner();
+    assert_eq!(next_state(&mut late).await?, (u1.cid.to_string(), json!("second")));
+    let u2 = update(&signer, &stream, u1.cid, "third");
+    node.client.apply_commit(request(&u2)).await?;
+    // Writes to another stream are not sent.
+    let other = genesis(&signer, "other", "subs", "s2");
+    node.client.create_stream(request(&other)).await?;
+
+    assert_eq!(next_state(&mut early).await?, (u1.cid.to_string(), json!("second")));
+    assert_eq!(next_state(&mut early).await?, (u2.cid.to_string(), json!("third")));
+    assert_eq!(next_state(&mut late).await?, (u2.cid.to_string(), json!("third")));
+    let u3 = update(&signer, &stream, u2.cid, "fourth");
+    node.client.apply_commit(request(&u3)).await?;
+    assert_eq!(next_state(&mut late).await?, (u3.cid.to_string(), json!("fourth")));
+
+    // A rejected write sends nothing; the next accepted one arrives next.
+    let stale = update(&signer, &stream, u1.cid, "stale");
+    assert!(node.client.apply_commit(request(&stale)).await.is_err());
+    let u4 = update(&signer, &stream, u3.cid, "fifth");
+    node.client.apply_commit(request(&u4)).await?;
+    assert_eq!(next_state(&mut late).await?, (u4.cid.to_string(), json!("fifth")));
+
+    let bad = node.client.subscribe(v1::SubscribeRequest { stream_id: "nope".into() }).await;
+    assert_eq!(bad.map(|_| ()).unwrap_err().code(), Code::InvalidArgument);
+    drop((early, late));
+    node.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_and_describes_the_node_service() -> Result<()> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let dir = tempfile::tempdir()?;
+    let node = Served::start(dir.path()).await?;
+    let channel = Channel::from_shared(node.url.clone())?.connect().await?;
+    let mut reflection = ServerReflectionClient::new(channel);
+    let ask =
+        |message| ServerReflectionRequest { host: String::new(), message_request: Some(message) };
+    let requests = tokio_stream_of(vec![
+        ask(MessageRequest::ListServices(String::new())),
+        ask(MessageRequest::FileContainingSymbol("ceramic.v1.Node".into())),
+    ]);
+    let mut answers = reflection.server_reflection_info(requests).await?.into_inner();
+    let Some(MessageResponse::ListServicesResponse(list)) =
+        bounded(answers.message()).await??.context("an answer")?.message_response
+    else {
+        anyhow::bail!("not a service list");
+    };
+    let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"ceramic.v1.Node"), "{names:?}");
+    let Some(MessageResponse::FileDescriptorResponse(files)) =
+        bounded(answers.message()).await??.context("an answer")?.message_response
+    else {
+        anyhow::bail!("not a file descriptor");
+    };
+    // The descriptor is protobuf; its names are UTF-8 inside it.
+    let file = String::from_utf8_lossy(&files.file_descriptor_proto[0]);
+    assert!(file.contains("Subscribe") && file.contains("CreateStream"), "{file}");
+    drop((answers, reflection));
+    node.stop().await
+}
+
+/// A finished request stream of `items`.
+fn tokio_stream_of<T: Send + 'static>(
+    items: Vec<T>,
+) -> impl tonic::codegen::tokio_stream::Stream<Item = T> + Send + 'static {
+    tonic::codegen::tokio_stream::iter(items)
 }

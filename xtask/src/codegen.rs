@@ -6,6 +6,10 @@
 //! messages plus a tonic client and server. The output is then formatted with the workspace's
 //! `rustfmt.toml`, so `cargo fmt --check` and `codegen --check` agree on every byte.
 //!
+//! The encoded `FileDescriptorSet` is written next to the code as `descriptor.bin`: the node
+//! serves it through gRPC reflection, so `grpcurl` can list and call the API without the
+//! `.proto` files.
+//!
 //! * without `--check` the generated files replace the contents of `crates/proto/src/generated/`;
 //! * with `--check` they are generated into a temporary directory and compared byte for byte with
 //!   the committed ones; a difference, a missing file or a stale extra file is an error naming it.
@@ -20,6 +24,8 @@ use anyhow::{Context, Result, bail};
 const PROTO_DIR: &str = "crates/proto/proto";
 /// Where the generated Rust files are committed, relative to the workspace root.
 const GENERATED_DIR: &str = "crates/proto/src/generated";
+/// The encoded descriptor set's file name in [`GENERATED_DIR`].
+const DESCRIPTOR: &str = "descriptor.bin";
 
 /// Generates (or, with `check`, verifies) the committed gRPC code.
 pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
@@ -76,6 +82,8 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
 /// Compiles `protos` with protox and writes formatted Rust into `out_dir`.
 fn generate(root: &Path, proto_dir: &Path, protos: &[PathBuf], out_dir: &Path) -> Result<()> {
     let fds = protox::compile(protos, [proto_dir]).context("compiling the .proto files")?;
+    fs::write(out_dir.join(DESCRIPTOR), prost::Message::encode_to_vec(&fds))
+        .context("writing the descriptor set")?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
@@ -84,7 +92,10 @@ fn generate(root: &Path, proto_dir: &Path, protos: &[PathBuf], out_dir: &Path) -
         .out_dir(out_dir)
         .compile_fds(fds)
         .context("generating Rust from the descriptors")?;
-    let files = rust_files(out_dir)?;
+    let files: Vec<_> = rust_files(out_dir)?
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        .collect();
     if files.is_empty() {
         bail!("codegen: tonic-prost-build wrote no files");
     }
@@ -124,12 +135,13 @@ fn proto_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The `.rs` files directly in `dir`, sorted, as names relative to it.
+/// The generated files (`.rs` and the descriptor set) directly in `dir`, sorted, as names
+/// relative to it.
 fn rust_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
+        if path.is_file() && path.extension().is_some_and(|e| e == "rs" || e == "bin") {
             out.push(PathBuf::from(path.file_name().context("a file has a name")?));
         }
     }

@@ -9,6 +9,8 @@
 //!   js-ceramic http-client, ...): every `tools/<name>/` with a `package.json` gets `npm ci`.
 //! - `node [-- args]`: run the reference node (`ceramic-node`) on its embedded defaults.
 //! - `codegen [--check]`: regenerate `crates/proto/src/generated/` from the `.proto` files.
+//! - `contract [--check]`: compile the anchor contract (`crates/anchor-eth/contract/`) with
+//!   solc-js from `tools/solc/` into its committed bytecode and ABI (`ci` runs the check).
 //!
 //! `ci` and `test` first install the Debian packages the build links against (RocksDB,
 //! libclang) when they are missing: see `setup.rs`.
@@ -18,6 +20,7 @@
 //! - `bench [criterion args]`: run the criterion benches and print the ratios we quote.
 
 mod codegen;
+mod contract;
 mod fuzz;
 mod setup;
 mod tools;
@@ -128,6 +131,7 @@ fn ci(root: &Path) -> Result<()> {
     // The committed generated code and golden vectors must be what their generators make.
     codegen::run(root, true)?;
     vectors::run(root, true)?;
+    contract::run(root, true)?;
     test(root)
 }
 
@@ -146,6 +150,7 @@ fn main() -> Result<()> {
         }
         Some("tools") => tools::install(&root),
         Some("codegen") => codegen::run(&root, rest.contains(&"--check")),
+        Some("contract") => contract::run(&root, rest.contains(&"--check")),
         Some("vectors") => vectors::run(&root, rest.contains(&"--check")),
         Some("fuzz") => fuzz::run(&root, &rest),
         Some("bench") => {
@@ -155,7 +160,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | test | node | tools | codegen [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
+                "usage: cargo xtask <ci | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
             );
             std::process::exit(2)
         }

@@ -1,10 +1,15 @@
-//! `ceramic`: the command-line tool. Offline commands for StreamIDs and CommitIDs, commit blocks,
-//! CAR files and did:key. Every command prints one JSON document on stdout; errors print
-//! `{"error": "..."}` on stderr and exit with status 1.
+//! `ceramic`: the command-line tool. Node commands (`create`, `update`, `show`, `commits`, `pin`,
+//! `unpin`) talk to a `ceramic-node` over gRPC (`--node`, `$CERAMIC_NODE`, default
+//! `http://127.0.0.1:5101`); writes are signed locally with a did:key seed. Offline commands
+//! read StreamIDs and CommitIDs, commit blocks, CAR files and did:key. Every command prints one
+//! JSON document on stdout and progress on stderr; errors print `{"error": "..."}` on stderr
+//! and exit with status 1.
 //!
 //! Thin by design: parsing arguments and printing; the work is in `ceramic-streamid`,
-//! `ceramic-codecs` and `ceramic-did`.
+//! `ceramic-codecs`, `ceramic-did`, `ceramic-doctype-tile` (commit builders) and
+//! `ceramic-proto` (the gRPC client).
 
+mod client;
 mod inspect;
 
 use std::io::Read as _;
@@ -13,16 +18,21 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-/// Offline tools for Ceramic ids, commits, CAR files and DIDs.
+/// A Ceramic node client, and offline tools for Ceramic ids, commits, CAR files and DIDs.
 #[derive(Debug, Parser)]
 #[command(name = "ceramic", version)]
 struct Cli {
+    /// The node's gRPC URL (default: $CERAMIC_NODE, else http://127.0.0.1:5101).
+    #[arg(long, global = true)]
+    node: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Node(client::NodeCommand),
     /// Show what a StreamID or CommitID (string, URL or hex bytes) holds.
     Inspect {
         /// `k…`, `ceramic://k…`, `/ceramic/k…?commit=…`, or hex bytes with `--hex`.
@@ -73,7 +83,7 @@ enum DidCommand {
 }
 
 #[derive(Debug, clap::Args)]
-struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// The seed as 64 hex characters.
     #[arg(long, conflicts_with = "seed_file", required_unless_present = "seed_file")]
     seed: Option<String>,
@@ -86,7 +96,7 @@ struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn signer(&self) -> Result<ceramic_did::KeySigner> {
+    pub(crate) fn signer(&self) -> Result<ceramic_did::KeySigner> {
         let text = match (&self.seed, &self.seed_file) {
             (Some(seed), _) => seed.clone(),
             (None, Some(path)) => {
@@ -116,6 +126,13 @@ fn read_input(file: &PathBuf, hex_text: bool) -> Result<Vec<u8>> {
 
 fn run(cli: Cli) -> Result<serde_json::Value> {
     match cli.command {
+        Command::Node(command) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(client::run(&client::node_url(cli.node), command))
+        }
         Command::Inspect { id, hex } => inspect::id(&id, hex),
         Command::Decode { file, car, hex } => {
             let bytes = read_input(&file, hex)?;

@@ -27,7 +27,9 @@ pub trait Chain: Send + Sync + fmt::Debug {
     /// transaction's hash as an eth-tx CID ([`crate::tx_hash_cid`]).
     ///
     /// # Errors
-    /// [`ChainError::Unavailable`] when the chain cannot be reached or refuses the transaction.
+    /// [`ChainError::Unavailable`] when the chain cannot be reached or refuses the transaction;
+    /// [`ChainError::NoSigner`] for a chain configured only to verify;
+    /// [`ChainError::UnsupportedRoot`] for a root the chain's transaction form cannot carry.
     fn anchor_root(&self, root: &Cid) -> Result<Cid, ChainError>;
 
     /// Checks that the proof's transaction is on this chain and carries its root by this

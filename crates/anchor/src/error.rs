@@ -104,6 +104,13 @@ pub enum ChainError {
         /// Which rule it breaks.
         reason: String,
     },
+    /// The chain was given no key, so it can check proofs but not send transactions.
+    #[error("chain {0} has no key to send anchor transactions with")]
+    NoSigner(String),
+    /// The root cannot be carried by this chain's anchor transaction (a v1 anchor carries a
+    /// sha2-256 digest, so its root must be a dag-cbor sha2-256 CIDv1).
+    #[error("root {0} cannot be anchored: a v1 anchor carries only dag-cbor sha2-256 roots")]
+    UnsupportedRoot(Box<Cid>),
     /// The chain has no such transaction.
     #[error("unknown transaction {0}")]
     UnknownTransaction(Box<Cid>),

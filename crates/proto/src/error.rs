@@ -29,6 +29,9 @@ pub enum Error {
     /// The gRPC server failed.
     #[error("serving gRPC: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The committed descriptor set does not load (regenerate it with `cargo xtask codegen`).
+    #[error("gRPC reflection: {0}")]
+    Reflection(String),
 }
 
 impl From<ceramic_storage::Error> for Error {

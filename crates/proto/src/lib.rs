@@ -9,6 +9,10 @@
 //! a separate `crates/node` library so the whole API surface (messages, status codes, handlers)
 //! is one crate, and because `ceramic-node` is already the binary's package name.
 //!
+//! The package also holds the anchor service's API (`proto/ceramic/v1/anchor.proto`,
+//! `AnchorService`): only its generated code lives here; `ceramic-anchor-service` implements
+//! the server trait ([`v1::anchor_service_server::AnchorService`]).
+//!
 //! The API is defined in `proto/ceramic/v1/node.proto`; `cargo xtask codegen` regenerates
 //! `src/generated/` with protox and tonic-prost-build (no `protoc`), and `cargo xtask codegen
 //! --check` fails when the committed code is stale.
@@ -70,15 +74,19 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod anchor;
 mod commit;
 mod error;
+mod metrics;
 mod node;
 mod service;
 mod status;
+mod updates;
 
 /// The generated `ceramic.v1` messages, enums, client ([`v1::node_client::NodeClient`]) and
 /// server ([`v1::node_server::NodeServer`], [`v1::node_server::Node`]). Made by
-/// `cargo xtask codegen` from `proto/ceramic/v1/node.proto`; do not edit.
+/// `cargo xtask codegen` from `proto/ceramic/v1/node.proto` and `anchor.proto` (the anchor
+/// service's client and server); do not edit.
 #[allow(
 // Generated code: prost and tonic emit items without docs where the .proto has no comment
 // (e.g. generated client constructors), and clippy lints we do not control.
@@ -91,6 +99,13 @@ mod status;
 #[path = "generated/ceramic.v1.rs"]
 pub mod v1;
 
+/// The encoded `FileDescriptorSet` of every `.proto` file (written by `cargo xtask codegen`),
+/// served by gRPC reflection so that `grpcurl` works without the `.proto` files.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/descriptor.bin");
+
+pub use anchor::{AnchorFuture, AnchorRequestError, AnchorRequester};
 pub use error::Error;
+pub use metrics::{Metrics, RejectLabels};
 pub use node::{AnchorVerifierKind, Node, NodeBuilder, Options};
-pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService};
+pub use service::{DEFAULT_PAGE, Info, MAX_BLOCKS, NodeService, SubscribeStream};
+pub use updates::{UPDATES_CAPACITY, Updates};

@@ -19,6 +19,7 @@ use crate::status::{self, Op, invalid};
 use crate::v1;
 use crate::v1::list_streams_request::Filter;
 use crate::v1::node_server::{Node, NodeServer};
+use crate::{AnchorRequestError, AnchorRequester, Metrics, Updates};
 
 /// The page size when a request asks for 0.
 pub const DEFAULT_PAGE: usize = 100;
@@ -79,6 +80,9 @@ struct Inner {
     storage: Arc<dyn Storage>,
     info: Info,
     write_locks: Vec<Mutex<()>>,
+    updates: Updates,
+    metrics: Metrics,
+    anchor_requester: std::sync::OnceLock<Arc<dyn AnchorRequester>>,
 }
 
 impl fmt::Debug for NodeService {
@@ -93,8 +97,107 @@ impl fmt::Debug for NodeService {
 impl NodeService {
     /// The service over `engine` and the `storage` it was built on.
     pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>, info: Info) -> Self {
+        Self::with_updates(engine, storage, info, Updates::new())
+    }
+
+    /// The service whose `Subscribe` follows `updates`, which must be (part of) the engine's
+    /// publisher. With [`NodeService::new`] subscribers only get the state they start with.
+    pub fn with_updates(
+        engine: Arc<Engine>,
+        storage: Arc<dyn Storage>,
+        info: Info,
+        updates: Updates,
+    ) -> Self {
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
-        NodeService { inner: Arc::new(Inner { engine, storage, info, write_locks }) }
+        let metrics = Metrics::new();
+        let anchor_requester = std::sync::OnceLock::new();
+        let inner = Inner { engine, storage, info, write_locks, updates, metrics, anchor_requester };
+        NodeService { inner: Arc::new(inner) }
+    }
+
+    /// Anchors through `requester` (`RequestAnchor`). Set once, when the node is assembled;
+    /// later calls are ignored and return `false`.
+    pub fn set_anchor_requester(&self, requester: Arc<dyn AnchorRequester>) -> bool {
+        self.inner.anchor_requester.set(requester).is_ok()
+    }
+
+    /// The node's metrics (writes are counted here; the node adds peers and anchors).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The stream's current state, or `None` when the node does not have it.
+    async fn current(&self, stream: StreamId) -> Result<Option<StreamState>, Status> {
+        self.blocking(move |inner| match inner.engine.load(&stream) {
+            Ok(state) => Ok(Some(state)),
+            Err(ceramic_engine::ApplyError::NotFound(_)) => Ok(None),
+            Err(e) => Err(status::apply(e, Op::Read)),
+        })
+        .await
+    }
+
+    /// Sends `stream`'s state on `out` whenever its tip changes, until the subscriber leaves
+    /// or the node stops.
+    async fn follow(
+        self,
+        stream: StreamId,
+        mut updates: tokio::sync::broadcast::Receiver<(StreamId, Cid)>,
+        out: tokio::sync::mpsc::Sender<Result<v1::StreamResponse, Status>>,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        /// Counts the subscription while it is open.
+        struct Open(Metrics);
+        impl Drop for Open {
+            fn drop(&mut self) {
+                self.0.subscriptions(-1);
+            }
+        }
+        self.inner.metrics.subscriptions(1);
+        let _open = Open(self.inner.metrics.clone());
+        let mut last_tip = None;
+        let mut changed = true;
+        loop {
+            if changed {
+                match self.current(stream).await {
+                    Ok(Some(state)) if Some(state.tip()) != last_tip => {
+                        last_tip = Some(state.tip());
+                        let response = v1::StreamResponse { state: Some(to_proto_state(&state)) };
+                        if out.send(Ok(response)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(status) => {
+                        let _ = out.send(Err(status)).await;
+                        return;
+                    }
+                }
+            }
+            changed = tokio::select! {
+                () = out.closed() => return,
+                received = updates.recv() => match received {
+                    Ok((id, _)) => id == stream,
+                    // Fell behind: the latest state is what matters.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return,
+                },
+            };
+        }
+    }
+
+    /// The engine (for other front ends over the same node, e.g. the HTTP API).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.inner.engine
+    }
+
+    /// The storage the engine was built on (for other front ends, e.g. the HTTP API).
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
+    /// What `NodeInfo` reports.
+    pub fn info(&self) -> &Info {
+        &self.inner.info
     }
 
     /// The tonic server for this service, to add to a `tonic::transport::Server`.
@@ -113,7 +216,21 @@ impl NodeService {
         tokio::task::spawn_blocking(move || f(&inner)).await.map_err(status::join)?
     }
 
+    /// A client write, counted in the metrics.
     async fn write(
+        &self,
+        request: v1::CommitRequest,
+        genesis_only: bool,
+    ) -> Result<v1::StreamResponse, Status> {
+        let result = self.apply_write(request, genesis_only).await;
+        match &result {
+            Ok(_) => self.inner.metrics.commits_applied(1),
+            Err(status) => self.inner.metrics.write_rejected(&format!("{:?}", status.code())),
+        }
+        result
+    }
+
+    async fn apply_write(
         &self,
         request: v1::CommitRequest,
         genesis_only: bool,
@@ -164,8 +281,48 @@ impl NodeService {
     }
 }
 
+/// The stream of states `Subscribe` answers with.
+pub type SubscribeStream = std::pin::Pin<
+    Box<dyn tonic::codegen::tokio_stream::Stream<Item = Result<v1::StreamResponse, Status>> + Send>,
+>;
+
 #[tonic::async_trait]
 impl Node for NodeService {
+    type SubscribeStream = SubscribeStream;
+
+    async fn request_anchor(
+        &self,
+        request: Request<v1::AnchorStreamRequest>,
+    ) -> Result<Response<v1::AnchorStreamResponse>, Status> {
+        let stream = parse_ref("stream_id", &request.into_inner().stream_id)?.stream_id();
+        let Some(requester) = self.inner.anchor_requester.get().cloned() else {
+            return Err(Status::unimplemented("this node has no anchoring configured"));
+        };
+        let state = self.load(&stream.to_string(), None).await?;
+        let status = requester.request_anchor(stream, state.tip()).await.map_err(|e| match e {
+            AnchorRequestError::Unavailable(_) => Status::unavailable(e.to_string()),
+            AnchorRequestError::Refused(_) => Status::invalid_argument(e.to_string()),
+        })?;
+        Ok(Response::new(v1::AnchorStreamResponse {
+            stream_id: stream.to_string(),
+            tip: state.tip().to_string(),
+            anchor_status: status.name().to_owned(),
+        }))
+    }
+
+    async fn subscribe(
+        &self,
+        request: Request<v1::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let stream = parse_ref("stream_id", &request.into_inner().stream_id)?.stream_id();
+        // Listen before reading the current state, so no tip in between is missed.
+        let updates = self.inner.updates.subscribe();
+        let (out, receiver) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(self.clone().follow(stream, updates, out));
+        let states = tonic::codegen::tokio_stream::wrappers::ReceiverStream::new(receiver);
+        Ok(Response::new(Box::pin(states)))
+    }
+
     async fn create_stream(
         &self,
         request: Request<v1::CommitRequest>,

@@ -1,0 +1,176 @@
+//! The real `ceramic-anchor-service` binary: it starts from a config file on free ports,
+//! prints both addresses, answers the HTTP API (healthcheck, a request anchored by the manual
+//! trigger) and gRPC, exits 0 on SIGTERM, and finds the request again after a restart; a bad
+//! config is refused. Every wait has a timeout, and a child left running is killed on drop.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use ceramic_proto::v1::SupportedChainsRequest;
+use ceramic_proto::v1::anchor_service_client::AnchorServiceClient;
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-anchor-service");
+const TIMEOUT: Duration = Duration::from_secs(60);
+const HTTP_READY: &str = "ceramic-anchor-service http listening on ";
+const GRPC_READY: &str = "ceramic-anchor-service grpc listening on ";
+
+/// A running service; killed on drop unless it has already exited.
+struct Running {
+    pid: u32,
+    exited: bool,
+    status: mpsc::Receiver<std::io::Result<ExitStatus>>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(config: &Path) -> Result<Running> {
+        let mut child: Child = Command::new(BINARY)
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting ceramic-anchor-service")?;
+        let pid = child.id();
+        let stdout = child.stdout.take().context("stdout")?;
+        let (line_tx, lines) = mpsc::sync_channel(64);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (status_tx, status) = mpsc::sync_channel(1);
+        std::thread::spawn(move || status_tx.send(child.wait()));
+        Ok(Running { pid, exited: false, status, lines })
+    }
+
+    /// The HTTP and gRPC addresses from the printed lines.
+    fn addresses(&self) -> Result<(SocketAddr, SocketAddr)> {
+        let (mut http, mut grpc) = (None, None);
+        while http.is_none() || grpc.is_none() {
+            let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the addresses")?;
+            if let Some(addr) = line.strip_prefix(HTTP_READY) {
+                http = Some(addr.trim().parse()?);
+            } else if let Some(addr) = line.strip_prefix(GRPC_READY) {
+                grpc = Some(addr.trim().parse()?);
+            }
+        }
+        Ok((http.context("http")?, grpc.context("grpc")?))
+    }
+
+    fn signal(&self, name: &str) -> Result<()> {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.pid.to_string()).status()?;
+        if !status.success() {
+            bail!("kill -{name} {} failed", self.pid);
+        }
+        Ok(())
+    }
+
+    fn wait(&mut self) -> Result<ExitStatus> {
+        let status = self.status.recv_timeout(TIMEOUT).context("waiting for the exit")??;
+        self.exited = true;
+        Ok(status)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.exited && self.status.try_recv().is_err() {
+            let _ = self.signal("KILL");
+        }
+    }
+}
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`): status and body.
+fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(TIMEOUT))?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let status = reply.get(9..12).context("a status line")?.parse()?;
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+fn write_config(dir: &Path, extra: &str) -> Result<PathBuf> {
+    let path = dir.join("cas.toml");
+    let data = dir.join("data");
+    let config = format!(
+        "data_dir = {data:?}\nhttp_listen = \"127.0.0.1:0\"\ngrpc_listen = \"127.0.0.1:0\"\nlog_level = \"warn\"\n{extra}"
+    );
+    std::fs::write(&path, config)?;
+    Ok(path)
+}
+
+const STREAM: &str = "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s";
+const COMMIT: &str = "bafyreib3kxq7j5sxmqd4ek2mu6tt3yffwgfmw7wyqe6sxucjwvd7b5ojxe";
+
+#[test]
+fn the_binary_serves_anchors_and_exits_cleanly_on_sigterm() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = write_config(dir.path(), "")?;
+    let mut service = Running::start(&config)?;
+    let (http_addr, grpc_addr) = service.addresses()?;
+
+    assert_eq!(http(http_addr, "GET", "/api/v0/healthcheck", None)?, (200, String::new()));
+    let request = json!({"streamId": STREAM, "cid": COMMIT, "timestamp": "2024-01-02T03:04:05Z"});
+    let (status, body) = http(http_addr, "POST", "/api/v0/requests", Some(&request))?;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = http(http_addr, "POST", "/api/v0/anchors", None)?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body)?["anchored"], 1);
+    let path = format!("/api/v0/requests/{COMMIT}");
+    let (status, body) = http(http_addr, "GET", &path, None)?;
+    assert_eq!(status, 200);
+    let anchored: Value = serde_json::from_str(&body)?;
+    assert_eq!(anchored["status"], "COMPLETED");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut client = AnchorServiceClient::connect(format!("http://{grpc_addr}")).await?;
+        let chains = client.supported_chains(SupportedChainsRequest {}).await?.into_inner();
+        assert_eq!(chains.supported_chains, ["inmemory:12345"]);
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+
+    service.signal("TERM")?;
+    let status = service.wait()?;
+    assert!(status.success(), "ceramic-anchor-service exited with {status}");
+    assert!(dir.path().join("data/requests").is_dir(), "the store is under the data dir");
+
+    // A restart finds the request as it was.
+    let mut service = Running::start(&config)?;
+    let (http_addr, _) = service.addresses()?;
+    let (status, body) = http(http_addr, "GET", &path, None)?;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body)?, anchored);
+    service.signal("INT")?;
+    assert!(service.wait()?.success());
+    Ok(())
+}
+
+#[test]
+fn the_binary_refuses_a_config_with_an_unknown_key() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = write_config(dir.path(), "colour = \"blue\"\n")?;
+    let mut service = Running::start(&config)?;
+    let status = service.wait()?;
+    assert!(!status.success(), "a bad config was accepted");
+    Ok(())
+}

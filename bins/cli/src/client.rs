@@ -1,0 +1,222 @@
+//! The node commands: create, update, show, commits, pin and unpin over the node's gRPC API.
+//! Writes are built and signed here (the seed never leaves the machine); the node only gets
+//! the commit's blocks.
+
+use anyhow::{Context, Result, bail};
+use ceramic_codecs::Block;
+use ceramic_did::{Signer, sign_commit};
+use ceramic_doctype::StreamState;
+use ceramic_doctype_tile::{GenesisOptions, genesis_payload, update_payload};
+use ceramic_proto::v1::node_client::NodeClient;
+use ceramic_proto::v1::{self, CommitRequest, ListCommitsRequest, LoadStreamRequest};
+use ceramic_streamid::{CommitId, StreamType};
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+
+use crate::KeyArgs;
+
+/// The node commands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum NodeCommand {
+    /// Create a Tile stream signed by a did:key; prints its StreamID and state.
+    Create {
+        /// The content, a JSON object (`-` reads it from standard input).
+        #[arg(long, default_value = "{}")]
+        content: String,
+        /// The CommitID of a schema tile the content must validate against.
+        #[arg(long)]
+        schema: Option<String>,
+        /// The family.
+        #[arg(long)]
+        family: Option<String>,
+        /// A tag (repeat for more).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Make a deterministic genesis (no random `unique`): the same controller, content and
+        /// header always give the same StreamID.
+        #[arg(long)]
+        deterministic: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Replace a Tile stream's content (signs the JSON patch from the current content).
+    Update {
+        /// The StreamID.
+        stream: String,
+        /// The new content, a JSON object (`-` reads it from standard input).
+        #[arg(long)]
+        content: String,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Show a stream's state (StreamID), its state at a commit (CommitID) or at a time.
+    Show {
+        /// A StreamID or CommitID.
+        id: String,
+        /// With a StreamID: the state at this unix time (seconds).
+        #[arg(long)]
+        at_time: Option<u64>,
+    },
+    /// List a stream's commits.
+    Commits {
+        /// A StreamID or CommitID.
+        id: String,
+    },
+    /// Pin a stream on the node.
+    Pin {
+        /// The StreamID.
+        stream: String,
+    },
+    /// Unpin a stream on the node.
+    Unpin {
+        /// The StreamID.
+        stream: String,
+    },
+}
+
+/// Runs one node command against the node at `url`.
+pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
+    let mut client = connect(url).await?;
+    match command {
+        NodeCommand::Create { content, schema, family, tags, deterministic, key } => {
+            let signer = key.signer()?;
+            let content = json_object(&content)?;
+            let schema = schema
+                .map(|s| s.parse::<CommitId>().with_context(|| format!("--schema {s:?}")))
+                .transpose()?;
+            let unique = if deterministic { None } else { Some(random_unique()?) };
+            let options = GenesisOptions { schema, family, tags, unique };
+            let payload = genesis_payload(signer.did(), Some(&content), &options)?;
+            progress(&format!("creating a tile controlled by {}", signer.did()));
+            let request = signed_request(&signer, &payload)?;
+            let state = client.create_stream(request).await.map_err(status)?.into_inner();
+            state_json(state.state)
+        }
+        NodeCommand::Update { stream, content, key } => {
+            let signer = key.signer()?;
+            let content = json_object(&content)?;
+            let current = load(&mut client, &stream, None).await?;
+            let state = StreamState::from_js_json(&current["state"])
+                .context("the node sent a state this client cannot read")?;
+            if state.stream_type != StreamType::TILE {
+                bail!("{stream} is not a tile (stream type {})", state.stream_type.code());
+            }
+            let payload = update_payload(&state, &content)?;
+            progress(&format!("updating {stream} on tip {}", state.tip()));
+            let request = signed_request(&signer, &payload)?;
+            let state = client.apply_commit(request).await.map_err(status)?.into_inner();
+            state_json(state.state)
+        }
+        NodeCommand::Show { id, at_time } => load(&mut client, &id, at_time).await,
+        NodeCommand::Commits { id } => {
+            let log =
+                client.list_commits(ListCommitsRequest { id }).await.map_err(status)?.into_inner();
+            let commits: Vec<Value> = log
+                .commits
+                .iter()
+                .map(|c| {
+                    json!({
+                        "cid": c.cid,
+                        "commitId": c.commit_id,
+                        "type": kind_name(c.kind()),
+                        "timestamp": c.timestamp,
+                    })
+                })
+                .collect();
+            Ok(json!({ "streamId": log.stream_id, "commits": commits }))
+        }
+        NodeCommand::Pin { stream } => {
+            client.pin(v1::PinRequest { stream_id: stream.clone() }).await.map_err(status)?;
+            Ok(json!({ "streamId": stream, "isPinned": true }))
+        }
+        NodeCommand::Unpin { stream } => {
+            client.unpin(v1::UnpinRequest { stream_id: stream.clone() }).await.map_err(status)?;
+            Ok(json!({ "streamId": stream, "isPinned": false }))
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<NodeClient<Channel>> {
+    let endpoint = Channel::from_shared(url.to_owned())
+        .with_context(|| format!("--node {url:?} is not a URL"))?
+        .connect_timeout(std::time::Duration::from_secs(10));
+    let channel = endpoint
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the node at {url} (is `ceramic-node` running?)"))?;
+    Ok(NodeClient::new(channel))
+}
+
+/// A gRPC status as an error that says what the node said.
+fn status(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("node refused: {:?}: {}", status.code(), status.message())
+}
+
+fn progress(message: &str) {
+    eprintln!("ceramic: {message}");
+}
+
+fn json_object(text: &str) -> Result<Value> {
+    let text = if text == "-" {
+        let mut input = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+            .context("reading standard input")?;
+        input
+    } else {
+        text.to_owned()
+    };
+    let value: Value = serde_json::from_str(&text).context("--content is not JSON")?;
+    if !value.is_object() {
+        bail!("--content must be a JSON object");
+    }
+    Ok(value)
+}
+
+/// js `TileDocument.create`'s salt: base64 of 12 random bytes.
+fn random_unique() -> Result<String> {
+    use base64::Engine as _;
+    let seed = ceramic_did::random_seed()?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(&seed[..12]))
+}
+
+fn signed_request(signer: &dyn Signer, payload: &ceramic_codecs::Payload) -> Result<CommitRequest> {
+    let signed = sign_commit(signer, payload)?;
+    let block = |b: &Block| v1::Block { cid: b.cid().to_string(), data: b.data().to_vec() };
+    Ok(CommitRequest {
+        stream_type: StreamType::TILE.code(),
+        commit: signed.envelope_block().cid().to_string(),
+        blocks: vec![block(signed.envelope_block()), block(signed.payload_block())],
+    })
+}
+
+async fn load(client: &mut NodeClient<Channel>, id: &str, at_time: Option<u64>) -> Result<Value> {
+    let response = client
+        .load_stream(LoadStreamRequest { id: id.to_owned(), at_time })
+        .await
+        .map_err(status)?
+        .into_inner();
+    state_json(response.state)
+}
+
+/// `{streamId, state}` as js-ceramic's HTTP API answers.
+fn state_json(state: Option<v1::StreamState>) -> Result<Value> {
+    let state = state.context("the node sent no state")?;
+    let parsed: Value = serde_json::from_str(&state.state_json)
+        .context("the node sent a state that is not JSON")?;
+    Ok(json!({ "streamId": state.stream_id, "tip": state.tip, "state": parsed }))
+}
+
+fn kind_name(kind: v1::CommitKind) -> &'static str {
+    match kind {
+        v1::CommitKind::Genesis => "genesis",
+        v1::CommitKind::Data => "data",
+        v1::CommitKind::Anchor => "anchor",
+        v1::CommitKind::Unspecified => "unknown",
+    }
+}
+
+/// Where the node is: `--node`, else `$CERAMIC_NODE`, else the node's default address.
+pub(crate) fn node_url(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("CERAMIC_NODE").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "http://127.0.0.1:5101".to_owned())
+}

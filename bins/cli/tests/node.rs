@@ -1,0 +1,111 @@
+//! The `ceramic` node commands against a node served in process (RocksDB in a temporary
+//! directory, the Tile doctype): create, show, update, commits, pin, unpin, and the errors a
+//! user sees for a wrong key, a bad id and an unreachable node.
+
+use std::process::{Command, Output};
+
+use ceramic_doctype_tile::Tile;
+use ceramic_proto::{NodeBuilder, Options};
+use serde_json::{Value, json};
+
+const SEED: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const OTHER_SEED: &str = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+
+/// Serves a node on 127.0.0.1:0 on a runtime of its own; returns its URL and the runtime
+/// (dropping it stops the node).
+fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let node = NodeBuilder::new(Options::new(dir).with_sync(false).with_network("test"))
+        .with_doctype(Tile::new())
+        .unwrap()
+        .open()
+        .unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(node.serve(listener, std::future::pending()));
+    (url, runtime)
+}
+
+fn ceramic(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ceramic"))
+        .args(args)
+        .env("CERAMIC_NODE", url)
+        .output()
+        .expect("runs")
+}
+
+fn ok(url: &str, args: &[&str]) -> Value {
+    let out = ceramic(url, args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn err(url: &str, args: &[&str]) -> String {
+    let out = ceramic(url, args);
+    assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().expect("an error line");
+    let error: Value = serde_json::from_str(last).expect("JSON error on the last stderr line");
+    error["error"].as_str().expect("an error message").to_owned()
+}
+
+#[test]
+fn creates_updates_shows_lists_and_pins_a_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _runtime) = serve(dir.path());
+
+    let created = ok(
+        &url,
+        &["create", "--seed", SEED, "--content", r#"{"title":"hello"}"#, "--family", "notes"],
+    );
+    let stream = created["streamId"].as_str().unwrap().to_owned();
+    assert!(stream.starts_with('k'), "{created}");
+    assert_eq!(created["state"]["content"], json!({"title": "hello"}));
+    assert_eq!(created["state"]["doctype"], "tile");
+    assert_eq!(created["state"]["metadata"]["family"], "notes");
+
+    let updated =
+        ok(&url, &["update", &stream, "--seed", SEED, "--content", r#"{"title":"bye","n":2}"#]);
+    assert_eq!(updated["state"]["next"]["content"], json!({"title": "bye", "n": 2}));
+    let tip = updated["tip"].as_str().unwrap().to_owned();
+
+    let shown = ok(&url, &["show", &stream]);
+    assert_eq!(shown["tip"], tip.as_str());
+    assert_eq!(shown["state"]["log"].as_array().unwrap().len(), 2);
+
+    let commits = ok(&url, &["commits", &stream]);
+    let kinds: Vec<_> = commits["commits"].as_array().unwrap().iter().map(|c| &c["type"]).collect();
+    assert_eq!(kinds, [&json!("genesis"), &json!("data")]);
+    // The genesis CommitID shows the first version.
+    let first = commits["commits"][0]["commitId"].as_str().unwrap();
+    assert_eq!(ok(&url, &["show", first])["state"]["content"], json!({"title": "hello"}));
+
+    assert_eq!(ok(&url, &["pin", &stream])["isPinned"], true);
+    assert_eq!(ok(&url, &["unpin", &stream])["isPinned"], false);
+
+    // Two creates without --deterministic are two streams; with it, the same one.
+    let again = ok(&url, &["create", "--seed", SEED, "--content", r#"{"title":"hello"}"#]);
+    assert_ne!(again["streamId"], created["streamId"]);
+    let d1 = ok(&url, &["create", "--seed", SEED, "--deterministic"]);
+    let d2 = ok(&url, &["create", "--seed", SEED, "--deterministic"]);
+    assert_eq!(d1["streamId"], d2["streamId"]);
+
+    // Errors: another key may not update; nothing changes.
+    let refused = err(&url, &["update", &stream, "--seed", OTHER_SEED, "--content", "{}"]);
+    assert!(refused.contains("InvalidArgument"), "{refused}");
+    assert_eq!(ok(&url, &["show", &stream])["tip"], tip.as_str());
+    let bad_id = err(&url, &["show", "not-a-stream-id"]);
+    assert!(bad_id.contains("InvalidArgument"), "{bad_id}");
+    let not_object = err(&url, &["update", &stream, "--seed", SEED, "--content", "[1]"]);
+    assert!(not_object.contains("JSON object"), "{not_object}");
+}
+
+#[test]
+fn says_when_the_node_is_unreachable() {
+    // A port nobody listens on: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let message =
+        err(&url, &["show", "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s"]);
+    assert!(message.contains("cannot reach the node"), "{message}");
+}

@@ -1,0 +1,215 @@
+//! The real `@ceramicnetwork/http-client` 6.4.0 (installed by `cargo xtask tools` into
+//! `tools/http-client/`) against the real `ceramic-node` binary: `tools/http-client/e2e.mjs`
+//! creates a signed TileDocument, updates it twice, loads it by StreamID and CommitID, lists its
+//! commits and runs a multiquery; then the stream is cross-checked over gRPC. Every wait has a
+//! timeout, and the node is killed on drop if a check fails.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use ceramic_proto::v1::node_client::NodeClient;
+use ceramic_proto::v1::{ListCommitsRequest, LoadStreamRequest};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-node");
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The node process; killed on drop.
+struct Node {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Node {
+    fn start(dir: &Path) -> Result<Node> {
+        let config = dir.join("node.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nlog_level = \"warn\"\n",
+                dir.join("data")
+            ),
+        )?;
+        let mut child = Command::new(BINARY)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting ceramic-node")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let (tx, lines) = mpsc::sync_channel(64);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Node { child, lines })
+    }
+
+    /// The gRPC and HTTP addresses from the node's two ready lines.
+    fn addresses(&self) -> Result<(SocketAddr, SocketAddr)> {
+        let (mut grpc, mut http) = (None, None);
+        while grpc.is_none() || http.is_none() {
+            let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the addresses")?;
+            if let Some(a) = line.strip_prefix("ceramic-node listening on ") {
+                grpc = Some(a.trim().parse()?);
+            } else if let Some(a) = line.strip_prefix("ceramic-node http on ") {
+                http = Some(a.trim().parse()?);
+            }
+        }
+        Ok((grpc.context("grpc")?, http.context("http")?))
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `tools/http-client/`, checked to be installed.
+fn tool_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/http-client");
+    let client = dir.join("node_modules/@ceramicnetwork/http-client/package.json");
+    assert!(
+        client.is_file(),
+        "{} is missing: run `cargo xtask tools` (npm ci in tools/http-client)",
+        client.display()
+    );
+    dir
+}
+
+/// Runs `node e2e.mjs <url>` with a timeout; its exit status and stdout.
+fn run_script(dir: &Path, url: &str) -> Result<(bool, String, String)> {
+    let mut child = Command::new("node")
+        .arg("e2e.mjs")
+        .arg("--anchor")
+        .arg(url)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running `node` (Node.js 20 or later must be on PATH)")?;
+    let pid = child.id();
+    let (tx, rx) = mpsc::sync_channel(1);
+    let stdout = child.stdout.take().context("stdout")?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut out);
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut err);
+        (out, err)
+    });
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(status) => status?,
+        Err(_) => {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            bail!("e2e.mjs did not finish in 120 s");
+        }
+    };
+    let (out, err) = reader.join().map_err(|_| anyhow::anyhow!("reader thread"))?;
+    Ok((status.success(), out, err))
+}
+
+#[test]
+fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()> {
+    let tools = tool_dir();
+    let dir = tempfile::tempdir()?;
+    let node = Node::start(dir.path())?;
+    let (grpc, http) = node.addresses()?;
+
+    let (ok, stdout, stderr) = run_script(&tools, &format!("http://{http}"))?;
+    assert!(ok, "e2e.mjs failed:\nstdout: {stdout}\nstderr: {stderr}");
+    let summary: Value = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("the script's summary is not JSON: {stdout}"))?;
+    assert_eq!(summary["failures"], json!([]), "{summary}");
+    assert_eq!(summary["did"], "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd");
+    assert_eq!(summary["commits"], 3, "{summary}");
+    assert_eq!(summary["loadedByCommit"], json!([1, 2, 3]), "{summary}");
+    assert_eq!(summary["multiquery"], 2, "{summary}");
+    assert_eq!(summary["missingRefused"], true);
+    // The client turns the state's `anchorStatus` name back into the enum's number.
+    assert_eq!(summary["anchorStatus"], 0, "writes asked for no anchor");
+    // Anchored on the embedded dev chain: PENDING (1) when asked, then an anchor commit.
+    assert_eq!(summary["supportedChains"], json!(["inmemory:12345"]));
+    assert_eq!(summary["requestedAnchorStatus"], 1);
+    assert_eq!(summary["anchoredLog"], 4, "{summary}");
+    assert!(summary["anchorTimestamp"].as_u64().is_some(), "{summary}");
+    let content =
+        json!({"title": "hello world", "count": 3, "done": true, "tags": ["a", "b"], "ratio": 0.5});
+    assert_eq!(summary["content"], content);
+
+    // The same stream over gRPC: what the JS client wrote is what the node stored.
+    let stream_id = summary["streamId"].as_str().context("streamId")?.to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut client = NodeClient::connect(format!("http://{grpc}")).await?;
+        let request = LoadStreamRequest { id: stream_id.clone(), at_time: None };
+        let state = client.load_stream(request).await?.into_inner().state.context("state")?;
+        assert_eq!(state.log_length, 4, "genesis, two updates, the anchor");
+        let state_json: Value = serde_json::from_str(&state.state_json)?;
+        let current = state_json["next"]["content"].clone();
+        let current = if current.is_null() { state_json["content"].clone() } else { current };
+        assert_eq!(current, content);
+        assert_eq!(
+            state_json["metadata"]["controllers"],
+            json!(["did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd"])
+        );
+        let listed = client.list_commits(ListCommitsRequest { id: stream_id }).await?.into_inner();
+        let ids: Vec<&str> = listed.commits.iter().take(3).map(|c| c.commit_id.as_str()).collect();
+        assert_eq!(listed.commits[3].kind(), ceramic_proto::v1::CommitKind::Anchor);
+        let expected: Vec<&str> = summary["commitIds"]
+            .as_array()
+            .context("commitIds")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(ids, expected, "the CommitIDs the JS client saw are the node's log");
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+
+    // The metrics counted the writes (create and two updates; the anchor is applied as a tip).
+    let metrics = http_get(http, "/metrics")?;
+    assert!(metrics.contains("ceramic_commits_applied_total 3"), "{metrics}");
+    assert!(metrics.contains("ceramic_anchor_latency_seconds_count 1"), "{metrics}");
+
+    // One SIGTERM stops both servers, and the node exits cleanly.
+    let mut node = node;
+    let status = Command::new("kill").arg("-TERM").arg(node.child.id().to_string()).status()?;
+    assert!(status.success(), "kill -TERM failed");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let exit = loop {
+        if let Some(exit) = node.child.try_wait()? {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "the node did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "ceramic-node exited with {exit}");
+    Ok(())
+}
+
+/// A plain HTTP/1.1 GET; the response body.
+fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(TIMEOUT))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").context("an HTTP response")?;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    Ok(body.to_owned())
+}

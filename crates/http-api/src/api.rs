@@ -1,0 +1,472 @@
+//! [`Api`]: the axum router of `/api/v0` over a [`NodeService`]. Writes and loads go through the
+//! service's gRPC handlers (the same parsing bounds, per-stream write serialization and error
+//! classification as gRPC); commit blocks are read from the service's storage.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use ceramic_codecs::{Cid, Payload};
+use ceramic_doctype::StreamState;
+use ceramic_proto::NodeService;
+use ceramic_proto::v1::{self, node_server::Node as _};
+use ceramic_streamid::{StreamId, StreamRef, StreamType};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tonic::Request;
+
+use ceramic_proto::AnchorRequester;
+use crate::commit::{CommitBlocks, shorten, to_json};
+use crate::error::ApiError;
+use crate::query::{LoadOpts, parse_query};
+use crate::request::{PathTrie, parse_apply, parse_create, parse_multiquery};
+
+/// The largest request body, in bytes (js-ceramic's daemon: `express.json({limit: '1mb'})`).
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The most streams one multiquery loads (queries plus the links their paths follow).
+pub const MAX_MULTIQUERY_LOADS: usize = 1_000;
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// The HTTP API: a [`NodeService`], an optional anchor requester, and the chains to report.
+/// Build it, then take its [`Api::router`] (or [`serve`] it).
+#[derive(Debug, Clone)]
+pub struct Api {
+    service: NodeService,
+    anchor: Option<Arc<dyn AnchorRequester>>,
+    chains: Vec<String>,
+}
+
+impl Api {
+    /// The API over `service`, without anchoring and reporting no supported chains.
+    pub fn new(service: NodeService) -> Self {
+        Api { service, anchor: None, chains: Vec::new() }
+    }
+
+    /// Anchors through `requester`: `POST /streams/:id/anchor`, and after each write whose
+    /// `opts.anchor` is not `false`.
+    pub fn with_anchor_requester(mut self, requester: Arc<dyn AnchorRequester>) -> Self {
+        self.anchor = Some(requester);
+        self
+    }
+
+    /// The CAIP-2 chains `GET /node/chains` reports (e.g. `eip155:1`, `inmemory:12345`).
+    pub fn with_supported_chains(mut self, chains: Vec<String>) -> Self {
+        self.chains = chains;
+        self
+    }
+
+    /// The `/api/v0` router.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/api/v0/streams", post(create_stream))
+            .route("/api/v0/streams/{id}", get(load_stream))
+            .route("/api/v0/streams/{id}/content", get(load_content))
+            .route("/api/v0/streams/{id}/anchor", post(request_anchor))
+            .route("/api/v0/commits", post(apply_commit))
+            .route("/api/v0/commits/{id}", get(list_commits))
+            .route("/api/v0/multiqueries", post(multiquery))
+            .route("/api/v0/node/chains", get(chains))
+            .route("/api/v0/node/healthcheck", get(healthcheck))
+            .route("/api/v0/pins", get(pins_moved))
+            .route("/api/v0/pins/{id}", get(pins_moved).delete(pins_moved).post(pin_warning))
+            .route("/api/v0/admin", any(admin))
+            .route("/api/v0/admin/{*rest}", any(admin))
+            .fallback(no_route)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(cors))
+            .with_state(Arc::new(self))
+    }
+
+    async fn write(
+        &self,
+        stream_type: StreamType,
+        commit: CommitBlocks,
+        genesis_only: bool,
+        anchor: bool,
+    ) -> Result<Response> {
+        let request = v1::CommitRequest {
+            stream_type: stream_type.code(),
+            commit: commit.cid().to_string(),
+            blocks: commit
+                .into_blocks()
+                .into_iter()
+                .map(|block| {
+                    let (cid, data) = block.into_parts();
+                    v1::Block { cid: cid.to_string(), data }
+                })
+                .collect(),
+        };
+        let response = if genesis_only {
+            self.service.create_stream(Request::new(request)).await?
+        } else {
+            self.service.apply_commit(Request::new(request)).await?
+        };
+        let (stream, state) = state_of(response.into_inner())?;
+        if anchor && let Some(requester) = &self.anchor {
+            let parsed = StreamState::from_js_json(&state);
+            if let Ok(parsed) = parsed {
+                let (requester, tip) = (requester.clone(), parsed.tip());
+                let id = parsed.stream_id();
+                // The write is done; the anchor request runs on, and its failure is logged.
+                tokio::spawn(async move {
+                    if let Err(e) = requester.request_anchor(id, tip).await {
+                        tracing::warn!(stream = %id, error = %e, "anchor request failed");
+                    }
+                });
+            }
+        }
+        Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state })))
+    }
+
+    /// Loads a stream (or the state at a commit, or at a time) through the service.
+    async fn load(&self, id: &StreamRef, at_time: Option<u64>) -> Result<(String, Value)> {
+        let request = v1::LoadStreamRequest { id: id.to_string(), at_time };
+        let response = self.service.load_stream(Request::new(request)).await?;
+        state_of(response.into_inner())
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish for at most `grace` before dropping their connections. Dropping the future midway is
+/// safe (every write is atomic in the engine).
+///
+/// # Errors
+/// The listener's I/O errors.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
+    let grace_over = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = grace_over => {
+            tracing::warn!(?grace, "HTTP connections still open after the grace period: dropped");
+            Ok(())
+        }
+    }
+}
+
+/// CORS as js-ceramic's daemon sets it up (`cors({origin: <allowed origins, all by default>,
+/// credentials: true, maxAge: 7200})`): the client's `fetch` sends `credentials: 'include'`, so
+/// a browser needs the request's origin echoed (not `*`) and credentials allowed. A preflight
+/// (`OPTIONS` with `Access-Control-Request-Method`) is answered here, before routing.
+async fn cors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS
+        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let requested_headers = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    let mut response = if preflight {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
+        );
+        if let Some(requested) = requested_headers {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+        }
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("7200"));
+        response
+    } else {
+        next.run(request).await
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response
+}
+
+/// The StreamID and serialized state of a service response.
+fn state_of(response: v1::StreamResponse) -> Result<(String, Value)> {
+    let state = response.state.ok_or(ApiError::NoState)?;
+    let json = serde_json::from_str(&state.state_json).map_err(ApiError::StateJson)?;
+    Ok((state.stream_id, json))
+}
+
+type Shared = State<Arc<Api>>;
+
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::BodyTooLarge { limit: MAX_BODY }
+        } else {
+            ApiError::Body(rejection)
+        }
+    })
+}
+
+fn path_id(path: Result<Path<String>, PathRejection>) -> Result<StreamRef> {
+    let Path(id) = path
+        .map_err(|_| ApiError::Id { id: String::new(), source: ceramic_streamid::Error::Empty })?;
+    id.parse::<StreamRef>().map_err(|source| ApiError::Id { id: shorten(&id), source })
+}
+
+fn load_opts(query: Option<String>) -> Result<LoadOpts> {
+    Ok(LoadOpts::from_query(&parse_query(query.as_deref().unwrap_or(""))?)?)
+}
+
+async fn create_stream(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
+    let request = parse_create(&body(raw)?)?;
+    api.write(request.stream_type, request.genesis, true, request.opts.anchor).await
+}
+
+async fn apply_commit(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
+    let request = parse_apply(&body(raw)?)?;
+    // The commit must write to `streamId`: read its payload (sent, or already stored).
+    let payload_cid = *request.commit.payload_cid();
+    let payload = match request.commit.block(&payload_cid) {
+        Some(block) => Some(block.data().to_vec()),
+        None => {
+            let storage = api.service.storage().clone();
+            tokio::task::spawn_blocking(move || storage.block(&payload_cid).map_err(ApiError::from))
+                .await
+                .map_err(ApiError::Join)??
+                .map(|b| b.into_parts().1)
+        }
+    };
+    // A payload that is missing or does not decode is left to the engine, which reports why.
+    if let Some(Ok(payload)) = payload.map(|p| Payload::decode(&p)) {
+        let genesis = match payload {
+            Payload::Genesis(_) => {
+                return Err(ApiError::GenesisApplied(Box::new(*request.commit.cid())));
+            }
+            Payload::Data(data) => Some(data.id),
+            Payload::Anchor(anchor) => anchor.id,
+        };
+        if let Some(genesis) = genesis
+            && genesis != request.stream.cid()
+        {
+            let named = StreamId::new(request.stream.stream_type(), genesis)
+                .map_err(|source| ApiError::Id { id: genesis.to_string(), source })?;
+            return Err(ApiError::StreamMismatch {
+                requested: Box::new(request.stream),
+                commit: Box::new(named),
+            });
+        }
+    }
+    api.write(request.stream.stream_type(), request.commit, false, request.opts.anchor).await
+}
+
+async fn load_stream(
+    State(api): Shared,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    let id = path_id(id)?;
+    let opts = load_opts(query)?;
+    let (stream, state) = api.load(&id, opts.at_time).await?;
+    Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state })))
+}
+
+async fn load_content(
+    State(api): Shared,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    let id = path_id(id)?;
+    let opts = load_opts(query)?;
+    let (_, state) = api.load(&id, opts.at_time).await?;
+    Ok(json_response(StatusCode::OK, current_content(&state)))
+}
+
+/// js `next?.content ?? content` on a serialized state.
+fn current_content(state: &Value) -> &Value {
+    state
+        .get("next")
+        .and_then(|n| n.get("content"))
+        .filter(|c| !c.is_null())
+        .or_else(|| state.get("content"))
+        .unwrap_or(&Value::Null)
+}
+
+async fn list_commits(
+    State(api): Shared,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let id = path_id(id)?;
+    let (stream, state) = api.load(&id, None).await?;
+    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
+    let storage = api.service.storage().clone();
+    let commits = tokio::task::spawn_blocking(move || {
+        let failure: Mutex<Option<ceramic_storage::Error>> = Mutex::new(None);
+        let read = |cid: &Cid| match storage.block(cid) {
+            Ok(block) => block.map(|b| b.into_parts().1),
+            Err(e) => {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+        };
+        let mut commits = Vec::with_capacity(state.log.len());
+        for entry in &state.log {
+            let value = to_json(&entry.cid, read);
+            if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(ApiError::from(e));
+            }
+            let value = value.map_err(ApiError::Serialize)?;
+            commits.push(json!({ "cid": entry.cid.to_string(), "value": value }));
+        }
+        Ok(commits)
+    })
+    .await
+    .map_err(ApiError::Join)??;
+    Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "commits": commits })))
+}
+
+async fn request_anchor(
+    State(api): Shared,
+    id: Result<Path<String>, PathRejection>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let id = path_id(id)?.stream_id();
+    let raw = body(raw)?;
+    if !raw.is_empty() {
+        // `{opts}`: checked to be JSON, otherwise unused.
+        serde_json::from_slice::<Value>(&raw)
+            .map_err(|e| ApiError::Request(crate::request::RequestError::Json(e)))?;
+    }
+    let Some(requester) = api.anchor.clone() else {
+        return Err(ApiError::AnchoringNotConfigured);
+    };
+    let (_, state) = api.load(&StreamRef::Stream(id), None).await?;
+    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
+    let status = requester.request_anchor(id, state.tip()).await?;
+    // js answers `state.anchorStatus` as the enum's number (the client returns it as is).
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "streamId": id.to_string(), "anchorStatus": status as u8 }),
+    ))
+}
+
+async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
+    let request = parse_multiquery(&body(raw)?)?;
+    let mut results = Map::new();
+    let mut loads = 0usize;
+    for query in request.queries {
+        if let Some(genesis) = query.genesis {
+            // js `_ensureGenesis`: only an unsigned genesis that names the queried stream.
+            let stream = query.id.stream_id();
+            if genesis.is_signed() || *genesis.cid() != stream.cid() {
+                tracing::debug!(%stream, "multiquery: the genesis does not name the stream");
+                continue;
+            }
+            if let Err(e) = api.write(stream.stream_type(), genesis, true, false).await {
+                tracing::debug!(%stream, error = %e, "multiquery: creating from genesis failed");
+                continue;
+            }
+        }
+        // Walk the path trie with an explicit stack: (trie node, stream to load).
+        let mut stack: Vec<(&PathTrie, StreamRef)> = vec![(&query.paths, query.id)];
+        while let Some((node, id)) = stack.pop() {
+            if loads == MAX_MULTIQUERY_LOADS {
+                tracing::debug!("multiquery: load limit reached");
+                break;
+            }
+            loads += 1;
+            let loaded =
+                tokio::time::timeout(request.timeout, api.load(&id, query.opts.at_time)).await;
+            let (stream, state) = match loaded {
+                Ok(Ok(loaded)) => loaded,
+                Ok(Err(e)) => {
+                    tracing::debug!(%id, error = %e, "multiquery: load failed");
+                    continue;
+                }
+                Err(_) => {
+                    tracing::debug!(%id, "multiquery: load timed out");
+                    continue;
+                }
+            };
+            let key = match (query.opts.at_time, StreamState::from_js_json(&state)) {
+                (Some(_), Ok(parsed)) => parsed
+                    .stream_id()
+                    .at_commit(parsed.tip())
+                    .map_or(stream.clone(), |c| c.to_string()),
+                _ => id.to_string(),
+            };
+            let content = current_content(&state);
+            for (key, child) in &node.children {
+                if let Some(linked) = content
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<StreamId>().ok())
+                {
+                    stack.push((child, StreamRef::Stream(linked)));
+                }
+            }
+            results.insert(key, state);
+        }
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(results)))
+}
+
+async fn chains(State(api): Shared) -> Response {
+    json_response(StatusCode::OK, &json!({ "supportedChains": api.chains }))
+}
+
+async fn healthcheck(State(api): Shared) -> Result<Response> {
+    let health = api.service.health(Request::new(v1::HealthRequest {})).await?.into_inner();
+    if health.status() == v1::ServingStatus::Serving {
+        Ok((StatusCode::OK, "Alive!").into_response())
+    } else {
+        Ok((StatusCode::SERVICE_UNAVAILABLE, format!("Storage unreachable: {}", health.reason))
+            .into_response())
+    }
+}
+
+async fn pins_moved() -> ApiError {
+    ApiError::PinsMoved
+}
+
+async fn pin_warning() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "warn": "Pin requests have moved to the admin API /admin/pins, please make requests there. Any requests here will not pin, API returns 200 for tooling backwards compatibility, and will be removed soon." }),
+    )
+}
+
+async fn admin() -> ApiError {
+    ApiError::AdminNotImplemented
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute { method: method.to_string(), path: shorten(uri.path()) }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

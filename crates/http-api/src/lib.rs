@@ -1,0 +1,57 @@
+//! The js-ceramic compatible HTTP API (`/api/v0`), so that an app written for js-ceramic can
+//! point the real `@ceramicnetwork/http-client` (6.4.0) at our node and keep working.
+//!
+//! Layer: above `ceramic-proto` (whose [`NodeService`](ceramic_proto::NodeService) it drives:
+//! writes and loads go through the same handlers, bounds, per-stream write locks and error
+//! classification as gRPC), below `bins/node`, which serves it next to gRPC. Follows
+//! `specs/http-api.md` (routes, shapes, status codes, deviations from js) and §5 of the
+//! protocol notes.
+//!
+//! - [`Api`] builds the axum router; [`serve`] runs it until a shutdown signal.
+//! - [`commit`]: serialized commits (js `serializeCommit` / `deserializeCommit`) ⇄ blocks.
+//! - [`query`]: query strings read as js `parse-query-object` reads them.
+//! - [`request`]: the POST bodies, parsed and bounded before anything reaches the engine.
+//! - States are served as js `serializeState` makes them
+//!   ([`ceramic_doctype::StreamState::to_js_json`]: `doctype`, `anchorStatus` names, CID strings).
+//!
+//! Bad input is refused with a 4xx and `{"error": "…"}` (js answers 500), and nothing is
+//! stored; a signed commit whose `linkedBlock` does not hash to the JWS link is refused.
+//!
+//! ```no_run
+//! use ceramic_http_api::Api;
+//! use ceramic_proto::{NodeBuilder, Options};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let node = NodeBuilder::new(Options::new("./data"))
+//!     .with_doctype(ceramic_doctype_tile::Tile::new())?
+//!     .open()?;
+//! let router = Api::new(node.service().clone()).router();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:7007").await?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let shutdown = async move { stopped.await.ok(); };
+//! # drop(stop);
+//! ceramic_http_api::serve(listener, router, shutdown, std::time::Duration::from_secs(10)).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Built on axum 0.8 (already in the tree through tonic). Feature flags: `fuzzing` (the body of
+//! the `http_api_request` cargo-fuzz target in [`fuzzing`]), `test-utils` (proptest strategies
+//! in [`test_utils`]).
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod api;
+pub mod commit;
+mod error;
+pub mod query;
+pub mod request;
+
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
+
+pub use ceramic_proto::{AnchorFuture, AnchorRequestError, AnchorRequester};
+pub use api::{Api, MAX_BODY, MAX_MULTIQUERY_LOADS, serve};
+pub use error::ApiError;

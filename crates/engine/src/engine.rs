@@ -71,8 +71,9 @@ pub struct Engine {
     write_locks: Box<[Mutex<()>]>,
 }
 
-/// How many locks serialize writes (streams share a lock when their ids hash alike).
-const WRITE_LOCKS: usize = 256;
+/// How many locks serialize writes (streams share a lock when their ids hash alike: with 128
+/// streams written at once, about two pairs share one).
+const WRITE_LOCKS: usize = 4096;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

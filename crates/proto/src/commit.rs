@@ -1,6 +1,5 @@
 //! What a client's commit is about, read before the engine applies it: whether it is a
-//! genesis (CreateStream accepts only those) and which stream it writes to (writes to one
-//! stream are serialized, see `service.rs`).
+//! genesis (CreateStream accepts only those) and which stream it writes to.
 
 use ceramic_codecs::{Cid, Codec, Envelope, Payload};
 use ceramic_streamid::{StreamId, StreamType};
@@ -12,15 +11,6 @@ pub(crate) enum Target {
     Genesis(StreamId),
     /// A data or anchor commit naming this stream.
     Change(StreamId),
-}
-
-impl Target {
-    /// The stream written to.
-    pub(crate) fn stream(self) -> StreamId {
-        match self {
-            Target::Genesis(id) | Target::Change(id) => id,
-        }
-    }
 }
 
 /// Reads commit `cid` (a dag-jose envelope and its payload, or a dag-cbor payload) through

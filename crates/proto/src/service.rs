@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ceramic_codecs::{Block, Cid, MAX_BLOCK_SIZE};
 use ceramic_doctype::{CommitKind, StreamState};
@@ -27,8 +27,6 @@ pub const DEFAULT_PAGE: usize = 100;
 /// and a Merkle path of at most a few dozen nodes). gRPC's own limit on a decoded message,
 /// 4 MiB by default, bounds their total size.
 pub const MAX_BLOCKS: usize = 1_000;
-/// Writes to one stream are serialized by one of this many locks, chosen by the StreamID.
-const WRITE_LOCKS: usize = 64;
 
 /// What `NodeInfo` reports about the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +65,8 @@ impl Info {
 /// `engine` must have been built over `storage` (the same store): writes and loads go through
 /// the engine, pins and queries straight to the storage.
 ///
-/// The engine checks a write's `prev` against the tip and then stores the new state without a
-/// lock of its own, so two concurrent writes to one stream could both pass the check. The
-/// service therefore holds a per-stream lock (one of 64, by StreamID) around each write.
+/// Concurrent writes to one stream are serialized by the engine (of several writes on one tip
+/// exactly one wins; the others are `FailedPrecondition`).
 #[derive(Clone)]
 pub struct NodeService {
     inner: Arc<Inner>,
@@ -79,7 +76,6 @@ struct Inner {
     engine: Arc<Engine>,
     storage: Arc<dyn Storage>,
     info: Info,
-    write_locks: Vec<Mutex<()>>,
     updates: Updates,
     metrics: Metrics,
     anchor_requester: std::sync::OnceLock<Arc<dyn AnchorRequester>>,
@@ -108,11 +104,10 @@ impl NodeService {
         info: Info,
         updates: Updates,
     ) -> Self {
-        let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
         let metrics = Metrics::new();
         let anchor_requester = std::sync::OnceLock::new();
         let inner =
-            Inner { engine, storage, info, write_locks, updates, metrics, anchor_requester };
+            Inner { engine, storage, info, updates, metrics, anchor_requester };
         NodeService { inner: Arc::new(inner) }
     }
 
@@ -252,8 +247,6 @@ impl NodeService {
                         "commit {commit} is an update of {stream}, not a genesis: use ApplyCommit"
                     )));
                 }
-                let lock = target.map_or(0, |t| lock_index(&t.stream()));
-                let _guard = inner.write_locks[lock].lock().unwrap_or_else(|e| e.into_inner());
                 inner
                     .engine
                     .apply_commit(stream_type, commit, &blocks)
@@ -461,12 +454,6 @@ impl Node for NodeService {
         };
         Ok(Response::new(v1::HealthResponse { status: status.into(), reason }))
     }
-}
-
-/// The lock serializing writes to `stream`.
-fn lock_index(stream: &StreamId) -> usize {
-    // The genesis CID's digest is a hash already: its last byte spreads streams evenly.
-    stream.cid().hash().digest().last().map_or(0, |b| usize::from(*b) % WRITE_LOCKS)
 }
 
 fn parse_cid(what: &str, text: &str) -> Result<Cid, Status> {

@@ -20,7 +20,12 @@ CORPUS = ROOT / "fuzz" / "corpus"
 MAX_PER_TARGET = 60
 
 # Crashing inputs found by fuzzing, as hex, per target: (what it is, hex). Keep them forever.
-REGRESSIONS: dict[str, list[tuple[str, str]]] = {}
+REGRESSIONS: dict[str, list[tuple[str, str]]] = {
+    "bitswap_message": [
+        ("prefix whose codec varint overflows u64 (decoded, then re-encoded otherwise)",
+         "4101ffffcaca8fffffffff751220"),
+    ],
+}
 
 
 def load(path):
@@ -294,6 +299,70 @@ def http_api_seeds():
         unsigned.append(dump({"type": 0, "genesis": exp["payload_dagjson"]}))
         unsigned.append(dump({"queries": [{"streamId": exp["stream_id"], "genesis": exp["payload_dagjson"], "paths": ["/a/b"]}], "timeout": 1000}))
     return [create, apply, unsigned, broken]
+def pb_varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def pb_field(tag, wire, value):
+    """One protobuf field: wire 0 takes an int, wire 2 bytes."""
+    key = pb_varint(tag << 3 | wire)
+    return key + (pb_varint(value) if wire == 0 else pb_varint(len(value)) + value)
+
+
+def bitswap_frame(body):
+    return pb_varint(len(body)) + body
+
+
+def bitswap_seeds():
+    """Bitswap messages: the frames helia sent (crates/bitswap/testdata/helia-frames.json), and
+    messages built here field by field like the ones our encoder writes, each as a frame and as
+    a bare body; then damaged ones; then block prefix + bytes inputs (first byte: prefix length)."""
+    helia = [unhex(c["input"]["hex"]) for c in load("crates/bitswap/testdata/helia-frames.json")["cases"]]
+    cid = unhex(
+        "0171122057838170e85c23e66518a5609600258807b7c6f16541145d2274c9b1d784c3ce"
+    )
+    data = unhex("a264746578746c727573742d696e7465726f706568656c6c6f6a66726f6d2068656c6961")
+
+    def entry(want_type, cancel=0, dont_have=1):
+        fields = pb_field(1, 2, cid) + pb_field(2, 0, 1)
+        if cancel:
+            fields += pb_field(3, 0, 1)
+        return pb_field(1, 2, fields + pb_field(4, 0, want_type) + pb_field(5, 0, dont_have))
+
+    built = [
+        pb_field(1, 2, entry(1)),  # want-have, send-dont-have
+        pb_field(1, 2, entry(0, cancel=1, dont_have=0)),  # cancel
+        pb_field(1, 2, entry(0) + entry(1) + pb_field(2, 0, 1)),  # full wantlist
+        pb_field(4, 2, pb_field(1, 2, cid) + pb_field(2, 0, 0)),  # Have
+        pb_field(4, 2, pb_field(1, 2, cid) + pb_field(2, 0, 1)),  # DontHave
+        pb_field(3, 2, pb_field(1, 2, bytes([1, 0x71, 0x12, 0x20])) + pb_field(2, 2, data)),
+        pb_field(3, 2, pb_field(1, 2, bytes([1, 0x55, 0x00, 4])) + pb_field(2, 2, b"abcd")),  # identity
+        pb_field(2, 2, b"\x0a\x02hi") + pb_field(5, 0, 77),  # 1.0.0 block (CIDv0), pendingBytes
+    ]
+    bad = [
+        pb_field(1, 2, pb_field(1, 2, pb_field(1, 2, cid) + pb_field(4, 0, 7))),  # want type 7
+        pb_field(4, 2, pb_field(1, 2, cid[:-3]) + pb_field(2, 0, 1)),  # short CID
+        pb_field(3, 2, pb_field(1, 2, bytes([1, 0x71, 0x1E, 0x20])) + pb_field(2, 2, data)),  # blake3
+        pb_field(3, 2, pb_field(1, 2, bytes([1, 0x71, 0x12])) + pb_field(2, 2, data)),  # short prefix
+    ]
+    frames = [bitswap_frame(b) for b in helia + built]
+    damaged = [f[:-2] for f in frames[:4]] + [bitswap_frame(b) for b in bad]
+    damaged.append(b"\x80\x80\x80\x04")  # 8 MiB announced, nothing follows
+    prefixes = [
+        bytes([4, 1, 0x71, 0x12, 0x20]) + data,
+        bytes([4, 1, 0x55, 0x00, 3]) + b"abc",
+        bytes([4, 0, 0x70, 0x12, 0x20]) + b"\x0a\x00",
+        bytes([4, 1, 0x71, 0x13, 0x40]) + data,
+    ]
+    return [frames, helia + built, damaged, prefixes]
 
 
 def pick(groups):
@@ -333,6 +402,7 @@ def main():
     write("anchor_eth_rpc_response", anchor_eth_rpc_seeds(), clean)
     write("anchor_service_parse_body", anchor_service_seeds(), clean)
     write("http_api_request", http_api_seeds(), clean)
+    write("bitswap_message", bitswap_seeds(), clean)
 
 
 if __name__ == "__main__":

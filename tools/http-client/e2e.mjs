@@ -60,7 +60,10 @@ async function main() {
     { title: 'hello world', count: 2 },
     { title: 'hello world', count: 3, done: true, tags: ['a', 'b'], ratio: 0.5 },
   ]
-  const doc = await TileDocument.create(ceramic, contents[0], { family: 'e2e', tags: ['t1'] })
+  // With --anchor the node anchors on request: writes ask for no anchor (opts.anchor false), so
+  // that only the explicit request below anchors and the log lengths checked here are exact.
+  const writeOpts = args.anchor ? { anchor: false } : {}
+  const doc = await TileDocument.create(ceramic, contents[0], { family: 'e2e', tags: ['t1'] }, writeOpts)
   summary.streamId = doc.id.toString()
   check('stream type', doc.id.type, 0)
   check('created content', doc.content, contents[0])
@@ -69,7 +72,7 @@ async function main() {
   check('created metadata.family', doc.metadata.family, 'e2e')
   const commitIds = [doc.commitId.toString()]
   for (const content of contents.slice(1)) {
-    await doc.update(content)
+    await doc.update(content, undefined, writeOpts)
     commitIds.push(doc.commitId.toString())
   }
   summary.commitIds = commitIds
@@ -120,6 +123,19 @@ async function main() {
   if (args.anchor) {
     summary.requestedAnchorStatus = await ceramic.requestAnchor(doc.id)
     check('anchor status is a number', typeof summary.requestedAnchorStatus, 'number')
+    // Poll (as the client's Document does) until the anchor commit is applied.
+    const deadline = Date.now() + 60000
+    let anchored = await TileDocument.load(ceramic, doc.id)
+    while (anchored.state.anchorStatus !== 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      anchored = await TileDocument.load(ceramic, doc.id)
+    }
+    check('anchored', anchored.state.anchorStatus, 3)
+    check('anchored log types', anchored.state.log.map((e) => e.type), [0, 1, 1, 2])
+    check('anchored content', anchored.content, contents[2])
+    check('anchor proof chain', anchored.state.anchorProof && anchored.state.anchorProof.chainId, summary.supportedChains[0])
+    summary.anchoredLog = anchored.state.log.length
+    summary.anchorTimestamp = anchored.state.log[3].timestamp
   } else {
     summary.anchorRefused = await ceramic.requestAnchor(doc.id).then(() => false, () => true)
     check('an anchor request is refused without anchoring', summary.anchorRefused, true)

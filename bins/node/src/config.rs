@@ -5,11 +5,20 @@
 //! data_dir = "./ceramic-data"        # the store is <data_dir>/store (RocksDB)
 //! listen = "127.0.0.1:5101"          # gRPC; port 0 picks a free port (printed at start)
 //! http_listen = "127.0.0.1:7007"     # js-ceramic compatible HTTP API (/api/v0), js's port
-//! network = "inmemory"               # reported by NodeInfo; no networking yet
+//! network = "inmemory"               # reported by NodeInfo
 //! doctypes = ["tile", "caip10-link"] # the stream types this node applies commits of
-//! anchor_verifier = "fake"           # placeholder: refuses every anchor commit
 //! sync = true                        # fsync each write before acknowledging it
-//! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_proto=debug"; RUST_LOG wins
+//! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
+//!
+//! [anchoring]
+//! chain = "dev"                      # "dev": the in-process chain inmemory:12345; "eth": below
+//! # rpc_url = "http://127.0.0.1:8545" # eth only: JSON-RPC endpoint
+//! # chain_id = 1337                  # eth only: must match the RPC's eth_chainId
+//! # contract = "0x…"                 # eth only: the anchor contract; absent sends raw v0 txs
+//! # private_key_file = "eth.key"     # eth only: hex private key paying for anchors
+//! # batch_interval_secs = 1          # how often the anchor service looks (dev 1, eth 300)
+//! # min_streams = 1                  # streams that make a batch at once (dev 1, eth 1024)
+//! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
 //! ```
 //!
 //! Unknown keys are errors, so a typo is never silently ignored.
@@ -17,8 +26,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use ceramic_proto::AnchorVerifierKind;
+use anyhow::{Context, Result, bail};
+use ceramic_anchor_service::Policy;
+use ceramic_core::{Anchoring, EthAnchoring};
 use serde::Deserialize;
 
 /// A doctype the configuration can enable.
@@ -31,20 +41,84 @@ pub(crate) enum DoctypeName {
     Caip10Link,
 }
 
-/// The anchor verifiers the configuration can name.
+/// Which chain anchors go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum AnchorVerifierName {
-    /// `fake`: see [`AnchorVerifierKind::Fake`].
+pub(crate) enum ChainName {
+    /// The in-process dev chain.
     #[default]
-    Fake,
+    Dev,
+    /// An Ethereum chain over JSON-RPC.
+    Eth,
 }
 
-impl From<AnchorVerifierName> for AnchorVerifierKind {
-    fn from(name: AnchorVerifierName) -> Self {
-        match name {
-            AnchorVerifierName::Fake => AnchorVerifierKind::Fake,
+/// The `[anchoring]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AnchoringConfig {
+    pub(crate) chain: ChainName,
+    pub(crate) rpc_url: Option<String>,
+    pub(crate) chain_id: Option<u64>,
+    pub(crate) contract: Option<String>,
+    pub(crate) private_key_file: Option<PathBuf>,
+    pub(crate) batch_interval_secs: Option<u64>,
+    pub(crate) min_streams: Option<usize>,
+    pub(crate) max_delay_secs: Option<u64>,
+}
+
+impl AnchoringConfig {
+    /// The anchoring it names (reading the key file for `eth`).
+    pub(crate) fn to_anchoring(&self) -> Result<Anchoring> {
+        match self.chain {
+            ChainName::Dev => {
+                if self.rpc_url.is_some() || self.private_key_file.is_some() {
+                    bail!("[anchoring] rpc_url and private_key_file need chain = \"eth\"");
+                }
+                Ok(Anchoring::Dev)
+            }
+            ChainName::Eth => {
+                let rpc_url =
+                    self.rpc_url.clone().context("[anchoring] chain = \"eth\" needs rpc_url")?;
+                let chain_id =
+                    self.chain_id.context("[anchoring] chain = \"eth\" needs chain_id")?;
+                let key_file = self
+                    .private_key_file
+                    .as_ref()
+                    .context("[anchoring] chain = \"eth\" needs private_key_file")?;
+                let private_key = std::fs::read_to_string(key_file)
+                    .with_context(|| format!("reading {}", key_file.display()))?
+                    .trim()
+                    .to_owned();
+                Ok(Anchoring::Eth(EthAnchoring {
+                    rpc_url,
+                    chain_id,
+                    contract: self.contract.clone(),
+                    private_key,
+                }))
+            }
         }
+    }
+
+    /// The batching policy, when any of its fields is set (the rest from the chain's default).
+    pub(crate) fn policy(&self) -> Option<Policy> {
+        if self.batch_interval_secs.is_none()
+            && self.min_streams.is_none()
+            && self.max_delay_secs.is_none()
+        {
+            return None;
+        }
+        let base = match self.chain {
+            ChainName::Dev => Anchoring::Dev.default_policy(),
+            ChainName::Eth => Policy::default(),
+        };
+        Some(Policy {
+            interval: self
+                .batch_interval_secs
+                .map_or(base.interval, std::time::Duration::from_secs),
+            min_streams: self.min_streams.unwrap_or(base.min_streams),
+            max_delay: self.max_delay_secs.map_or(base.max_delay, std::time::Duration::from_secs),
+            ..base
+        })
     }
 }
 
@@ -57,7 +131,7 @@ pub(crate) struct Config {
     pub(crate) http_listen: SocketAddr,
     pub(crate) network: String,
     pub(crate) doctypes: Vec<DoctypeName>,
-    pub(crate) anchor_verifier: AnchorVerifierName,
+    pub(crate) anchoring: AnchoringConfig,
     pub(crate) sync: bool,
     pub(crate) log_level: String,
 }
@@ -70,7 +144,7 @@ impl Default for Config {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
             network: "inmemory".into(),
             doctypes: vec![DoctypeName::Tile, DoctypeName::Caip10Link],
-            anchor_verifier: AnchorVerifierName::Fake,
+            anchoring: AnchoringConfig::default(),
             sync: true,
             log_level: "info".into(),
         }
@@ -114,9 +188,16 @@ mod tests {
             http_listen = "127.0.0.1:0"
             network = "dev-unstable"
             doctypes = ["caip10-link"]
-            anchor_verifier = "fake"
             sync = false
             log_level = "debug"
+
+            [anchoring]
+            chain = "eth"
+            rpc_url = "http://127.0.0.1:8545"
+            chain_id = 1337
+            contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            private_key_file = "/nonexistent/eth.key"
+            batch_interval_secs = 5
             "#,
         )
         .unwrap();
@@ -127,6 +208,28 @@ mod tests {
         assert_eq!(config.doctypes, [DoctypeName::Caip10Link]);
         assert!(!config.sync);
         assert_eq!(config.log_level, "debug");
+        assert_eq!(config.anchoring.chain, ChainName::Eth);
+        assert_eq!(config.anchoring.chain_id, Some(1337));
+        let policy = config.anchoring.policy().unwrap();
+        assert_eq!(policy.interval.as_secs(), 5);
+        assert_eq!(policy.min_streams, Policy::default().min_streams);
+        // The key file is read when the anchoring is built: a missing one is an error.
+        let err = config.anchoring.to_anchoring().unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent/eth.key"), "{err:#}");
+    }
+
+    #[test]
+    fn anchoring_defaults_to_the_dev_chain_and_checks_eth_fields() {
+        let config = Config::parse("").unwrap();
+        assert_eq!(config.anchoring.to_anchoring().unwrap(), Anchoring::Dev);
+        assert_eq!(config.anchoring.policy(), None);
+        let eth = Config::parse("[anchoring]\nchain = \"eth\"\nchain_id = 1").unwrap();
+        let err = eth.anchoring.to_anchoring().unwrap_err();
+        assert!(err.to_string().contains("rpc_url"), "{err}");
+        let dev = Config::parse("[anchoring]\nrpc_url = \"http://x\"").unwrap();
+        assert!(dev.anchoring.to_anchoring().is_err());
+        assert!(Config::parse("[anchoring]\nchain = \"btc\"").is_err());
+        assert!(Config::parse("[anchoring]\nrpc = \"x\"").is_err());
     }
 
     #[test]

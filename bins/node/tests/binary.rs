@@ -110,7 +110,7 @@ fn the_binary_serves_health_and_exits_cleanly_on_sigterm() -> Result<()> {
         assert_eq!(health.status(), ServingStatus::Serving, "{}", health.reason);
         let info = client.node_info(NodeInfoRequest {}).await?.into_inner();
         assert_eq!(info.network, "test-net");
-        assert_eq!(info.anchor_verifier, "fake");
+        assert_eq!(info.anchor_verifier, "dev (inmemory:12345)");
         let names: Vec<&str> = info.doctypes.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["tile", "caip10-link"]);
         anyhow::Ok(())

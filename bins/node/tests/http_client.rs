@@ -92,6 +92,7 @@ fn tool_dir() -> PathBuf {
 fn run_script(dir: &Path, url: &str) -> Result<(bool, String, String)> {
     let mut child = Command::new("node")
         .arg("e2e.mjs")
+        .arg("--anchor")
         .arg(url)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -138,9 +139,13 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     assert_eq!(summary["loadedByCommit"], json!([1, 2, 3]), "{summary}");
     assert_eq!(summary["multiquery"], 2, "{summary}");
     assert_eq!(summary["missingRefused"], true);
-    assert_eq!(summary["anchorRefused"], true);
     // The client turns the state's `anchorStatus` name back into the enum's number.
-    assert_eq!(summary["anchorStatus"], 0);
+    assert_eq!(summary["anchorStatus"], 0, "writes asked for no anchor");
+    // Anchored on the embedded dev chain: PENDING (1) when asked, then an anchor commit.
+    assert_eq!(summary["supportedChains"], json!(["inmemory:12345"]));
+    assert_eq!(summary["requestedAnchorStatus"], 1);
+    assert_eq!(summary["anchoredLog"], 4, "{summary}");
+    assert!(summary["anchorTimestamp"].as_u64().is_some(), "{summary}");
     let content =
         json!({"title": "hello world", "count": 3, "done": true, "tags": ["a", "b"], "ratio": 0.5});
     assert_eq!(summary["content"], content);
@@ -152,7 +157,7 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
         let mut client = NodeClient::connect(format!("http://{grpc}")).await?;
         let request = LoadStreamRequest { id: stream_id.clone(), at_time: None };
         let state = client.load_stream(request).await?.into_inner().state.context("state")?;
-        assert_eq!(state.log_length, 3);
+        assert_eq!(state.log_length, 4, "genesis, two updates, the anchor");
         let state_json: Value = serde_json::from_str(&state.state_json)?;
         let current = state_json["next"]["content"].clone();
         let current = if current.is_null() { state_json["content"].clone() } else { current };
@@ -162,7 +167,8 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
             json!(["did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd"])
         );
         let listed = client.list_commits(ListCommitsRequest { id: stream_id }).await?.into_inner();
-        let ids: Vec<&str> = listed.commits.iter().map(|c| c.commit_id.as_str()).collect();
+        let ids: Vec<&str> = listed.commits.iter().take(3).map(|c| c.commit_id.as_str()).collect();
+        assert_eq!(listed.commits[3].kind(), ceramic_proto::v1::CommitKind::Anchor);
         let expected: Vec<&str> = summary["commitIds"]
             .as_array()
             .context("commitIds")?
@@ -173,6 +179,11 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
         anyhow::Ok(())
     })?;
     drop(runtime);
+
+    // The metrics counted the writes (create and two updates; the anchor is applied as a tip).
+    let metrics = http_get(http, "/metrics")?;
+    assert!(metrics.contains("ceramic_commits_applied_total 3"), "{metrics}");
+    assert!(metrics.contains("ceramic_anchor_latency_seconds_count 1"), "{metrics}");
 
     // One SIGTERM stops both servers, and the node exits cleanly.
     let mut node = node;
@@ -188,4 +199,17 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     };
     assert!(exit.success(), "ceramic-node exited with {exit}");
     Ok(())
+}
+
+/// A plain HTTP/1.1 GET; the response body.
+fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(TIMEOUT))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").context("an HTTP response")?;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    Ok(body.to_owned())
 }

@@ -9,7 +9,7 @@
 //! | `POST /api/v0/anchors` | makes a batch now: `{anchored, batch?, root?, txHash?}` |
 //!
 //! Request bodies are [`RequestRecord::to_json`]'s `CASResponse`. Storage and chain failures
-//! are **503** `{error}`.
+//! are **503** `{error}` (retry); a corrupt store is **500** `{error}`.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -57,9 +57,13 @@ fn json_error(status: StatusCode, error: impl std::fmt::Display) -> Response {
 fn service_error(error: &Error) -> Response {
     match error {
         Error::Body(body) => json_error(StatusCode::BAD_REQUEST, body),
+        Error::Store(_) | Error::Chain(_) => {
+            tracing::warn!(%error, "request failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, error)
+        }
         other => {
-            tracing::warn!(error = %other, "request failed");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, other)
+            tracing::error!(error = %other, "request failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, other)
         }
     }
 }

@@ -35,8 +35,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Feature flags: `test-utils` (proptest strategies, [`Cas::run_batch_until`] to stop a batch
-//! where a crash would), `fuzzing` (the body of the fuzz target, [`fuzzing`]).
+//! Feature flags: `test-utils` (proptest strategies, `Cas::run_batch_until` to stop a batch
+//! where a crash would), `fuzzing` (the body of the fuzz target, `fuzzing::parse_body`).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 

@@ -1,5 +1,9 @@
 //! Milliseconds since the unix epoch: the service's [`Clock`] (system or manual, for tests) and
 //! the ISO-8601 date-times of request bodies.
+//!
+//! The date parser is written here (civil-date arithmetic, about 60 lines) rather than taken
+//! from `chrono` or `time`: no date crate is in the dependency tree, and request bodies need
+//! only RFC 3339 date-times to milliseconds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -22,11 +22,11 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tonic::Request;
 
-use crate::anchor::AnchorRequester;
 use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
 use crate::query::{LoadOpts, parse_query};
 use crate::request::{PathTrie, parse_apply, parse_create, parse_multiquery};
+use ceramic_proto::AnchorRequester;
 
 /// The largest request body, in bytes (js-ceramic's daemon: `express.json({limit: '1mb'})`).
 pub const MAX_BODY: usize = 1024 * 1024;

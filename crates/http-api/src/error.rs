@@ -9,10 +9,10 @@ use ceramic_codecs::Cid;
 use ceramic_streamid::StreamId;
 use tonic::Code;
 
-use crate::anchor::AnchorRequestError;
 use crate::commit::CommitJsonError;
 use crate::query::QueryError;
 use crate::request::RequestError;
+use ceramic_proto::AnchorRequestError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]

@@ -41,7 +41,6 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-mod anchor;
 mod api;
 pub mod commit;
 mod error;
@@ -53,6 +52,6 @@ pub mod fuzzing;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
-pub use anchor::{AnchorFuture, AnchorRequestError, AnchorRequester};
 pub use api::{Api, MAX_BODY, MAX_MULTIQUERY_LOADS, serve};
+pub use ceramic_proto::{AnchorFuture, AnchorRequestError, AnchorRequester};
 pub use error::ApiError;

@@ -113,11 +113,21 @@ impl Options {
 }
 
 /// Builds a [`Node`]: options, then the doctypes to enable, then [`NodeBuilder::open`].
-#[derive(Debug)]
 pub struct NodeBuilder {
     options: Options,
     registry: Registry,
     info: Info,
+    verifier: Option<Arc<dyn AnchorVerifier>>,
+    publishers: Fanout,
+}
+
+impl std::fmt::Debug for NodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeBuilder")
+            .field("options", &self.options)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeBuilder {
@@ -125,7 +135,27 @@ impl NodeBuilder {
     pub fn new(options: Options) -> Self {
         let info =
             Info::new(options.network.clone()).with_anchor_verifier(options.anchor_verifier.name());
-        NodeBuilder { options, registry: Registry::new(), info }
+        NodeBuilder {
+            options,
+            registry: Registry::new(),
+            info,
+            verifier: None,
+            publishers: Fanout::new(),
+        }
+    }
+
+    /// Checks anchor commits with `verifier` (named `name` in `NodeInfo`) instead of
+    /// [`Options::anchor_verifier`].
+    pub fn with_anchor_verifier(mut self, verifier: Arc<dyn AnchorVerifier>, name: &str) -> Self {
+        self.verifier = Some(verifier);
+        self.info = self.info.with_anchor_verifier(name);
+        self
+    }
+
+    /// Also announces every new tip to `publisher` (e.g. the network).
+    pub fn with_publisher(mut self, publisher: Arc<dyn Publisher>) -> Self {
+        self.publishers = self.publishers.with(publisher);
+        self
     }
 
     /// Enables a doctype.
@@ -145,7 +175,7 @@ impl NodeBuilder {
     /// [`Error::DataDir`], or [`Error::Storage`] when the store cannot be opened (e.g. another
     /// process has it open).
     pub fn open(self) -> Result<Node, Error> {
-        let NodeBuilder { options, registry, info } = self;
+        let NodeBuilder { options, registry, info, verifier, publishers } = self;
         let path = options.data_dir.join(STORE_DIR);
         std::fs::create_dir_all(&path)
             .map_err(|source| Error::DataDir { path: path.clone(), source })?;
@@ -153,13 +183,9 @@ impl NodeBuilder {
             Arc::new(RocksStorage::open(&path, Config::default().with_sync(options.sync))?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
         let updates = Updates::new();
-        let publisher = Fanout::new().with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
-        let engine = Engine::new(
-            dyn_storage.clone(),
-            registry,
-            options.anchor_verifier.build(),
-            Arc::new(publisher),
-        );
+        let publisher = publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
+        let verifier = verifier.unwrap_or_else(|| options.anchor_verifier.build());
+        let engine = Engine::new(dyn_storage.clone(), registry, verifier, Arc::new(publisher));
         let service = NodeService::with_updates(Arc::new(engine), dyn_storage, info, updates);
         Ok(Node { service, storage, options })
     }
@@ -238,12 +264,12 @@ impl Node {
     }
 }
 
-/// Logs new tips; networking (`ceramic-net`) will announce them instead.
+/// Logs new tips (debug level).
 #[derive(Debug)]
 struct LogPublisher;
 
 impl Publisher for LogPublisher {
     fn publish_update(&self, stream: &StreamId, tip: &Cid) {
-        tracing::debug!(%stream, %tip, "new tip (not announced: no network yet)");
+        tracing::debug!(%stream, %tip, "new tip");
     }
 }

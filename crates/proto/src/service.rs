@@ -19,7 +19,7 @@ use crate::status::{self, Op, invalid};
 use crate::v1;
 use crate::v1::list_streams_request::Filter;
 use crate::v1::node_server::{Node, NodeServer};
-use crate::{Metrics, Updates};
+use crate::{AnchorRequestError, AnchorRequester, Metrics, Updates};
 
 /// The page size when a request asks for 0.
 pub const DEFAULT_PAGE: usize = 100;
@@ -82,6 +82,7 @@ struct Inner {
     write_locks: Vec<Mutex<()>>,
     updates: Updates,
     metrics: Metrics,
+    anchor_requester: std::sync::OnceLock<Arc<dyn AnchorRequester>>,
 }
 
 impl fmt::Debug for NodeService {
@@ -109,8 +110,16 @@ impl NodeService {
     ) -> Self {
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
         let metrics = Metrics::new();
-        let inner = Inner { engine, storage, info, write_locks, updates, metrics };
+        let anchor_requester = std::sync::OnceLock::new();
+        let inner =
+            Inner { engine, storage, info, write_locks, updates, metrics, anchor_requester };
         NodeService { inner: Arc::new(inner) }
+    }
+
+    /// Anchors through `requester` (`RequestAnchor`). Set once, when the node is assembled;
+    /// later calls are ignored and return `false`.
+    pub fn set_anchor_requester(&self, requester: Arc<dyn AnchorRequester>) -> bool {
+        self.inner.anchor_requester.set(requester).is_ok()
     }
 
     /// The node's metrics (writes are counted here; the node adds peers and anchors).
@@ -281,6 +290,26 @@ pub type SubscribeStream = std::pin::Pin<
 #[tonic::async_trait]
 impl Node for NodeService {
     type SubscribeStream = SubscribeStream;
+
+    async fn request_anchor(
+        &self,
+        request: Request<v1::AnchorStreamRequest>,
+    ) -> Result<Response<v1::AnchorStreamResponse>, Status> {
+        let stream = parse_ref("stream_id", &request.into_inner().stream_id)?.stream_id();
+        let Some(requester) = self.inner.anchor_requester.get().cloned() else {
+            return Err(Status::unimplemented("this node has no anchoring configured"));
+        };
+        let state = self.load(&stream.to_string(), None).await?;
+        let status = requester.request_anchor(stream, state.tip()).await.map_err(|e| match e {
+            AnchorRequestError::Unavailable(_) => Status::unavailable(e.to_string()),
+            AnchorRequestError::Refused(_) => Status::invalid_argument(e.to_string()),
+        })?;
+        Ok(Response::new(v1::AnchorStreamResponse {
+            stream_id: stream.to_string(),
+            tip: state.tip().to_string(),
+            anchor_status: status.name().to_owned(),
+        }))
+    }
 
     async fn subscribe(
         &self,

@@ -3,6 +3,8 @@
 //! gRPC service, and record encoding properties.
 
 mod batching;
+mod engine;
+mod failures;
 mod grpc;
 mod http;
 mod persistence;

@@ -575,6 +575,27 @@ pub mod anchor_service_server {
         const NAME: &'static str = SERVICE_NAME;
     }
 }
+/// Which stream to anchor.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct AnchorStreamRequest {
+    /// The StreamID (a CommitID names its stream; its current tip is anchored).
+    #[prost(string, tag = "1")]
+    pub stream_id: ::prost::alloc::string::String,
+}
+/// The anchor request was accepted.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct AnchorStreamResponse {
+    /// The StreamID.
+    #[prost(string, tag = "1")]
+    pub stream_id: ::prost::alloc::string::String,
+    /// The tip that will be anchored.
+    #[prost(string, tag = "2")]
+    pub tip: ::prost::alloc::string::String,
+    /// js-ceramic's AnchorStatus name: NOT_REQUESTED, PENDING, PROCESSING, ANCHORED, FAILED,
+    /// REPLACED.
+    #[prost(string, tag = "3")]
+    pub anchor_status: ::prost::alloc::string::String,
+}
 /// Which stream to follow.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SubscribeRequest {
@@ -1096,6 +1117,24 @@ pub mod node_client {
             req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "Health"));
             self.inner.unary(req, path, codec).await
         }
+        /// Asks the node's anchor service to anchor the stream's current tip. Answers the stream's
+        /// anchor status afterwards (usually PENDING; the anchor commit is applied when its batch is
+        /// on chain, which Subscribe and LoadStream then show as ANCHORED). UNIMPLEMENTED when the
+        /// node has no anchoring configured.
+        pub async fn request_anchor(
+            &mut self,
+            request: impl tonic::IntoRequest<super::AnchorStreamRequest>,
+        ) -> std::result::Result<tonic::Response<super::AnchorStreamResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/RequestAnchor");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "RequestAnchor"));
+            self.inner.unary(req, path, codec).await
+        }
         /// A stream's states as they change: the current state first (when the node has the
         /// stream), then one message per new tip, whether written here or learned from the
         /// network. A subscriber that falls behind gets the latest state, not every state between.
@@ -1184,6 +1223,14 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::HealthRequest>,
         ) -> std::result::Result<tonic::Response<super::HealthResponse>, tonic::Status>;
+        /// Asks the node's anchor service to anchor the stream's current tip. Answers the stream's
+        /// anchor status afterwards (usually PENDING; the anchor commit is applied when its batch is
+        /// on chain, which Subscribe and LoadStream then show as ANCHORED). UNIMPLEMENTED when the
+        /// node has no anchoring configured.
+        async fn request_anchor(
+            &self,
+            request: tonic::Request<super::AnchorStreamRequest>,
+        ) -> std::result::Result<tonic::Response<super::AnchorStreamResponse>, tonic::Status>;
         /// Server streaming response type for the Subscribe method.
         type SubscribeStream: tonic::codegen::tokio_stream::Stream<
                 Item = std::result::Result<super::StreamResponse, tonic::Status>,
@@ -1632,6 +1679,44 @@ pub mod node_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = HealthSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/RequestAnchor" => {
+                    #[allow(non_camel_case_types)]
+                    struct RequestAnchorSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::AnchorStreamRequest> for RequestAnchorSvc<T> {
+                        type Response = super::AnchorStreamResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::AnchorStreamRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::request_anchor(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RequestAnchorSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

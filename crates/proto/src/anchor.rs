@@ -1,6 +1,7 @@
-//! The hook through which the HTTP API asks for anchors (`POST /streams/:id/anchor`, and after
-//! a write whose `opts.anchor` is not `false`). Anchoring is wired by the node: without a
-//! requester the anchor route answers 501 and writes request nothing.
+//! The hook through which the node's APIs ask for anchors: gRPC `RequestAnchor`, and in the
+//! HTTP API (`ceramic-http-api`) `POST /streams/:id/anchor` and writes whose `opts.anchor` is not
+//! `false`. Anchoring is wired by the node (`ceramic-core`): without a requester `RequestAnchor`
+//! answers `Unimplemented` (HTTP 501) and writes request nothing.
 
 use std::fmt;
 use std::future::Future;

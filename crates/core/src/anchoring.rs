@@ -1,0 +1,169 @@
+//! Anchoring in the node: which chain the embedded anchor service writes to, the requester the
+//! APIs call, and the task that applies finished anchors to the engine.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ceramic_anchor::{Chain, Chains, DevChain};
+use ceramic_anchor_eth::{Config as EthConfig, EthChain, parse_address, parse_private_key};
+use ceramic_anchor_service::{Cas, NewRequest, Policy, Published};
+use ceramic_codecs::Cid;
+use ceramic_doctype::AnchorStatus;
+use ceramic_engine::memory::MapSource;
+use ceramic_engine::{Engine, TipOutcome};
+use ceramic_proto::{AnchorFuture, AnchorRequestError, AnchorRequester, Metrics};
+use ceramic_streamid::StreamId;
+use tokio::sync::broadcast;
+
+use crate::Error;
+
+/// Which chain the node's anchor service puts roots on. Proofs on the dev chain are always
+/// accepted from this node's own dev chain; proofs on the configured Ethereum chain are checked
+/// on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Anchoring {
+    /// The in-process dev chain (`inmemory:12345`): anchors within about a second, verifiable
+    /// only by this process. The embedded default.
+    #[default]
+    Dev,
+    /// An Ethereum chain over JSON-RPC.
+    Eth(EthAnchoring),
+}
+
+impl Anchoring {
+    /// `dev` or `eth`, as `NodeInfo` reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Anchoring::Dev => "dev",
+            Anchoring::Eth(_) => "eth",
+        }
+    }
+
+    /// The batching policy the node uses unless told otherwise: on the dev chain a batch every
+    /// second as soon as one request waits (js-ceramic's in-memory anchoring anchors on
+    /// request); on Ethereum the CAS defaults (every 5 minutes, 1,024 streams or 12 hours).
+    pub fn default_policy(&self) -> Policy {
+        match self {
+            Anchoring::Dev => {
+                Policy { interval: Duration::from_secs(1), min_streams: 1, ..Policy::default() }
+            }
+            Anchoring::Eth(_) => Policy::default(),
+        }
+    }
+}
+
+/// An Ethereum chain to anchor on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthAnchoring {
+    /// The JSON-RPC URL, e.g. `http://127.0.0.1:8545`.
+    pub rpc_url: String,
+    /// The EIP-155 chain id the RPC must report (e.g. 1337).
+    pub chain_id: u64,
+    /// The anchor contract (`0x…`); `None` sends raw v0 transactions.
+    pub contract: Option<String>,
+    /// The private key (hex) that pays for anchor transactions.
+    pub private_key: String,
+}
+
+impl EthAnchoring {
+    /// Connects (checking the chain id) and returns the chain.
+    ///
+    /// # Errors
+    /// [`Error::Eth`] for a bad address or key, an unreachable RPC or another chain id.
+    pub fn connect(&self) -> Result<EthChain, Error> {
+        let mut config = EthConfig::new(&self.rpc_url, self.chain_id)
+            .with_signer(parse_private_key(&self.private_key)?);
+        config = match &self.contract {
+            Some(address) => config.with_contract(parse_address(address)?),
+            None => config.v0(),
+        };
+        Ok(EthChain::connect(config)?)
+    }
+}
+
+/// The chain the anchor service writes to, and the verifier of anchor commits.
+pub(crate) fn chains(anchoring: &Anchoring) -> Result<(Arc<dyn Chain>, Arc<Chains>), Error> {
+    let dev = Arc::new(DevChain::new());
+    let verifier = Chains::new().with(dev.clone());
+    Ok(match anchoring {
+        Anchoring::Dev => (dev, Arc::new(verifier)),
+        Anchoring::Eth(eth) => {
+            let chain: Arc<dyn Chain> = Arc::new(eth.connect()?);
+            (chain.clone(), Arc::new(verifier.with(chain)))
+        }
+    })
+}
+
+/// Requests anchors from the node's anchor service: the request is stored (replacing an older
+/// pending one for the stream) and the stream's tip is PENDING until its batch is applied.
+#[derive(Debug, Clone)]
+pub struct CasRequester {
+    cas: Cas,
+}
+
+impl CasRequester {
+    /// Requests go to `cas`.
+    pub fn new(cas: Cas) -> Self {
+        CasRequester { cas }
+    }
+}
+
+impl AnchorRequester for CasRequester {
+    fn request_anchor(&self, stream: StreamId, tip: Cid) -> AnchorFuture<'_> {
+        Box::pin(async move {
+            let request = NewRequest { stream_id: stream, cid: tip, timestamp: None };
+            self.cas
+                .blocking(move |cas| cas.request(&request))
+                .await
+                .map_err(|e| AnchorRequestError::Unavailable(Box::new(e)))?;
+            Ok(AnchorStatus::Pending)
+        })
+    }
+}
+
+/// Applies every finished batch to the engine, as tips heard from the anchor service: each
+/// anchor commit with its proof and Merkle path. Runs until the sink closes.
+pub(crate) async fn apply_anchors(
+    engine: Arc<Engine>,
+    mut batches: broadcast::Receiver<Arc<Published>>,
+    metrics: Metrics,
+) {
+    loop {
+        let batch = match batches.recv().await {
+            Ok(batch) => batch,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "anchor batches missed; their streams re-sync on load");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let engine = engine.clone();
+        let metrics = metrics.clone();
+        let applied = tokio::task::spawn_blocking(move || apply_batch(&engine, &batch, &metrics));
+        if let Err(error) = applied.await {
+            tracing::error!(%error, "applying an anchor batch panicked");
+        }
+    }
+}
+
+fn apply_batch(engine: &Engine, batch: &Published, metrics: &Metrics) {
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    for (index, (anchor, request)) in
+        batch.anchors.anchors().iter().zip(&batch.requests).enumerate()
+    {
+        let mut source = MapSource::default();
+        source.extend(batch.anchors.witness(index).unwrap_or_default());
+        match engine.handle_tip(&request.stream_id, anchor.cid(), &source) {
+            Ok(outcome) => {
+                let applied = !matches!(outcome, TipOutcome::Unchanged);
+                tracing::info!(stream = %request.stream_id, anchor = %anchor.cid(), applied, "anchor commit");
+                let waited_ms = now_ms.saturating_sub(u128::from(request.created_at));
+                metrics.anchor_latency(waited_ms as f64 / 1000.0);
+            }
+            Err(error) => {
+                tracing::warn!(stream = %request.stream_id, %error, "anchor commit not applied");
+            }
+        }
+    }
+}

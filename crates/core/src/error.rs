@@ -1,0 +1,34 @@
+//! Errors of assembling and serving a node.
+
+/// Why a node could not be opened or stopped serving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The node below (storage, doctypes, gRPC).
+    #[error(transparent)]
+    Node(#[from] ceramic_proto::Error),
+    /// The embedded anchor service (its store or its chain).
+    #[error("anchor service: {0}")]
+    Anchor(#[from] ceramic_anchor_service::Error),
+    /// The Ethereum chain could not be configured or reached at start.
+    #[error("ethereum anchoring: {0}")]
+    Eth(#[from] ceramic_anchor_eth::Error),
+    /// The anchor service's store could not be opened.
+    #[error("anchor store: {0}")]
+    AnchorStore(#[from] ceramic_anchor_service::StoreError),
+    /// Creating a directory under the data directory failed.
+    #[error("creating {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("serving HTTP: {0}")]
+    Http(#[source] std::io::Error),
+    /// A server task panicked or was cancelled.
+    #[error("a server task ended abnormally: {0}")]
+    Task(String),
+}

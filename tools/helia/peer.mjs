@@ -1,0 +1,89 @@
+// A helia (js-libp2p 3) bitswap peer for the ceramic-bitswap interop tests.
+//
+// Run with the npm-installed Node 22: node_modules/node/bin/node peer.mjs [TEXT]
+// - listens on 127.0.0.1 (tcp + noise + yamux, identify, bitswap 1.2.0),
+// - holds one dag-cbor block {"hello": "from helia", "text": TEXT} and prints `CID <cid>` and
+//   `DATA <hex>`, then `ADDR <multiaddr>/p2p/<peer id>` once it is listening;
+// - reads commands from stdin, one per line:
+//     DIAL <multiaddr>        connect, print `DIALED <peer id>` (or `ERR dial <message>`)
+//     FETCH <cid> [<multiaddr>]  fetch a block over bitswap (dialing the address first if given),
+//                             print `GOT <cid> <hex>` or `ERR <cid> <message>`
+//     PUT <hex>               store a dag-cbor block, print `PUT <cid>`
+// - exits when stdin closes.
+import { createHeliaLight } from 'helia'
+import { withLibp2pLight } from '@helia/libp2p'
+import { withBitswap } from '@helia/bitswap'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { createInterface } from 'node:readline'
+
+const hex = (bytes) => Buffer.from(bytes).toString('hex')
+
+const helia = withBitswap(withLibp2pLight(createHeliaLight({ codecs: [dagCbor] }), {
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  services: { identify: identify() }
+}))
+await helia.start()
+
+async function put (bytes) {
+  const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
+  await helia.blockstore.put(cid, bytes)
+  return cid
+}
+
+const own = dagCbor.encode({ hello: 'from helia', text: process.argv[2] ?? 'interop' })
+console.log(`CID ${await put(own)}`)
+console.log(`DATA ${hex(own)}`)
+for (const addr of helia.libp2p.getMultiaddrs()) {
+  console.log(`ADDR ${addr}`)
+}
+
+async function fetch (cid, addr) {
+  if (addr != null) {
+    await helia.libp2p.dial(multiaddr(addr))
+  }
+  const chunks = []
+  for await (const chunk of helia.blockstore.get(cid, { signal: AbortSignal.timeout(60_000) })) {
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+const lines = createInterface({ input: process.stdin })
+lines.on('line', (line) => {
+  const [command, ...args] = line.trim().split(/\s+/)
+  Promise.resolve().then(async () => {
+    if (command === 'DIAL') {
+      try {
+        const conn = await helia.libp2p.dial(multiaddr(args[0]))
+        console.log(`DIALED ${conn.remotePeer}`)
+      } catch (err) {
+        console.log(`ERR dial ${err.message}`)
+      }
+    } else if (command === 'FETCH') {
+      try {
+        const bytes = await fetch(CID.parse(args[0]), args[1])
+        console.log(`GOT ${args[0]} ${hex(bytes)}`)
+      } catch (err) {
+        console.log(`ERR ${args[0]} ${err.message}`)
+      }
+    } else if (command === 'PUT') {
+      console.log(`PUT ${await put(Buffer.from(args[0], 'hex'))}`)
+    } else if (command !== undefined && command !== '') {
+      console.log(`ERR unknown command ${command}`)
+    }
+  })
+})
+lines.on('close', async () => {
+  await helia.stop()
+  process.exit(0)
+})

@@ -53,8 +53,10 @@ fn anchor_commit(cas: &Cas, cid: &Cid) -> (Witness, Made) {
 
 /// The timestamp of the block holding `tx_hash`.
 fn block_time(chain: &EthChain, tx_hash: &Cid) -> u64 {
-    let tx = chain.transaction(&eth_tx_hash(tx_hash).unwrap()).unwrap().expect("mined");
-    chain.block(tx.block_number.expect("mined")).unwrap().expect("a block").timestamp
+    // From the receipt: anvil can serve a just-mined transaction's receipt while
+    // eth_getTransactionByHash still shows it pending (no blockNumber yet).
+    let receipt = chain.receipt(&eth_tx_hash(tx_hash).unwrap()).unwrap().expect("mined");
+    chain.block(receipt.block_number).unwrap().expect("a block").timestamp
 }
 
 #[test]

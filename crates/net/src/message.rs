@@ -358,7 +358,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_messages_with_typed_errors() {
-        let cases: &[(&str, fn(&ParseError) -> bool)] = &[
+        type Check = fn(&ParseError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("[1]", |e| matches!(e, ParseError::NotAnObject)),
             ("{", |e| matches!(e, ParseError::Json(_))),
             (r#"{"typ":9}"#, |e| matches!(e, ParseError::UnknownType(9))),

@@ -60,6 +60,9 @@ pub(crate) struct Behaviour {
     blocks: request_response::cbor::Behaviour<BlockRequest, BlockResponse>,
 }
 
+/// Where the blocks of a request go.
+type BlocksReply = oneshot::Sender<Result<Vec<Block>, FetchError>>;
+
 /// Messages to the network task.
 #[derive(Debug)]
 pub(crate) enum Command {
@@ -97,6 +100,9 @@ pub(crate) enum Command {
     Unblock {
         peer: PeerId,
     },
+    /// Fault injection for tests: serve blocks with their last byte flipped.
+    #[cfg_attr(not(any(test, feature = "test-utils")), allow(dead_code))] // sent only by tests
+    CorruptServing(bool),
     Shutdown,
 }
 
@@ -242,6 +248,7 @@ impl Network {
             limited: HashMap::new(),
             banned: HashSet::new(),
             last_publish: Instant::now(),
+            corrupt_serving: false,
         };
         let join = tokio::spawn(task.run());
         Ok((NetworkHandle { commands, shared, peer_id, listen_addrs }, join))
@@ -327,16 +334,14 @@ struct Task {
     /// Open queries by id: where their RESPONSEs go.
     queries: HashMap<String, Vec<mpsc::Sender<(PeerId, Response)>>>,
     /// Block requests in flight.
-    requests: HashMap<
-        request_response::OutboundRequestId,
-        (Vec<Cid>, oneshot::Sender<Result<Vec<Block>, FetchError>>),
-    >,
+    requests: HashMap<request_response::OutboundRequestId, (Vec<Cid>, BlocksReply)>,
     seen: Recent<(StreamId, Cid)>,
     query_limiter: RateLimiter<PeerId>,
     malformed: HashMap<PeerId, u32>,
     limited: HashMap<PeerId, u32>,
     banned: HashSet<PeerId>,
     last_publish: Instant,
+    corrupt_serving: bool,
 }
 
 impl Task {
@@ -454,6 +459,7 @@ impl Task {
             Command::Unblock { peer } => {
                 self.swarm.behaviour_mut().blocked.unblock_peer(peer);
             }
+            Command::CorruptServing(on) => self.corrupt_serving = on,
             Command::Shutdown => {}
         }
     }
@@ -628,10 +634,13 @@ impl Task {
                                     break;
                                 }
                                 Counters::inc(&counters.blocks_served);
-                                blocks.push((
-                                    ByteBuf::from(cid.to_bytes()),
-                                    ByteBuf::from(block.data().to_vec()),
-                                ));
+                                let mut data = block.data().to_vec();
+                                if self.corrupt_serving
+                                    && let Some(last) = data.last_mut()
+                                {
+                                    *last ^= 1;
+                                }
+                                blocks.push((ByteBuf::from(cid.to_bytes()), ByteBuf::from(data)));
                             }
                             Ok(None) => {}
                             Err(e) => tracing::warn!(%cid, error = %e, "cannot serve block"),
@@ -818,6 +827,26 @@ impl NetworkHandle {
             Err(ApplyError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
+        self.sync(stream).await
+    }
+
+    async fn engine_load(
+        &self,
+        stream: StreamId,
+    ) -> Result<ceramic_doctype::StreamState, ApplyError> {
+        let engine = self.shared.engine.clone();
+        tokio::task::spawn_blocking(move || engine.load(&stream))
+            .await
+            .unwrap_or(Err(ApplyError::NotFound(stream)))
+    }
+
+    /// js-ceramic's load with `SYNC_ALWAYS`: queries the network for `stream` and feeds every
+    /// candidate tip to the engine (fetching blocks), even when the stream is stored; returns
+    /// the resulting state. Dropping the future midway is safe.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when neither the store nor any peer has it; [`Error::Apply`].
+    pub async fn sync(&self, stream: &StreamId) -> Result<ceramic_doctype::StreamState, Error> {
         let tips = self.query(stream).await?;
         for (peer, tip) in tips {
             if let Err(e) = sync_tip(&self.shared, *stream, tip, Some(peer)).await {
@@ -831,14 +860,14 @@ impl NetworkHandle {
         }
     }
 
-    async fn engine_load(
-        &self,
-        stream: StreamId,
-    ) -> Result<ceramic_doctype::StreamState, ApplyError> {
-        let engine = self.shared.engine.clone();
-        tokio::task::spawn_blocking(move || engine.load(&stream))
-            .await
-            .unwrap_or(Err(ApplyError::NotFound(stream)))
+    /// Fault injection for tests: from now on this node serves every block with its last byte
+    /// flipped (so that it no longer matches its CID), or stops doing so.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn serve_corrupt_blocks(&self, on: bool) -> Result<(), Error> {
+        self.commands.send(Command::CorruptServing(on)).await.map_err(|_| Error::Stopped)
     }
 
     /// Stops the network task (its connections close).

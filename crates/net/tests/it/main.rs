@@ -1,1 +1,6 @@
-//! Integration tests.
+//! Integration tests of `ceramic-net`: in-process nodes on 127.0.0.1 over the public API.
+
+mod bad_input;
+mod harness;
+mod partition;
+mod propagation;

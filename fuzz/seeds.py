@@ -188,6 +188,29 @@ def caip10_seeds():
     return [proofs, [p[:-3] for p in proofs], maps]
 
 
+def net_pubsub_seeds():
+    """Ceramic pubsub messages (notes section 4.1): each type, valid and refused edges."""
+    stream = "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s"
+    tip = "bagcqcerakszw2vsovxznyp5gfnpdj4cqm2xiv76yd24wkjewhhykovorwo6a"
+    qid = "EiDO7KTOiiWv1mPOp5vJVhkpIcaPVeSNFaO6vA5M6Um4Fw"
+    valid = [
+        {"typ": 0, "stream": stream, "tip": tip},
+        {"typ": 0, "stream": stream, "tip": tip, "model": stream, "doc": "x"},
+        {"typ": 1, "id": qid, "stream": stream},
+        {"typ": 2, "id": qid, "tips": {stream: tip}},
+        {"typ": 3, "ts": 1700000000000, "ver": "2.0.0", "ipfsVer": "0.20.0"},
+    ]
+    bad = [
+        {"typ": 1, "id": "x", "stream": stream, "extra": 1},
+        {"typ": 2, "id": qid, "tips": [tip]},
+        {"typ": 7},
+        {"typ": -1, "stream": stream},
+        {"typ": 0, "stream": stream[:-1], "tip": tip},
+    ]
+    enc = lambda v: json.dumps(v, separators=(",", ":")).encode()
+    return [[enc(v) for v in valid], [enc(v) for v in bad] + [b"[1]", b"{"]]
+
+
 def pick(groups):
     """Up to MAX_PER_TARGET distinct seeds, taken in turn from each group so that all are seen."""
     kept = {}
@@ -222,6 +245,7 @@ def main():
     write("did_parse_did_key", did_key_seeds(), clean)
     write("did_verify_signed_commit", signed_commit_seeds(), clean)
     write("doctype_caip10_link_proof", caip10_seeds(), clean)
+    write("net_pubsub_message", net_pubsub_seeds(), clean)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     pub(crate) config: Config,
     pub(crate) syncs: Arc<Semaphore>,
+    /// Syncs of one stream run one at a time, so that a burst of UPDATEs does not fetch the
+    /// same blocks in parallel: each later tip then finds its `prev` stored.
+    pub(crate) stream_locks: std::sync::Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -232,6 +235,7 @@ impl Network {
             fetcher,
             counters,
             syncs: Arc::new(Semaphore::new(config.max_concurrent_syncs.max(1))),
+            stream_locks: std::sync::Mutex::new(HashMap::new()),
             config: config.clone(),
         });
         let task = Task {

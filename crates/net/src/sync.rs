@@ -9,6 +9,7 @@
 //! [`crate::Config::max_fetch_blocks`] blocks are fetched for one tip.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ceramic_codecs::{Block, Cid, Envelope, Payload};
 use ceramic_engine::memory::MapSource;
@@ -85,7 +86,20 @@ pub(crate) async fn sync_tip(
     tip: Cid,
     hint: Option<PeerId>,
 ) -> Result<TipOutcome, Error> {
+    let lock = {
+        let mut locks = shared.stream_locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(stream).or_default().clone()
+    };
+    let guard = lock.lock().await;
     let result = sync(shared, stream, tip, hint).await;
+    drop(guard);
+    {
+        let mut locks = shared.stream_locks.lock().unwrap_or_else(|e| e.into_inner());
+        // Ours and the map's: nobody else waits on it.
+        if Arc::strong_count(&lock) == 2 {
+            locks.remove(&stream);
+        }
+    }
     let counters = &shared.counters;
     match &result {
         Ok(TipOutcome::Unchanged) => Counters::inc(&counters.tips_unchanged),

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::time::Duration;
 
-use ceramic_codecs::{Block, Cid};
+use ceramic_codecs::{Block, Cid, Envelope};
 use futures::future::BoxFuture;
 use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
@@ -109,10 +109,22 @@ impl BlockFetcher for RequestFetcher {
     }
 }
 
-/// Checks a response against the request: keeps the blocks that were asked for and hash to their
+/// The payload a dag-jose envelope links to (served with it: the next block the asker needs).
+pub(crate) fn envelope_link(block: &Block) -> Option<Cid> {
+    (block.cid().codec() == DAG_JOSE)
+        .then(|| Envelope::decode(block.data()).ok())
+        .flatten()
+        .map(|e| *e.link())
+}
+
+/// The dag-jose multicodec.
+const DAG_JOSE: u64 = 0x85;
+
+/// Checks a response against the request: keeps the blocks that were asked for (or are the
+/// payload of an envelope asked for, which the server sends along, after it) and hash to their
 /// CID; returns them and how many were bad (unparsable CID, not asked for, or wrong hash).
 pub(crate) fn check_response(asked: &[Cid], response: BlockResponse) -> (Vec<Block>, usize) {
-    let asked: HashSet<&Cid> = asked.iter().collect();
+    let mut asked: HashSet<Cid> = asked.iter().copied().collect();
     let mut good = Vec::new();
     let mut bad = 0;
     for (cid, data) in response.blocks {
@@ -120,12 +132,17 @@ pub(crate) fn check_response(asked: &[Cid], response: BlockResponse) -> (Vec<Blo
             bad += 1;
             continue;
         };
-        if !asked.contains(&cid) {
+        if !asked.remove(&cid) {
             bad += 1;
             continue;
         }
         match Block::new(cid, data.into_vec()) {
-            Ok(block) => good.push(block),
+            Ok(block) => {
+                if let Some(payload) = envelope_link(&block) {
+                    asked.insert(payload);
+                }
+                good.push(block);
+            }
             Err(e) => {
                 tracing::warn!(%cid, error = %e, "block does not match its CID: dropped");
                 bad += 1;
@@ -157,5 +174,23 @@ mod tests {
         let (good, bad) = check_response(&[*a.cid(), *b.cid()], response);
         assert_eq!(good, vec![a]);
         assert_eq!(bad, 3);
+    }
+
+    #[test]
+    fn accepts_the_payload_of_an_asked_envelope_but_nothing_else_unasked() {
+        let author = ceramic_engine::test_utils::signer(1);
+        let (_, made) = ceramic_engine::test_utils::genesis(&author, "x", None, &[]);
+        let (envelope, payload) = (&made.blocks[0], &made.blocks[1]);
+        assert_eq!(envelope_link(envelope), Some(*payload.cid()));
+        let wire = |b: &Block| (ByteBuf::from(b.cid().to_bytes()), ByteBuf::from(b.data()));
+        let (good, bad) = check_response(
+            &[*envelope.cid()],
+            BlockResponse { blocks: vec![wire(envelope), wire(payload)] },
+        );
+        assert_eq!((good.len(), bad), (2, 0));
+        // The payload alone, unasked, is refused.
+        let (good, bad) =
+            check_response(&[*envelope.cid()], BlockResponse { blocks: vec![wire(payload)] });
+        assert_eq!((good.len(), bad), (0, 1));
     }
 }

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::blocks::{
     BLOCKS_PROTOCOL, BlockFetcher, BlockRequest, BlockResponse, MAX_REQUEST_CIDS,
-    MAX_RESPONSE_BYTES, RequestFetcher, check_response,
+    MAX_RESPONSE_BYTES, RequestFetcher, check_response, envelope_link,
 };
 use crate::config::{Config, Follow};
 use crate::error::{Error, FetchError};
@@ -593,7 +593,6 @@ impl Task {
     fn spawn_update(&self, update: Update, from: PeerId) {
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            let Ok(_permit) = shared.syncs.clone().acquire_owned().await else { return };
             let storage = shared.storage.clone();
             let follow = shared.config.follow;
             let stream = update.stream;
@@ -627,29 +626,7 @@ impl Task {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request { request, channel, .. } => {
-                    let mut blocks = Vec::new();
-                    let mut size = 0;
-                    for cid in request.cids.iter().take(MAX_REQUEST_CIDS) {
-                        let Ok(cid) = Cid::try_from(cid.as_slice()) else { continue };
-                        match self.shared.storage.block(&cid) {
-                            Ok(Some(block)) => {
-                                size += block.data().len();
-                                if size > MAX_RESPONSE_BYTES {
-                                    break;
-                                }
-                                Counters::inc(&counters.blocks_served);
-                                let mut data = block.data().to_vec();
-                                if self.corrupt_serving
-                                    && let Some(last) = data.last_mut()
-                                {
-                                    *last ^= 1;
-                                }
-                                blocks.push((ByteBuf::from(cid.to_bytes()), ByteBuf::from(data)));
-                            }
-                            Ok(None) => {}
-                            Err(e) => tracing::warn!(%cid, error = %e, "cannot serve block"),
-                        }
-                    }
+                    let blocks = self.serve(&request);
                     if self
                         .swarm
                         .behaviour_mut()
@@ -686,6 +663,52 @@ impl Task {
             }
             _ => {}
         }
+    }
+}
+
+impl Task {
+    /// The blocks of a request that this node has (each dag-jose envelope followed by its
+    /// payload, which the asker will want next), within [`MAX_RESPONSE_BYTES`].
+    fn serve(&self, request: &BlockRequest) -> Vec<(ByteBuf, ByteBuf)> {
+        let counters = &self.shared.counters;
+        let mut blocks = Vec::new();
+        let mut size = 0;
+        let mut queue: std::collections::VecDeque<Cid> = request
+            .cids
+            .iter()
+            .take(MAX_REQUEST_CIDS)
+            .filter_map(|c| Cid::try_from(c.as_slice()).ok())
+            .collect();
+        let mut sent = HashSet::new();
+        while let Some(cid) = queue.pop_front() {
+            if !sent.insert(cid) {
+                continue;
+            }
+            let block = match self.shared.storage.block(&cid) {
+                Ok(Some(block)) => block,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(%cid, error = %e, "cannot serve block");
+                    continue;
+                }
+            };
+            size += block.data().len();
+            if size > MAX_RESPONSE_BYTES {
+                break;
+            }
+            if let Some(payload) = envelope_link(&block) {
+                queue.push_front(payload);
+            }
+            Counters::inc(&counters.blocks_served);
+            let mut data = block.data().to_vec();
+            if self.corrupt_serving
+                && let Some(last) = data.last_mut()
+            {
+                *last ^= 1;
+            }
+            blocks.push((ByteBuf::from(cid.to_bytes()), ByteBuf::from(data)));
+        }
+        blocks
     }
 }
 

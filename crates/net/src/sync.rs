@@ -91,7 +91,10 @@ pub(crate) async fn sync_tip(
         locks.entry(stream).or_default().clone()
     };
     let guard = lock.lock().await;
+    // The concurrency limit applies to running syncs, not to those queued behind their stream.
+    let Ok(permit) = shared.syncs.acquire().await else { return Err(Error::Stopped) };
     let result = sync(shared, stream, tip, hint).await;
+    drop(permit);
     drop(guard);
     {
         let mut locks = shared.stream_locks.lock().unwrap_or_else(|e| e.into_inner());

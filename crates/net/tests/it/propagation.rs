@@ -68,3 +68,53 @@ async fn a_node_started_later_loads_a_stream_it_never_saw() {
     assert!(d.net.stats().blocks_fetched >= 16, "{:?}", d.net.stats());
     assert!(a.net.stats().responses_sent >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_pinned_applies_updates_only_once_pinned() {
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    let a = start(config("pinned", vec![]), &chain).await;
+    let b =
+        start(config("pinned", a.addrs()).with_follow(ceramic_net::Follow::Pinned), &chain).await;
+    a.wait_topic_peers(1).await;
+    b.wait_topic_peers(1).await;
+    let author = signer(7);
+    let (stream, g) = genesis(&author, "pinned", None, &[]);
+    a.write(&g);
+    b.net.load(&stream).await.expect("loads");
+
+    // Stored but not pinned: the UPDATE is skipped.
+    let skipped = b.net.stats().updates_skipped;
+    let t1 = a.write(&add(&author, &stream, g.cid, 1)).tip();
+    let b_net = b.net.clone();
+    crate::harness::eventually("skipped", || {
+        let b_net = b_net.clone();
+        async move { b_net.stats().updates_skipped > skipped }
+    })
+    .await;
+    assert_eq!(b.tip(&stream), Some(g.cid));
+
+    // Pinned: the next UPDATE is applied (with the commit it builds on).
+    b.storage.pin(&stream).expect("pins");
+    let t2 = a.write(&add(&author, &stream, t1, 2)).tip();
+    b.wait_tip(&stream, t2).await;
+    assert_eq!(b.engine.load(&stream).unwrap().content["n"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_nodes_send_keepalives_that_peers_accept() {
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    let mut quick = config("keepalive", vec![]);
+    quick.keepalive = std::time::Duration::from_millis(200);
+    let a = start(quick, &chain).await;
+    let b = start(config("keepalive", a.addrs()), &chain).await;
+    b.wait_topic_peers(1).await;
+    let b_net = b.net.clone();
+    crate::harness::eventually("a keepalive", || {
+        let b_net = b_net.clone();
+        async move { b_net.stats().messages_received > 0 }
+    })
+    .await;
+    assert!(a.net.stats().keepalives_sent >= 1);
+    let stats = b.net.stats();
+    assert_eq!((stats.malformed, stats.updates_received, stats.queries_received), (0, 0, 0));
+}

@@ -8,7 +8,8 @@
 //!    A as fast as A applies them; prints updates/s until B and C have every stream's last tip.
 //!
 //! Not criterion: criterion reports means, and the target is a percentile.
-//! Run: `cargo bench -p ceramic-net --bench propagation` (`-- --quick` for 100 / 200 updates).
+//! Run: `cargo bench -p ceramic-net --bench propagation` (`-- --quick` for 100 / 200 updates;
+//! under `cargo test --all-targets` it runs 20 / 100 as a smoke test).
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -109,8 +110,15 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (latency_n, burst_n) = if quick { (100, 200) } else { (1_000, 2_000) };
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not: a smoke run then.
+    let (latency_n, burst_n) = if !args.iter().any(|a| a == "--bench") {
+        (20, 100)
+    } else if args.iter().any(|a| a == "--quick") {
+        (100, 200)
+    } else {
+        (1_000, 2_000)
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {

@@ -87,6 +87,10 @@ pub(crate) enum Command {
     Peers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    FindProviders {
+        stream: StreamId,
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
     TopicPeers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
@@ -246,6 +250,7 @@ impl Network {
             announcements: announcements.rx,
             queries: HashMap::new(),
             requests: HashMap::new(),
+            lookups: HashMap::new(),
             seen: Recent::new(config.seen_tips),
             query_limiter: RateLimiter::new(config.query_rate_per_peer, config.query_rate_global),
             malformed: HashMap::new(),
@@ -339,6 +344,8 @@ struct Task {
     queries: HashMap<String, Vec<mpsc::Sender<(PeerId, Response)>>>,
     /// Block requests in flight.
     requests: HashMap<request_response::OutboundRequestId, (Vec<Cid>, BlocksReply)>,
+    /// Kademlia provider lookups in flight: the providers found so far and who waits.
+    lookups: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
     seen: Recent<(StreamId, Cid)>,
     query_limiter: RateLimiter<PeerId>,
     malformed: HashMap<PeerId, u32>,
@@ -435,6 +442,11 @@ impl Task {
                 let id = self.swarm.behaviour_mut().blocks.send_request(&peer, request);
                 self.requests.insert(id, (cids, reply));
             }
+            Command::FindProviders { stream, reply } => {
+                let key = kad::RecordKey::new(&stream.cid().to_bytes());
+                let id = self.swarm.behaviour_mut().kad.get_providers(key);
+                self.lookups.insert(id, (HashSet::new(), reply));
+            }
             Command::Peers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
@@ -493,6 +505,32 @@ impl Task {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Blocks(event)) => self.on_blocks(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                id,
+                result: kad::QueryResult::GetProviders(result),
+                step,
+                ..
+            })) => {
+                if let Some((found, _)) = self.lookups.get_mut(&id)
+                    && let Ok(kad::GetProvidersOk::FoundProviders { providers, .. }) = result
+                {
+                    found.extend(providers);
+                }
+                if step.last
+                    && let Some((found, reply)) = self.lookups.remove(&id)
+                {
+                    let me = *self.swarm.local_peer_id();
+                    let found: Vec<PeerId> = found.into_iter().filter(|p| *p != me).collect();
+                    for peer in &found {
+                        if !self.swarm.is_connected(peer)
+                            && let Err(e) = self.swarm.dial(*peer)
+                        {
+                            tracing::debug!(%peer, error = %e, "cannot dial provider");
+                        }
+                    }
+                    let _ = reply.send(found);
+                }
+            }
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
                 tracing::debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
             }
@@ -874,7 +912,13 @@ impl NetworkHandle {
     /// # Errors
     /// [`Error::NotFound`] when neither the store nor any peer has it; [`Error::Apply`].
     pub async fn sync(&self, stream: &StreamId) -> Result<ceramic_doctype::StreamState, Error> {
-        let tips = self.query(stream).await?;
+        let mut tips = self.query(stream).await.unwrap_or_else(|e| {
+            tracing::debug!(%stream, error = %e, "query not published");
+            Vec::new()
+        });
+        if tips.is_empty() {
+            tips = self.query_providers(stream).await?;
+        }
         for (peer, tip) in tips {
             if let Err(e) = sync_tip(&self.shared, *stream, tip, Some(peer)).await {
                 tracing::info!(%stream, %tip, %peer, error = %e, "candidate tip refused");
@@ -885,6 +929,28 @@ impl NetworkHandle {
             Err(ApplyError::NotFound(_)) => Err(Error::NotFound(*stream)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// No peer on the topic answered: find the stream's providers on Kademlia, connect to them,
+    /// wait (at most [`Config::sync_timeout`]) until one of them is on the topic, and query again.
+    async fn query_providers(&self, stream: &StreamId) -> Result<Vec<(PeerId, Cid)>, Error> {
+        let stream = *stream;
+        let providers = self.call(|reply| Command::FindProviders { stream, reply }).await?;
+        if providers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deadline = tokio::time::Instant::now() + self.shared.config.sync_timeout;
+        loop {
+            let on_topic = self.topic_peers().await?;
+            if providers.iter().any(|p| on_topic.contains(p)) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Vec::new());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.query(&stream).await
     }
 
     /// Fault injection for tests: from now on this node serves every block with its last byte

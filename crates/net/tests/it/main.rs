@@ -5,3 +5,4 @@ mod harness;
 mod interop;
 mod partition;
 mod propagation;
+mod providers;

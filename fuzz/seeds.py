@@ -363,6 +363,27 @@ def bitswap_seeds():
         bytes([4, 1, 0x71, 0x13, 0x40]) + data,
     ]
     return [frames, helia + built, damaged, prefixes]
+def net_pubsub_seeds():
+    """Ceramic pubsub messages (notes section 4.1): each type, valid and refused edges."""
+    stream = "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s"
+    tip = "bagcqcerakszw2vsovxznyp5gfnpdj4cqm2xiv76yd24wkjewhhykovorwo6a"
+    qid = "EiDO7KTOiiWv1mPOp5vJVhkpIcaPVeSNFaO6vA5M6Um4Fw"
+    valid = [
+        {"typ": 0, "stream": stream, "tip": tip},
+        {"typ": 0, "stream": stream, "tip": tip, "model": stream, "doc": "x"},
+        {"typ": 1, "id": qid, "stream": stream},
+        {"typ": 2, "id": qid, "tips": {stream: tip}},
+        {"typ": 3, "ts": 1700000000000, "ver": "2.0.0", "ipfsVer": "0.20.0"},
+    ]
+    bad = [
+        {"typ": 1, "id": "x", "stream": stream, "extra": 1},
+        {"typ": 2, "id": qid, "tips": [tip]},
+        {"typ": 7},
+        {"typ": -1, "stream": stream},
+        {"typ": 0, "stream": stream[:-1], "tip": tip},
+    ]
+    enc = lambda v: json.dumps(v, separators=(",", ":")).encode()
+    return [[enc(v) for v in valid], [enc(v) for v in bad] + [b"[1]", b"{"]]
 
 
 def pick(groups):
@@ -403,6 +424,7 @@ def main():
     write("anchor_service_parse_body", anchor_service_seeds(), clean)
     write("http_api_request", http_api_seeds(), clean)
     write("bitswap_message", bitswap_seeds(), clean)
+    write("net_pubsub_message", net_pubsub_seeds(), clean)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+//! The peer-to-peer layer of a Ceramic node: a libp2p swarm (TCP + noise + yamux; identify,
+//! ping, gossipsub, Kademlia provider records, connection limits, a block list), the
+//! js-ceramic pubsub protocol on `/ceramic/<network>` (UPDATE / QUERY / RESPONSE / KEEPALIVE,
+//! [`message`]), block fetching behind the [`BlockFetcher`] trait, and the wiring into the
+//! engine: received UPDATEs for followed streams are synced (missing commits fetched, fork
+//! resolution by the engine, stored, re-announced), unknown streams are loaded by querying the
+//! network, and local writes are announced through the engine's
+//! [`Publisher`](ceramic_engine::Publisher), implemented by [`Announcer`].
+//!
+//! Layer: above `ceramic-engine` and `ceramic-storage`, below `ceramic-proto` and the node.
+//! Follows `specs/network.md` (and `ceramic-protocol-notes.md` §4.1 for the pubsub protocol).
+//!
+//! Why rust-libp2p 0.57 with no default features: it is the maintained Rust libp2p, shares our
+//! crypto stack (ed25519-dalek 3, sha2 0.11), and speaks to js-libp2p/helia and kubo; only the
+//! protocols listed in `Cargo.toml` are built (no QUIC: its build cost).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), ceramic_net::Error> {
+//! use std::sync::Arc;
+//! use ceramic_engine::{Engine, memory::FakeAnchorVerifier};
+//! use ceramic_storage::{MemoryStorage, Storage};
+//!
+//! let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+//! let (announcer, announcements) = ceramic_net::announcer();
+//! let engine = Arc::new(Engine::new(
+//!     storage.clone(),
+//!     ceramic_doctype::Registry::new(),
+//!     Arc::new(FakeAnchorVerifier::default()),
+//!     Arc::new(announcer),
+//! ));
+//! let config = ceramic_net::Config::new("inmemory");
+//! let (network, task) = ceramic_net::Network::start(config, engine, storage, announcements).await?;
+//! println!("listening on {:?}", network.listen_addrs());
+//! network.shutdown().await;
+//! let _ = task.await;
+//! # Ok(()) }
+//! ```
+//!
+//! Feature flags: `test-utils` (proptest strategies for messages), `fuzzing` (the bodies of the
+//! cargo-fuzz targets).
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod blocks;
+mod config;
+mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
+mod limits;
+pub mod message;
+mod network;
+mod stats;
+mod sync;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
+
+pub use blocks::{BLOCKS_PROTOCOL, BlockFetcher, MAX_REQUEST_CIDS, MAX_RESPONSE_BYTES};
+pub use config::{Config, Follow};
+pub use error::{Error, FetchError};
+pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
+pub use message::{MAX_MESSAGE_SIZE, Message, ParseError, query_id};
+pub use network::{Announcements, Announcer, Network, NetworkHandle, announcer};
+pub use stats::Stats;

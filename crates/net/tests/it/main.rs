@@ -1,0 +1,8 @@
+//! Integration tests of `ceramic-net`: in-process nodes on 127.0.0.1 over the public API.
+
+mod bad_input;
+mod harness;
+mod interop;
+mod partition;
+mod propagation;
+mod providers;

@@ -10,6 +10,11 @@
 //! sync = true                        # fsync each write before acknowledging it
 //! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
 //!
+//! [p2p]
+//! enabled = true                     # libp2p + Ceramic pubsub on /ceramic/<network>
+//! listen = ["/ip4/127.0.0.1/tcp/4101"] # libp2p listen addresses (port 0 picks one; printed)
+//! bootstrap = []                     # peers to dial, e.g. "/ip4/10.0.0.2/tcp/4101/p2p/12D3Koo…"
+//!
 //! [anchoring]
 //! chain = "dev"                      # "dev": the in-process chain inmemory:12345; "eth": below
 //! # rpc_url = "http://127.0.0.1:8545" # eth only: JSON-RPC endpoint
@@ -29,6 +34,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use ceramic_anchor_service::Policy;
 use ceramic_core::{Anchoring, EthAnchoring};
+use ceramic_net::{Config as NetConfig, Multiaddr};
 use serde::Deserialize;
 
 /// A doctype the configuration can enable.
@@ -50,6 +56,46 @@ pub(crate) enum ChainName {
     Dev,
     /// An Ethereum chain over JSON-RPC.
     Eth,
+}
+
+/// The `[p2p]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct NetworkConfig {
+    pub(crate) enabled: bool,
+    pub(crate) listen: Vec<String>,
+    pub(crate) bootstrap: Vec<String>,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            enabled: true,
+            listen: vec!["/ip4/127.0.0.1/tcp/4101".into()],
+            bootstrap: Vec::new(),
+        }
+    }
+}
+
+impl NetworkConfig {
+    /// The network's configuration on `network`, or `None` when disabled.
+    pub(crate) fn to_net_config(&self, network: &str) -> Result<Option<NetConfig>> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let parse = |list: &[String], what: &str| -> Result<Vec<Multiaddr>> {
+            list.iter()
+                .map(|a| {
+                    a.parse().with_context(|| format!("[p2p] {what}: {a:?} is not a multiaddr"))
+                })
+                .collect()
+        };
+        Ok(Some(
+            NetConfig::new(network)
+                .with_listen(parse(&self.listen, "listen")?)
+                .with_bootstrap(parse(&self.bootstrap, "bootstrap")?),
+        ))
+    }
 }
 
 /// The `[anchoring]` table.
@@ -131,6 +177,8 @@ pub(crate) struct Config {
     pub(crate) http_listen: SocketAddr,
     pub(crate) network: String,
     pub(crate) doctypes: Vec<DoctypeName>,
+    #[serde(rename = "p2p")]
+    pub(crate) network_p2p: NetworkConfig,
     pub(crate) anchoring: AnchoringConfig,
     pub(crate) sync: bool,
     pub(crate) log_level: String,
@@ -144,6 +192,7 @@ impl Default for Config {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
             network: "inmemory".into(),
             doctypes: vec![DoctypeName::Tile, DoctypeName::Caip10Link],
+            network_p2p: NetworkConfig::default(),
             anchoring: AnchoringConfig::default(),
             sync: true,
             log_level: "info".into(),
@@ -230,6 +279,16 @@ mod tests {
         assert!(dev.anchoring.to_anchoring().is_err());
         assert!(Config::parse("[anchoring]\nchain = \"btc\"").is_err());
         assert!(Config::parse("[anchoring]\nrpc = \"x\"").is_err());
+    }
+
+    #[test]
+    fn the_network_is_on_by_default_and_checks_addresses() {
+        let config = Config::parse("").unwrap();
+        assert!(config.network_p2p.to_net_config("inmemory").unwrap().is_some());
+        let off = Config::parse("[p2p]\nenabled = false").unwrap();
+        assert!(off.network_p2p.to_net_config("inmemory").unwrap().is_none());
+        let bad = Config::parse("[p2p]\nbootstrap = [\"nope\"]").unwrap();
+        assert!(bad.network_p2p.to_net_config("inmemory").is_err());
     }
 
     #[test]

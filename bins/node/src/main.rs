@@ -49,6 +49,9 @@ async fn main() -> Result<()> {
     if let Some(policy) = config.anchoring.policy() {
         options = options.with_policy(policy);
     }
+    if let Some(network) = config.network_p2p.to_net_config(&config.network)? {
+        options = options.with_network(network);
+    }
     let mut builder = CoreBuilder::new(options);
     for doctype in &config.doctypes {
         builder = match doctype {
@@ -56,7 +59,8 @@ async fn main() -> Result<()> {
             DoctypeName::Caip10Link => builder.with_doctype(ceramic_doctype_caip10::Caip10Link)?,
         };
     }
-    let node = builder.open().context("opening the node")?;
+    let mut node = builder.open().context("opening the node")?;
+    let p2p = node.start_network().await.context("starting the network")?;
     let shutdown = shutdown_signal()?;
 
     let grpc = tokio::net::TcpListener::bind(config.listen)
@@ -69,6 +73,9 @@ async fn main() -> Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "ceramic-node listening on {addr}")?;
     writeln!(stdout, "ceramic-node http on {http_addr}")?;
+    for addr in p2p.iter().flat_map(|handle| handle.listen_addrs()) {
+        writeln!(stdout, "ceramic-node p2p on {addr}")?;
+    }
     stdout.flush()?;
 
     node.serve(Listeners { grpc, http }, shutdown).await?;

@@ -90,7 +90,7 @@ fn write_config(dir: &Path, extra: &str) -> Result<std::path::PathBuf> {
     let path = dir.join("node.toml");
     let data = dir.join("data");
     let config = format!(
-        "data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nnetwork = \"test-net\"\nlog_level = \"warn\"\n{extra}"
+        "data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nnetwork = \"test-net\"\nlog_level = \"warn\"\n{extra}\n[p2p]\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\n"
     );
     std::fs::write(&path, config)?;
     Ok(path)

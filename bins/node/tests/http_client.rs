@@ -26,12 +26,16 @@ struct Node {
 }
 
 impl Node {
-    fn start(dir: &Path) -> Result<Node> {
+    /// A node on free ports, dialling `bootstrap` (a libp2p address) if given.
+    fn start(dir: &Path, bootstrap: Option<&str>) -> Result<Node> {
+        std::fs::create_dir_all(dir)?;
         let config = dir.join("node.toml");
+        let bootstrap = bootstrap.map(|a| format!("{a:?}")).unwrap_or_default();
         std::fs::write(
             &config,
             format!(
-                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nlog_level = \"warn\"\n",
+                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nlog_level = \"warn\"\n\
+                 [p2p]\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\nbootstrap = [{bootstrap}]\n",
                 dir.join("data")
             ),
         )?;
@@ -54,18 +58,20 @@ impl Node {
         Ok(Node { child, lines })
     }
 
-    /// The gRPC and HTTP addresses from the node's two ready lines.
-    fn addresses(&self) -> Result<(SocketAddr, SocketAddr)> {
-        let (mut grpc, mut http) = (None, None);
-        while grpc.is_none() || http.is_none() {
+    /// The gRPC, HTTP and (first) libp2p addresses from the node's ready lines.
+    fn addresses(&self) -> Result<(SocketAddr, SocketAddr, String)> {
+        let (mut grpc, mut http, mut p2p) = (None, None, None);
+        while grpc.is_none() || http.is_none() || p2p.is_none() {
             let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the addresses")?;
             if let Some(a) = line.strip_prefix("ceramic-node listening on ") {
                 grpc = Some(a.trim().parse()?);
             } else if let Some(a) = line.strip_prefix("ceramic-node http on ") {
                 http = Some(a.trim().parse()?);
+            } else if let Some(a) = line.strip_prefix("ceramic-node p2p on ") {
+                p2p = Some(a.trim().to_owned());
             }
         }
-        Ok((grpc.context("grpc")?, http.context("http")?))
+        Ok((grpc.context("grpc")?, http.context("http")?, p2p.context("p2p")?))
     }
 }
 
@@ -89,10 +95,12 @@ fn tool_dir() -> PathBuf {
 }
 
 /// Runs `node e2e.mjs <url>` with a timeout; its exit status and stdout.
-fn run_script(dir: &Path, url: &str) -> Result<(bool, String, String)> {
+fn run_script(dir: &Path, url: &str, second: &str) -> Result<(bool, String, String)> {
     let mut child = Command::new("node")
         .arg("e2e.mjs")
         .arg("--anchor")
+        .arg("--second-node")
+        .arg(second)
         .arg(url)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -126,10 +134,14 @@ fn run_script(dir: &Path, url: &str) -> Result<(bool, String, String)> {
 fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()> {
     let tools = tool_dir();
     let dir = tempfile::tempdir()?;
-    let node = Node::start(dir.path())?;
-    let (grpc, http) = node.addresses()?;
+    let node = Node::start(&dir.path().join("a"), None)?;
+    let (grpc, http, p2p) = node.addresses()?;
+    // A second node that knows only the first one's libp2p address.
+    let second = Node::start(&dir.path().join("b"), Some(&p2p))?;
+    let (_, second_http, _) = second.addresses()?;
 
-    let (ok, stdout, stderr) = run_script(&tools, &format!("http://{http}"))?;
+    let (ok, stdout, stderr) =
+        run_script(&tools, &format!("http://{http}"), &format!("http://{second_http}"))?;
     assert!(ok, "e2e.mjs failed:\nstdout: {stdout}\nstderr: {stderr}");
     let summary: Value = serde_json::from_str(stdout.trim())
         .with_context(|| format!("the script's summary is not JSON: {stdout}"))?;
@@ -145,6 +157,8 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     assert_eq!(summary["supportedChains"], json!(["inmemory:12345"]));
     assert_eq!(summary["requestedAnchorStatus"], 1);
     assert_eq!(summary["anchoredLog"], 4, "{summary}");
+    // The second node loaded the stream from the first over the network.
+    assert_eq!(summary["secondNode"], true, "{summary}");
     assert!(summary["anchorTimestamp"].as_u64().is_some(), "{summary}");
     let content =
         json!({"title": "hello world", "count": 3, "done": true, "tags": ["a", "b"], "ratio": 0.5});

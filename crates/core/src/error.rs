@@ -25,6 +25,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The network could not start.
+    #[error("network: {0}")]
+    Net(#[from] ceramic_net::Error),
     /// The HTTP server failed.
     #[error("serving HTTP: {0}")]
     Http(#[source] std::io::Error),

@@ -8,7 +8,9 @@ use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, Policy, RocksStore}
 use ceramic_doctype::Doctype;
 use ceramic_engine::Publisher;
 use ceramic_http_api::Api;
-use ceramic_proto::{Metrics, Node, NodeBuilder, NodeService, Options};
+use ceramic_net::{Announcements, Config as NetConfig, Network, NetworkHandle};
+use ceramic_proto::{LoadFuture, Metrics, NetworkLoader, Node, NodeBuilder, NodeService, Options};
+use ceramic_streamid::StreamId;
 use tokio::net::TcpListener;
 
 use crate::Error;
@@ -28,12 +30,21 @@ pub struct CoreOptions {
     /// When the embedded anchor service makes a batch; `None` is
     /// [`Anchoring::default_policy`].
     pub policy: Option<Policy>,
+    /// The peer-to-peer network (libp2p, Ceramic pubsub); `None` runs without one.
+    pub network: Option<NetConfig>,
 }
 
 impl CoreOptions {
     /// `node`'s options with dev-chain anchoring and its default policy.
     pub fn new(node: Options) -> Self {
-        CoreOptions { node, anchoring: Anchoring::Dev, policy: None }
+        CoreOptions { node, anchoring: Anchoring::Dev, policy: None, network: None }
+    }
+
+    /// Sets [`CoreOptions::network`].
+    #[must_use]
+    pub fn with_network(mut self, network: NetConfig) -> Self {
+        self.network = Some(network);
+        self
     }
 
     /// Sets [`CoreOptions::anchoring`].
@@ -88,8 +99,14 @@ impl CoreBuilder {
     /// [`Error::Eth`] when the Ethereum chain cannot be reached, [`Error::AnchorStore`] /
     /// [`Error::Node`] when a store cannot be opened, [`Error::DataDir`].
     pub fn open(self) -> Result<CoreNode, Error> {
-        let CoreBuilder { options, node } = self;
+        let CoreBuilder { options, mut node } = self;
         let (chain, verifier) = chains(&options.anchoring)?;
+        let network = options.network.clone().map(|config| {
+            let (announcer, announcements) = ceramic_net::announcer();
+            node = std::mem::replace(&mut node, NodeBuilder::new(options.node.clone()))
+                .with_publisher(Arc::new(announcer));
+            (config, announcements)
+        });
         let anchor_dir = options.node.data_dir.join(ANCHOR_DIR);
         std::fs::create_dir_all(&anchor_dir)
             .map_err(|source| Error::DataDir { path: anchor_dir.clone(), source })?;
@@ -103,7 +120,7 @@ impl CoreBuilder {
         let node = node.with_anchor_verifier(verifier.clone(), &verifier_name).open()?;
         let requester = Arc::new(CasRequester::new(cas.clone()));
         node.service().set_anchor_requester(requester.clone());
-        Ok(CoreNode { node, cas, sink, verifier, requester })
+        Ok(CoreNode { node, cas, sink, verifier, requester, network, net: None })
     }
 }
 
@@ -124,9 +141,50 @@ pub struct CoreNode {
     sink: BroadcastSink,
     verifier: Arc<Chains>,
     requester: Arc<CasRequester>,
+    network: Option<(NetConfig, Announcements)>,
+    net: Option<(NetworkHandle, tokio::task::JoinHandle<()>)>,
+}
+
+/// Loads unknown streams from the network for the APIs.
+#[derive(Debug)]
+struct NetLoader(NetworkHandle);
+
+impl NetworkLoader for NetLoader {
+    fn load(&self, stream: StreamId) -> LoadFuture<'_> {
+        Box::pin(async move {
+            match self.0.load(&stream).await {
+                Ok(_) => Ok(true),
+                Err(ceramic_net::Error::NotFound(_)) => Ok(false),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
 }
 
 impl CoreNode {
+    /// Starts the network when one is configured (binding its listen addresses and dialling
+    /// the bootstrap peers) and returns its handle; [`CoreNode::serve`] starts it otherwise.
+    ///
+    /// # Errors
+    /// [`Error::Net`] when the swarm cannot be built or listen.
+    pub async fn start_network(&mut self) -> Result<Option<NetworkHandle>, Error> {
+        if let Some((handle, _)) = &self.net {
+            return Ok(Some(handle.clone()));
+        }
+        let Some((config, announcements)) = self.network.take() else { return Ok(None) };
+        let service = self.node.service();
+        let (handle, task) = Network::start(
+            config,
+            service.engine().clone(),
+            service.storage().clone(),
+            announcements,
+        )
+        .await?;
+        service.set_network_loader(Arc::new(NetLoader(handle.clone())));
+        self.net = Some((handle.clone(), task));
+        Ok(Some(handle))
+    }
+
     /// The gRPC service (engine, storage, metrics).
     pub fn service(&self) -> &NodeService {
         self.node.service()
@@ -158,7 +216,9 @@ impl CoreNode {
         listeners: Listeners,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), Error> {
-        let CoreNode { node, cas, sink, verifier, requester } = self;
+        let mut this = self;
+        this.start_network().await?;
+        let CoreNode { node, cas, sink, verifier, requester, net, .. } = this;
         let service = node.service().clone();
         let grace = node.options().shutdown_grace;
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -172,6 +232,10 @@ impl CoreNode {
             service.metrics().clone(),
         ));
         let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
+        let peers = tokio::spawn(count_peers(
+            net.as_ref().map(|(handle, _)| handle.clone()),
+            service.metrics().clone(),
+        ));
         let metrics = service.metrics().clone();
         let router = Api::new(service.clone())
             .with_anchor_requester(requester)
@@ -218,8 +282,26 @@ impl CoreNode {
         let _ = stop.send(true);
         let _ = scheduler.await;
         applier.abort();
+        if let Some((handle, task)) = net {
+            peers.abort();
+            handle.shutdown().await;
+            let _ = task.await;
+        }
         grpc_result?;
         http_result.map_err(|e| Error::Task(e.to_string()))?.map_err(Error::Http)?;
         Ok(())
+    }
+}
+
+/// Keeps the peers gauge current (every 5 s) while the network runs.
+async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
+    let Some(handle) = handle else { return };
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        match handle.peers().await {
+            Ok(peers) => metrics.set_peers(i64::try_from(peers.len()).unwrap_or(i64::MAX)),
+            Err(_) => return,
+        }
     }
 }

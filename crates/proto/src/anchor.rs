@@ -34,3 +34,15 @@ pub enum AnchorRequestError {
     #[error("the anchor service refused the request: {0}")]
     Refused(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The future a [`NetworkLoader`] returns: whether the stream was found.
+pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
+
+/// Loads streams this node does not have from the network (js-ceramic queries pubsub, then
+/// fetches the tip's blocks). Wired by the node when networking is on; `LoadStream`,
+/// `ListCommits` and `RequestAnchor` ask it before answering NOT_FOUND.
+pub trait NetworkLoader: Send + Sync + fmt::Debug {
+    /// Looks for `stream` on the network and, when found, stores it through the engine.
+    /// `Ok(false)` when no peer has it. Dropping the future midway must be safe.
+    fn load(&self, stream: StreamId) -> LoadFuture<'_>;
+}

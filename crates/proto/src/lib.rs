@@ -103,7 +103,7 @@ pub mod v1;
 /// served by gRPC reflection so that `grpcurl` works without the `.proto` files.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/descriptor.bin");
 
-pub use anchor::{AnchorFuture, AnchorRequestError, AnchorRequester};
+pub use anchor::{AnchorFuture, AnchorRequestError, AnchorRequester, LoadFuture, NetworkLoader};
 pub use error::Error;
 pub use metrics::{Metrics, RejectLabels};
 pub use node::{AnchorVerifierKind, Node, NodeBuilder, Options};

@@ -19,7 +19,7 @@ use crate::status::{self, Op, invalid};
 use crate::v1;
 use crate::v1::list_streams_request::Filter;
 use crate::v1::node_server::{Node, NodeServer};
-use crate::{AnchorRequestError, AnchorRequester, Metrics, Updates};
+use crate::{AnchorRequestError, AnchorRequester, Metrics, NetworkLoader, Updates};
 
 /// The page size when a request asks for 0.
 pub const DEFAULT_PAGE: usize = 100;
@@ -79,6 +79,7 @@ struct Inner {
     updates: Updates,
     metrics: Metrics,
     anchor_requester: std::sync::OnceLock<Arc<dyn AnchorRequester>>,
+    network: std::sync::OnceLock<Arc<dyn NetworkLoader>>,
 }
 
 impl fmt::Debug for NodeService {
@@ -105,9 +106,8 @@ impl NodeService {
         updates: Updates,
     ) -> Self {
         let metrics = Metrics::new();
-        let anchor_requester = std::sync::OnceLock::new();
-        let inner =
-            Inner { engine, storage, info, updates, metrics, anchor_requester };
+        let (anchor_requester, network) = (std::sync::OnceLock::new(), std::sync::OnceLock::new());
+        let inner = Inner { engine, storage, info, updates, metrics, anchor_requester, network };
         NodeService { inner: Arc::new(inner) }
     }
 
@@ -115,6 +115,12 @@ impl NodeService {
     /// later calls are ignored and return `false`.
     pub fn set_anchor_requester(&self, requester: Arc<dyn AnchorRequester>) -> bool {
         self.inner.anchor_requester.set(requester).is_ok()
+    }
+
+    /// Loads unknown streams through `loader` (the network). Set once; later calls are
+    /// ignored and return `false`.
+    pub fn set_network_loader(&self, loader: Arc<dyn NetworkLoader>) -> bool {
+        self.inner.network.set(loader).is_ok()
     }
 
     /// The node's metrics (writes are counted here; the node adds peers and anchors).
@@ -256,8 +262,33 @@ impl NodeService {
         Ok(v1::StreamResponse { state: Some(to_proto_state(&state)) })
     }
 
+    /// Loads from the engine; a stream the node does not have is first looked for on the
+    /// network when a loader is set.
     async fn load(&self, id: &str, at_time: Option<u64>) -> Result<StreamState, Status> {
-        let id = parse_ref("id", id)?;
+        let parsed = parse_ref("id", id)?;
+        match self.load_local(parsed, at_time).await {
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                let Some(loader) = self.inner.network.get().cloned() else { return Err(status) };
+                let stream = parsed.stream_id();
+                let stored = self.current(stream).await?.is_some();
+                if stored {
+                    // The stream is here; what is missing (a commit) is not the network's to find.
+                    return Err(status);
+                }
+                match loader.load(stream).await {
+                    Ok(true) => self.load_local(parsed, at_time).await,
+                    Ok(false) => Err(status),
+                    Err(reason) => {
+                        tracing::debug!(%stream, %reason, "network load failed");
+                        Err(status)
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn load_local(&self, id: StreamRef, at_time: Option<u64>) -> Result<StreamState, Status> {
         self.blocking(move |inner| {
             let loaded = match (id, at_time) {
                 (StreamRef::Stream(id), None) => inner.engine.load(&id),

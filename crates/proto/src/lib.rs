@@ -35,13 +35,15 @@
 //! is well formed and correctly signed: it is the stream's state that no longer allows it, and
 //! the same request can never succeed until the client rebuilds it on the new tip.
 //!
-//! # Placeholders until the other node issues land
+//! # What the full node adds
 //!
-//! - Anchor commits are checked by [`AnchorVerifierKind::Fake`], i.e. the engine's
-//!   `FakeAnchorVerifier` with no confirmed transactions: every anchor commit is refused. The
-//!   real verifier (`ceramic-anchor`, a dev chain) will become another variant.
-//! - New tips are only logged (`tracing`, debug level), not announced: networking (`ceramic-net`)
-//!   will implement the engine's `Publisher`.
+//! [`NodeBuilder`] alone checks anchor commits with [`AnchorVerifierKind::Fake`] (the engine's
+//! `FakeAnchorVerifier`: every anchor commit is refused) and has no network or anchoring. The
+//! assembled node, `ceramic-core`, plugs in the real pieces through
+//! [`NodeBuilder::with_anchor_verifier`], [`NodeBuilder::with_publisher`],
+//! [`NodeService::set_anchor_requester`] (`RequestAnchor`) and
+//! [`NodeService::set_network_loader`] (unknown streams are looked for on the network). New
+//! tips reach `Subscribe` through [`Updates`], and writes are counted in [`Metrics`].
 //!
 //! # Example
 //!

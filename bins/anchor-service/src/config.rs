@@ -5,8 +5,14 @@
 //! data_dir = "./cas-data"          # the request store is <data_dir>/requests (RocksDB)
 //! http_listen = "127.0.0.1:8081"   # the CAS HTTP API; port 0 picks a free port (printed)
 //! grpc_listen = "127.0.0.1:8082"   # ceramic.v1.AnchorService; port 0 picks a free port
-//! chain = "dev"                    # the in-process dev chain (inmemory:12345)
+//! chain = "dev"                    # the in-process dev chain (inmemory:12345), or "eth":
 //! log_level = "info"               # a tracing filter; RUST_LOG wins
+//!
+//! [eth]                            # chain = "eth" only
+//! rpc_url = "http://127.0.0.1:8545"
+//! chain_id = 1337                  # must match the RPC's eth_chainId
+//! contract = "0x…"                 # the anchor contract; absent sends raw v0 transactions
+//! private_key_file = "eth.key"     # hex private key paying for anchor transactions
 //!
 //! [policy]
 //! interval_ms = 300000             # how often the scheduler looks (CAS schedulerIntervalMS)
@@ -32,6 +38,38 @@ pub(crate) enum ChainName {
     /// `dev`: `ceramic_anchor::DevChain`, in this process (proofs are checkable only here).
     #[default]
     Dev,
+    /// `eth`: an Ethereum chain over JSON-RPC (the `[eth]` table).
+    Eth,
+}
+
+/// The `[eth]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct EthConfig {
+    pub(crate) rpc_url: Option<String>,
+    pub(crate) chain_id: Option<u64>,
+    pub(crate) contract: Option<String>,
+    pub(crate) private_key_file: Option<PathBuf>,
+}
+
+impl EthConfig {
+    /// Connects to the chain (reading the key file).
+    pub(crate) fn connect(&self) -> Result<ceramic_anchor_eth::EthChain> {
+        let rpc_url = self.rpc_url.as_deref().context("chain = \"eth\" needs [eth] rpc_url")?;
+        let chain_id = self.chain_id.context("chain = \"eth\" needs [eth] chain_id")?;
+        let key_file = self
+            .private_key_file
+            .as_ref()
+            .context("chain = \"eth\" needs [eth] private_key_file")?;
+        let key = std::fs::read_to_string(key_file)
+            .with_context(|| format!("reading {}", key_file.display()))?;
+        Ok(ceramic_anchor_eth::EthChain::connect_signing(
+            rpc_url,
+            chain_id,
+            self.contract.as_deref(),
+            key.trim(),
+        )?)
+    }
 }
 
 /// The `[policy]` table.
@@ -75,6 +113,7 @@ pub(crate) struct Config {
     pub(crate) http_listen: SocketAddr,
     pub(crate) grpc_listen: SocketAddr,
     pub(crate) chain: ChainName,
+    pub(crate) eth: EthConfig,
     pub(crate) log_level: String,
     pub(crate) policy: PolicyConfig,
 }
@@ -86,6 +125,7 @@ impl Default for Config {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             grpc_listen: SocketAddr::from(([127, 0, 0, 1], 8082)),
             chain: ChainName::Dev,
+            eth: EthConfig::default(),
             log_level: "info".into(),
             policy: PolicyConfig::default(),
         }
@@ -155,7 +195,12 @@ mod tests {
     #[test]
     fn rejects_unknown_keys_chains_and_zero_sizes() {
         assert!(Config::parse("data-dir = \"x\"").is_err());
-        assert!(Config::parse("chain = \"eth\"").is_err());
+        assert!(Config::parse("chain = \"btc\"").is_err());
+        assert!(Config::parse("[eth]\nrpc = \"x\"").is_err());
+        // `eth` without its settings parses but cannot connect, and says what is missing.
+        let eth = Config::parse("chain = \"eth\"").unwrap();
+        let error = eth.eth.connect().unwrap_err();
+        assert!(error.to_string().contains("rpc_url"), "{error}");
         assert!(Config::parse("[policy]\nmin_stream = 3").is_err());
         assert!(Config::parse("[policy]\nmax_batch = 0").is_err());
         assert!(Config::parse("[policy]\ninterval_ms = 0").is_err());

@@ -50,6 +50,7 @@ async fn main() -> Result<()> {
 
     let chain: Arc<dyn Chain> = match config.chain {
         ChainName::Dev => Arc::new(DevChain::new()),
+        ChainName::Eth => Arc::new(config.eth.connect().context("connecting to the eth chain")?),
     };
     let store_dir = config.data_dir.join("requests");
     std::fs::create_dir_all(&store_dir)

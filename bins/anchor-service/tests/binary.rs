@@ -174,3 +174,41 @@ fn the_binary_refuses_a_config_with_an_unknown_key() -> Result<()> {
     assert!(!status.success(), "a bad config was accepted");
     Ok(())
 }
+
+#[test]
+fn the_binary_anchors_on_ethereum_and_the_proof_checks_on_the_chain() -> Result<()> {
+    use base64::Engine as _;
+    use ceramic_anchor::{Chain as _, Witness};
+    use ceramic_anchor_eth::test_utils::{Anvil, DEV_KEY_1};
+
+    let anvil = Anvil::start();
+    let (chain, contract) = anvil.chain_with_contract();
+    let dir = tempfile::tempdir()?;
+    let key = dir.path().join("eth.key");
+    std::fs::write(&key, DEV_KEY_1)?;
+    let contract = format!("0x{}", hex::encode(contract));
+    let extra = format!(
+        "chain = \"eth\"\n[eth]\nrpc_url = {:?}\nchain_id = 1337\ncontract = {contract:?}\nprivate_key_file = {key:?}\n",
+        anvil.url()
+    );
+    let config = write_config(dir.path(), &extra)?;
+    let mut service = Running::start(&config)?;
+    let (http_addr, _) = service.addresses()?;
+
+    let request = json!({"streamId": STREAM, "cid": COMMIT});
+    assert_eq!(http(http_addr, "POST", "/api/v0/requests", Some(&request))?.0, 201);
+    let (status, body) = http(http_addr, "POST", "/api/v0/anchors", None)?;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = http(http_addr, "GET", &format!("/api/v0/requests/{COMMIT}"), None)?;
+    let anchored: Value = serde_json::from_str(&body)?;
+    assert_eq!(anchored["status"], "COMPLETED", "{anchored}");
+    let car = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(anchored["witnessCar"].as_str().context("a witness CAR")?)?;
+    let witness = Witness::from_car(&car)?;
+    assert_eq!(witness.proof().chain_id, "eip155:1337");
+    // The chain itself confirms the proof: the root is in a transaction to the contract.
+    assert!(chain.check_proof(witness.proof()).is_ok());
+    service.signal("TERM")?;
+    assert!(service.wait()?.success());
+    Ok(())
+}

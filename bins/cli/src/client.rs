@@ -62,6 +62,14 @@ pub(crate) enum NodeCommand {
         /// A StreamID or CommitID.
         id: String,
     },
+    /// Follow a stream: print its state (one JSON line) now and at every new tip.
+    Subscribe {
+        /// The StreamID.
+        stream: String,
+        /// Stop after this many states (default: until interrupted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
     /// Pin a stream on the node.
     Pin {
         /// The StreamID.
@@ -124,6 +132,23 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
                 })
                 .collect();
             Ok(json!({ "streamId": log.stream_id, "commits": commits }))
+        }
+        NodeCommand::Subscribe { stream, count } => {
+            let mut states = client
+                .subscribe(v1::SubscribeRequest { stream_id: stream.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            progress(&format!("following {stream}"));
+            let mut seen = 0u64;
+            while count.is_none_or(|n| seen < n) {
+                let Some(response) = states.message().await.map_err(status)? else {
+                    bail!("the node ended the subscription");
+                };
+                println!("{}", state_json(response.state)?);
+                seen += 1;
+            }
+            Ok(json!({ "streamId": stream, "states": seen }))
         }
         NodeCommand::Pin { stream } => {
             client.pin(v1::PinRequest { stream_id: stream.clone() }).await.map_err(status)?;

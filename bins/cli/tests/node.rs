@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 const SEED: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const OTHER_SEED: &str = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
 
-/// Serves a node on 127.0.0.1:0 on a runtime of its own; returns its URL and the runtime
-/// (dropping it stops the node).
-fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime) {
+/// Serves a node on 127.0.0.1:0 on a runtime of its own; returns its URL, the runtime
+/// (dropping it stops the node) and its metrics.
+fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime, ceramic_proto::Metrics) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let node = NodeBuilder::new(Options::new(dir).with_sync(false).with_network("test"))
         .with_doctype(Tile::new())
@@ -22,8 +22,9 @@ fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime) {
         .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let metrics = node.service().metrics().clone();
     runtime.spawn(node.serve(listener, std::future::pending()));
-    (url, runtime)
+    (url, runtime, metrics)
 }
 
 fn ceramic(url: &str, args: &[&str]) -> Output {
@@ -52,7 +53,7 @@ fn err(url: &str, args: &[&str]) -> String {
 #[test]
 fn creates_updates_shows_lists_and_pins_a_tile() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, _runtime) = serve(dir.path());
+    let (url, _runtime, metrics) = serve(dir.path());
 
     let created = ok(
         &url,
@@ -80,6 +81,29 @@ fn creates_updates_shows_lists_and_pins_a_tile() {
     let first = commits["commits"][0]["commitId"].as_str().unwrap();
     assert_eq!(ok(&url, &["show", first])["state"]["content"], json!({"title": "hello"}));
 
+    // `subscribe --count 2`: the current state, then the next write's.
+    let follower = Command::new(env!("CARGO_BIN_EXE_ceramic"))
+        .args(["subscribe", &stream, "--count", "2"])
+        .env("CERAMIC_NODE", &url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_subscriptions(&metrics, 1);
+    let third = ok(&url, &["update", &stream, "--seed", SEED, "--content", r#"{"title":"3rd"}"#]);
+    let out = follower.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "two states and the summary: {lines:?}");
+    assert_eq!(lines[0]["tip"], tip.as_str());
+    assert_eq!(lines[1]["tip"], third["tip"]);
+    assert_eq!(lines[2]["states"], 2);
+    let tip = third["tip"].as_str().unwrap().to_owned();
+
     assert_eq!(ok(&url, &["pin", &stream])["isPinned"], true);
     assert_eq!(ok(&url, &["unpin", &stream])["isPinned"], false);
 
@@ -98,6 +122,15 @@ fn creates_updates_shows_lists_and_pins_a_tile() {
     assert!(bad_id.contains("InvalidArgument"), "{bad_id}");
     let not_object = err(&url, &["update", &stream, "--seed", SEED, "--content", "[1]"]);
     assert!(not_object.contains("JSON object"), "{not_object}");
+}
+
+/// Waits (bounded) until the node's metrics show `n` open subscriptions.
+fn wait_for_subscriptions(metrics: &ceramic_proto::Metrics, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !metrics.encode().contains(&format!("ceramic_subscriptions {n}\n")) {
+        assert!(std::time::Instant::now() < deadline, "no subscriber after 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]

@@ -165,6 +165,27 @@ pub struct EthChain {
 }
 
 impl EthChain {
+    /// Connects as an anchoring chain, the way nodes and the anchor service are configured:
+    /// `eip155:<chain_id>` at `rpc_url`, v1 anchors to `contract` (raw v0 transactions without
+    /// one), paid by the hex `private_key_hex`, other settings as [`Config::new`].
+    ///
+    /// # Errors
+    /// A bad address or key, and as [`EthChain::connect`].
+    pub fn connect_signing(
+        rpc_url: &str,
+        chain_id: u64,
+        contract: Option<&str>,
+        private_key_hex: &str,
+    ) -> Result<Self> {
+        let config =
+            Config::new(rpc_url, chain_id).with_signer(parse_private_key(private_key_hex)?);
+        let config = match contract {
+            Some(address) => config.with_contract(parse_address(address)?),
+            None => config.v0(),
+        };
+        Self::connect(config)
+    }
+
     /// Connects: asks the RPC for its chain id, which must be the configured one.
     ///
     /// # Errors

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ceramic_anchor::{Chain, Chains, DevChain};
-use ceramic_anchor_eth::{Config as EthConfig, EthChain, parse_address, parse_private_key};
+use ceramic_anchor_eth::EthChain;
 use ceramic_anchor_service::{Cas, NewRequest, Policy, Published};
 use ceramic_codecs::Cid;
 use ceramic_doctype::AnchorStatus;
@@ -72,13 +72,12 @@ impl EthAnchoring {
     /// # Errors
     /// [`Error::Eth`] for a bad address or key, an unreachable RPC or another chain id.
     pub fn connect(&self) -> Result<EthChain, Error> {
-        let mut config = EthConfig::new(&self.rpc_url, self.chain_id)
-            .with_signer(parse_private_key(&self.private_key)?);
-        config = match &self.contract {
-            Some(address) => config.with_contract(parse_address(address)?),
-            None => config.v0(),
-        };
-        Ok(EthChain::connect(config)?)
+        Ok(EthChain::connect_signing(
+            &self.rpc_url,
+            self.chain_id,
+            self.contract.as_deref(),
+            &self.private_key,
+        )?)
     }
 }
 

@@ -233,6 +233,35 @@ mod tests {
     use ceramic_codecs::Codec;
 
     #[test]
+    fn storage_blocks_serves_stored_bytes_and_keeps_nothing() {
+        use ceramic_bitswap::BlockStore;
+        let storage = Arc::new(ceramic_storage::MemoryStorage::new());
+        let author = ceramic_engine::test_utils::signer(2);
+        let (_, made) = ceramic_engine::test_utils::genesis(&author, "y", None, &[]);
+        let mut registry = ceramic_doctype::Registry::new();
+        registry.register(ceramic_engine::test_utils::Adder).unwrap();
+        let engine = ceramic_engine::Engine::new(
+            storage.clone(),
+            registry,
+            Arc::new(ceramic_engine::memory::FakeAnchorVerifier::default()),
+            Arc::new(crate::announcer().0),
+        );
+        engine.apply_commit(ceramic_engine::test_utils::ADDER, made.cid, &made.blocks).unwrap();
+        let corrupt = Arc::new(AtomicBool::new(false));
+        let store = StorageBlocks { storage, corrupt: corrupt.clone() };
+        let envelope = &made.blocks[0];
+        assert_eq!(store.get(envelope.cid()).unwrap().as_deref(), Some(envelope.data()));
+        let absent = Block::from_data(Codec::DagCbor, vec![0x07]).unwrap();
+        assert_eq!(store.get(absent.cid()).unwrap(), None);
+        assert!(!store.put(&absent).unwrap(), "fetched blocks are stored by the sync");
+        assert_eq!(store.get(absent.cid()).unwrap(), None);
+        // Fault injection: the bytes no longer hash to the CID (Bitswap refuses to serve them).
+        corrupt.store(true, Ordering::Relaxed);
+        let bad = store.get(envelope.cid()).unwrap().unwrap();
+        assert!(Block::new(*envelope.cid(), bad).is_err());
+    }
+
+    #[test]
     fn keeps_only_asked_blocks_that_match_their_cid() {
         let a = Block::from_data(Codec::DagCbor, vec![0x01]).unwrap();
         let b = Block::from_data(Codec::DagCbor, vec![0x02]).unwrap();

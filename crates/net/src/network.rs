@@ -91,6 +91,9 @@ pub(crate) enum Command {
     Peers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    BitswapStats {
+        reply: oneshot::Sender<Option<ceramic_bitswap::Stats>>,
+    },
     FindProviders {
         stream: StreamId,
         reply: oneshot::Sender<Vec<PeerId>>,
@@ -471,6 +474,10 @@ impl Task {
             Command::Peers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::BitswapStats { reply } => {
+                let stats = self.swarm.behaviour().bitswap.as_ref().map(|b| b.stats());
+                let _ = reply.send(stats);
+            }
             Command::TopicPeers { reply } => {
                 let hash = self.topic.hash();
                 let peers = self
@@ -811,6 +818,15 @@ impl NetworkHandle {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
+    }
+
+    /// Bitswap's counters (blocks sent and received, corrupt stored blocks refused, ...), or
+    /// `None` when [`Config::bitswap`] is off.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`].
+    pub async fn bitswap_stats(&self) -> Result<Option<ceramic_bitswap::Stats>, Error> {
+        self.call(|reply| Command::BitswapStats { reply }).await
     }
 
     /// The connected peers.

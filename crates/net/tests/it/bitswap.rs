@@ -134,6 +134,9 @@ async fn helia_fetches_a_nodes_commit_blocks_over_bitswap() {
         let line = helia.ask(&format!("FETCH {}", block.cid()), &["GOT ", "ERR "]).await;
         assert_eq!(line, format!("GOT {} {}", block.cid(), hex::encode(block.data())));
     }
+    let stats = node.net.bitswap_stats().await.expect("running").expect("bitswap is on");
+    assert!(stats.blocks_sent >= 2, "{stats:?}");
+    assert_eq!((stats.invalid_messages, stats.corrupt_stored_blocks), (0, 0), "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,6 +165,9 @@ async fn a_node_loads_a_stream_only_helia_holds_through_the_bitswap_fallback() {
     for block in &g.blocks {
         assert_eq!(node.storage.block(block.cid()).expect("reads").as_ref(), Some(block));
     }
+    let stats = node.net.bitswap_stats().await.expect("running").expect("bitswap is on");
+    assert_eq!(stats.blocks_received, 3, "helia's block, the envelope, the payload: {stats:?}");
+    assert_eq!((stats.invalid_messages, stats.unwanted_blocks), (0, 0), "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,4 +178,5 @@ async fn with_bitswap_off_nothing_is_fetched_from_helia() {
     connect(&node, &helia).await;
     let got = node.net.fetch_blocks(None, vec![helia.cid]).await.expect("running");
     assert!(got.is_empty(), "{got:?}");
+    assert!(node.net.bitswap_stats().await.expect("running").is_none());
 }

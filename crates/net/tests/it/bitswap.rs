@@ -143,7 +143,8 @@ async fn helia_fetches_a_nodes_commit_blocks_over_bitswap() {
 async fn a_node_loads_a_stream_only_helia_holds_through_the_bitswap_fallback() {
     let mut helia = Helia::start().await;
     let chain = Arc::new(FakeAnchorVerifier::default());
-    let node = start(config("bitswap-fetch", vec![]), &chain).await;
+    // A generous Bitswap wait: helia answers slowly while cargo builds on both cores.
+    let node = start(config("bitswap-fetch", vec![]).with_bitswap_timeout(ANSWER), &chain).await;
     let author = signer(41);
     let (stream, g) = genesis(&author, "held by helia", None, &[]);
     for block in &g.blocks {

@@ -9,6 +9,8 @@
 //     FETCH <cid> [<multiaddr>]  fetch a block over bitswap (dialing the address first if given),
 //                             print `GOT <cid> <hex>` or `ERR <cid> <message>`
 //     PUT <hex>               store a dag-cbor block, print `PUT <cid>`
+//     PUTCID <cid> <hex>      store bytes under a CID of any codec (the bytes must hash to
+//                             it), print `PUT <cid>` (or `ERR <cid> <message>`)
 // - exits when stdin closes.
 import { createHeliaLight } from 'helia'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -75,6 +77,16 @@ lines.on('line', (line) => {
         console.log(`GOT ${args[0]} ${hex(bytes)}`)
       } catch (err) {
         console.log(`ERR ${args[0]} ${err.message}`)
+      }
+    } else if (command === 'PUTCID') {
+      const cid = CID.parse(args[0])
+      const bytes = Buffer.from(args[1], 'hex')
+      const digest = await sha256.digest(bytes)
+      if (Buffer.compare(Buffer.from(digest.bytes), Buffer.from(cid.multihash.bytes)) !== 0) {
+        console.log(`ERR ${args[0]} bytes do not hash to the CID`)
+      } else {
+        await helia.blockstore.put(cid, bytes)
+        console.log(`PUT ${cid}`)
       }
     } else if (command === 'PUT') {
       console.log(`PUT ${await put(Buffer.from(args[0], 'hex'))}`)

@@ -1,11 +1,17 @@
-//! Fetching commit blocks from peers: the [`BlockFetcher`] trait and its first implementation, a
-//! request-response protocol between our own nodes (`/ceramic-rs/blocks/1.0.0`; Bitswap can
-//! replace or join it behind the same trait). Every block received is hash-checked against the
-//! CID asked for before anyone uses it.
+//! Fetching commit blocks from peers: the [`BlockFetcher`] trait; a request-response protocol
+//! between our own nodes (`/ceramic-rs/blocks/1.0.0`, one round trip for an envelope and its
+//! payload); and Bitswap ([`ceramic_bitswap`]) for the blocks no peer returned on it (helia,
+//! kubo, ceramic-one peers, or ours with it turned off). Every block received is hash-checked
+//! against the CID asked for before anyone uses it.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use ceramic_engine::StoreError;
+use ceramic_storage::Storage;
 
 use ceramic_codecs::{Block, Cid, Envelope};
 use futures::future::BoxFuture;
@@ -109,6 +115,75 @@ impl BlockFetcher for RequestFetcher {
     }
 }
 
+/// Asks the block protocol first, then Bitswap for every block it did not bring, each with a
+/// bounded wait, all at once.
+#[derive(Debug, Clone)]
+pub(crate) struct FallbackFetcher {
+    pub(crate) first: RequestFetcher,
+    pub(crate) bitswap: ceramic_bitswap::Client,
+    pub(crate) timeout: Duration,
+}
+
+impl BlockFetcher for FallbackFetcher {
+    fn fetch(
+        &self,
+        hint: Option<PeerId>,
+        cids: Vec<Cid>,
+    ) -> BoxFuture<'static, Result<Vec<Block>, FetchError>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let mut found = this.first.fetch(hint, cids.clone()).await?;
+            let got: HashSet<Cid> = found.iter().map(|b| *b.cid()).collect();
+            let missing = cids.into_iter().filter(|c| !got.contains(c));
+            let timeout = this.timeout;
+            let gets = missing.map(|cid| {
+                let client = this.bitswap.clone();
+                async move { (cid, tokio::time::timeout(timeout, client.get(cid)).await) }
+            });
+            for (cid, result) in futures::future::join_all(gets).await {
+                match result {
+                    // Bitswap rebuilt the CID from the bytes' hash; check once more here.
+                    Ok(Ok(block)) if *block.cid() == cid => found.push(block),
+                    Ok(Ok(block)) => {
+                        tracing::warn!(%cid, got = %block.cid(), "bitswap returned another block")
+                    }
+                    Ok(Err(ceramic_bitswap::GetError::Shutdown)) => {
+                        return Err(FetchError::Stopped);
+                    }
+                    Ok(Err(e)) => tracing::debug!(%cid, error = %e, "not found on bitswap"),
+                    Err(_) => tracing::debug!(%cid, "bitswap fetch timed out"),
+                }
+            }
+            Ok(found)
+        })
+    }
+}
+
+/// The node's storage as Bitswap's [`BlockStore`](ceramic_bitswap::BlockStore): serves stored
+/// blocks (Bitswap checks their hash before sending them) and keeps nothing it fetched (the
+/// sync stores blocks together with the stream's state).
+pub(crate) struct StorageBlocks {
+    pub(crate) storage: Arc<dyn Storage>,
+    /// Fault injection for tests: hand Bitswap corrupt bytes (it must refuse to serve them).
+    pub(crate) corrupt: Arc<AtomicBool>,
+}
+
+impl ceramic_bitswap::BlockStore for StorageBlocks {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut data = self.storage.get_block(cid)?;
+        if self.corrupt.load(Ordering::Relaxed)
+            && let Some(last) = data.as_mut().and_then(|d| d.last_mut())
+        {
+            *last ^= 1;
+        }
+        Ok(data)
+    }
+
+    fn put(&self, _block: &Block) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}
+
 /// The payload a dag-jose envelope links to (served with it: the next block the asker needs).
 pub(crate) fn envelope_link(block: &Block) -> Option<Cid> {
     (block.cid().codec() == DAG_JOSE)
@@ -156,6 +231,35 @@ pub(crate) fn check_response(asked: &[Cid], response: BlockResponse) -> (Vec<Blo
 mod tests {
     use super::*;
     use ceramic_codecs::Codec;
+
+    #[test]
+    fn storage_blocks_serves_stored_bytes_and_keeps_nothing() {
+        use ceramic_bitswap::BlockStore;
+        let storage = Arc::new(ceramic_storage::MemoryStorage::new());
+        let author = ceramic_engine::test_utils::signer(2);
+        let (_, made) = ceramic_engine::test_utils::genesis(&author, "y", None, &[]);
+        let mut registry = ceramic_doctype::Registry::new();
+        registry.register(ceramic_engine::test_utils::Adder).unwrap();
+        let engine = ceramic_engine::Engine::new(
+            storage.clone(),
+            registry,
+            Arc::new(ceramic_engine::memory::FakeAnchorVerifier::default()),
+            Arc::new(crate::announcer().0),
+        );
+        engine.apply_commit(ceramic_engine::test_utils::ADDER, made.cid, &made.blocks).unwrap();
+        let corrupt = Arc::new(AtomicBool::new(false));
+        let store = StorageBlocks { storage, corrupt: corrupt.clone() };
+        let envelope = &made.blocks[0];
+        assert_eq!(store.get(envelope.cid()).unwrap().as_deref(), Some(envelope.data()));
+        let absent = Block::from_data(Codec::DagCbor, vec![0x07]).unwrap();
+        assert_eq!(store.get(absent.cid()).unwrap(), None);
+        assert!(!store.put(&absent).unwrap(), "fetched blocks are stored by the sync");
+        assert_eq!(store.get(absent.cid()).unwrap(), None);
+        // Fault injection: the bytes no longer hash to the CID (Bitswap refuses to serve them).
+        corrupt.store(true, Ordering::Relaxed);
+        let bad = store.get(envelope.cid()).unwrap().unwrap();
+        assert!(Block::new(*envelope.cid(), bad).is_err());
+    }
 
     #[test]
     fn keeps_only_asked_blocks_that_match_their_cid() {

@@ -58,6 +58,12 @@ pub struct Config {
     pub ban_after_rate_limited: u32,
     /// Tips synced at once; further UPDATEs wait for a slot (64).
     pub max_concurrent_syncs: usize,
+    /// Run Bitswap 1.2.0 (`/ipfs/bitswap/1.2.0`, and 1.1.0 inbound) in the swarm: serve stored
+    /// blocks to any bitswap peer (helia, kubo, ceramic-one) and fetch blocks the block protocol
+    /// did not bring (true).
+    pub bitswap: bool,
+    /// How long a Bitswap fetch of one block may take before the sync gives up on it (5 s).
+    pub bitswap_timeout: Duration,
 }
 
 impl Config {
@@ -83,6 +89,8 @@ impl Config {
             ban_after_malformed: 20,
             ban_after_rate_limited: 200,
             max_concurrent_syncs: 64,
+            bitswap: true,
+            bitswap_timeout: Duration::from_secs(5),
         }
     }
 
@@ -112,6 +120,18 @@ impl Config {
     /// Sets [`Config::topic`].
     pub fn with_topic(mut self, topic: impl Into<String>) -> Self {
         self.topic = Some(topic.into());
+        self
+    }
+
+    /// Sets [`Config::bitswap`].
+    pub fn with_bitswap(mut self, on: bool) -> Self {
+        self.bitswap = on;
+        self
+    }
+
+    /// Sets [`Config::bitswap_timeout`].
+    pub fn with_bitswap_timeout(mut self, timeout: Duration) -> Self {
+        self.bitswap_timeout = timeout;
         self
     }
 

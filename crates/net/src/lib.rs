@@ -1,13 +1,18 @@
 //! The peer-to-peer layer of a Ceramic node: a libp2p swarm (TCP + noise + yamux; identify,
-//! ping, gossipsub, Kademlia provider records, connection limits, a block list), the
+//! ping, gossipsub, Kademlia provider records, Bitswap, connection limits, a block list), the
 //! js-ceramic pubsub protocol on `/ceramic/<network>` (UPDATE / QUERY / RESPONSE / KEEPALIVE,
-//! [`message`]), block fetching behind the [`BlockFetcher`] trait, and the wiring into the
+//! [`message`]), block fetching behind the [`BlockFetcher`] trait (our `/ceramic-rs/blocks/1.0.0`
+//! request-response protocol first, then Bitswap for what it did not bring), and the wiring into the
 //! engine: received UPDATEs for followed streams are synced (missing commits fetched, fork
 //! resolution by the engine, stored, re-announced), unknown streams are loaded by querying the
 //! network, and local writes are announced through the engine's
 //! [`Publisher`](ceramic_engine::Publisher), implemented by [`Announcer`].
 //!
-//! Layer: above `ceramic-engine` and `ceramic-storage`, below `ceramic-proto` and the node.
+//! Bitswap ([`ceramic_bitswap`], on unless [`Config::bitswap`] is false) serves the node's
+//! stored blocks, hash-checked, to any IPFS peer (helia, kubo, ceramic-one) and fetches blocks
+//! from them, so that a ceramic-rs node and an IPFS peer exchange commit blocks.
+//!
+//! Layer: above `ceramic-engine`, `ceramic-storage` and `ceramic-bitswap`, below `ceramic-proto` and the node.
 //! Follows `specs/network.md` (and `ceramic-protocol-notes.md` §4.1 for the pubsub protocol).
 //!
 //! Why rust-libp2p 0.57 with no default features: it is the maintained Rust libp2p, shares our

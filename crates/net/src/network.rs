@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ceramic_codecs::{Block, Cid};
@@ -12,6 +13,7 @@ use ceramic_streamid::StreamId;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
     Multiaddr, PeerId, StreamProtocol, Swarm, allow_block_list, connection_limits, identify, kad,
@@ -22,8 +24,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::blocks::{
-    BLOCKS_PROTOCOL, BlockFetcher, BlockRequest, BlockResponse, MAX_REQUEST_CIDS,
-    MAX_RESPONSE_BYTES, RequestFetcher, check_response, envelope_link,
+    BLOCKS_PROTOCOL, BlockFetcher, BlockRequest, BlockResponse, FallbackFetcher, MAX_REQUEST_CIDS,
+    MAX_RESPONSE_BYTES, RequestFetcher, StorageBlocks, check_response, envelope_link,
 };
 use crate::config::{Config, Follow};
 use crate::error::{Error, FetchError};
@@ -48,7 +50,7 @@ const MAX_TRACKED: usize = 10_000;
 /// Our version, sent in KEEPALIVE.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The composed libp2p behaviour (Bitswap joins as one more field).
+/// The composed libp2p behaviour.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
@@ -58,6 +60,8 @@ pub(crate) struct Behaviour {
     gossipsub: gossipsub::Behaviour,
     kad: kad::Behaviour<kad::store::MemoryStore>,
     blocks: request_response::cbor::Behaviour<BlockRequest, BlockResponse>,
+    /// Off when [`Config::bitswap`] is false.
+    bitswap: Toggle<ceramic_bitswap::Bitswap>,
 }
 
 /// Where the blocks of a request go.
@@ -86,6 +90,9 @@ pub(crate) enum Command {
     },
     Peers {
         reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    BitswapStats {
+        reply: oneshot::Sender<Option<ceramic_bitswap::Stats>>,
     },
     FindProviders {
         stream: StreamId,
@@ -176,7 +183,8 @@ pub struct Network;
 
 impl Network {
     /// Builds the swarm (TCP + noise + yamux; identify, ping, gossipsub, Kademlia, the block
-    /// protocol, connection limits and a block list), listens, subscribes to the topic, dials the
+    /// protocol, Bitswap unless [`Config::bitswap`] is off, connection limits and a block
+    /// list), listens, subscribes to the topic, dials the
     /// bootstrap peers, and spawns the network task on the current tokio runtime. Returns once
     /// every listen address is bound.
     ///
@@ -193,7 +201,16 @@ impl Network {
     ) -> Result<(NetworkHandle, JoinHandle<()>), Error> {
         let keypair =
             config.keypair.clone().unwrap_or_else(libp2p::identity::Keypair::generate_ed25519);
-        let mut swarm = build_swarm(keypair, &config)?;
+        let corrupt = Arc::new(AtomicBool::new(false));
+        let bitswap = config.bitswap.then(|| {
+            let store = StorageBlocks { storage: storage.clone(), corrupt: corrupt.clone() };
+            let bitswap_config = ceramic_bitswap::Config::default()
+                .with_timeout(config.bitswap_timeout)
+                .with_store_received(false);
+            ceramic_bitswap::Bitswap::new(Arc::new(store), bitswap_config)
+        });
+        let bitswap_client = bitswap.as_ref().map(ceramic_bitswap::Bitswap::client);
+        let mut swarm = build_swarm(keypair, &config, bitswap)?;
         let peer_id = *swarm.local_peer_id();
         let topic = IdentTopic::new(config.topic_name());
         swarm
@@ -229,10 +246,13 @@ impl Network {
         }
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let counters = announcements.counters.clone();
-        let fetcher: Arc<dyn BlockFetcher> = Arc::new(RequestFetcher {
-            commands: commands.clone(),
-            timeout: config.request_timeout,
-        });
+        let first = RequestFetcher { commands: commands.clone(), timeout: config.request_timeout };
+        let fetcher: Arc<dyn BlockFetcher> = match bitswap_client {
+            Some(bitswap) => {
+                Arc::new(FallbackFetcher { first, bitswap, timeout: config.bitswap_timeout })
+            }
+            None => Arc::new(first),
+        };
         let shared = Arc::new(Shared {
             engine,
             storage,
@@ -257,7 +277,7 @@ impl Network {
             limited: HashMap::new(),
             banned: HashSet::new(),
             last_publish: Instant::now(),
-            corrupt_serving: false,
+            corrupt_serving: corrupt,
         };
         let join = tokio::spawn(task.run());
         Ok((NetworkHandle { commands, shared, peer_id, listen_addrs }, join))
@@ -274,6 +294,7 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
 fn build_swarm(
     keypair: libp2p::identity::Keypair,
     config: &Config,
+    bitswap: Option<ceramic_bitswap::Bitswap>,
 ) -> Result<Swarm<Behaviour>, Error> {
     let heartbeat = config.heartbeat;
     let max_connections = config.max_connections;
@@ -326,6 +347,7 @@ fn build_swarm(
                 gossipsub,
                 kad,
                 blocks,
+                bitswap: bitswap.into(),
             })
         })
         .map_err(|e| Error::Transport(e.to_string()))?
@@ -352,7 +374,8 @@ struct Task {
     limited: HashMap<PeerId, u32>,
     banned: HashSet<PeerId>,
     last_publish: Instant,
-    corrupt_serving: bool,
+    /// Fault injection: serve corrupt blocks (shared with Bitswap's store, which must refuse).
+    corrupt_serving: Arc<AtomicBool>,
 }
 
 impl Task {
@@ -373,6 +396,7 @@ impl Task {
                         Ok(()) => Counters::inc(&self.shared.counters.updates_published),
                         Err(e) => tracing::debug!(%stream, %tip, error = %e, "UPDATE not published"),
                     }
+                    self.notify_bitswap(tip);
                     let key = kad::RecordKey::new(&stream.cid().to_bytes());
                     if let Err(e) = self.swarm.behaviour_mut().kad.start_providing(key) {
                         tracing::debug!(%stream, error = %e, "not providing");
@@ -450,6 +474,10 @@ impl Task {
             Command::Peers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::BitswapStats { reply } => {
+                let stats = self.swarm.behaviour().bitswap.as_ref().map(|b| b.stats());
+                let _ = reply.send(stats);
+            }
             Command::TopicPeers { reply } => {
                 let hash = self.topic.hash();
                 let peers = self
@@ -475,7 +503,7 @@ impl Task {
             Command::Unblock { peer } => {
                 self.swarm.behaviour_mut().blocked.unblock_peer(peer);
             }
-            Command::CorruptServing(on) => self.corrupt_serving = on,
+            Command::CorruptServing(on) => self.corrupt_serving.store(on, Ordering::Relaxed),
             Command::Shutdown => {}
         }
     }
@@ -505,6 +533,9 @@ impl Task {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Blocks(event)) => self.on_blocks(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Bitswap(event)) => {
+                tracing::debug!(?event, "bitswap");
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
                 id,
                 result: kad::QueryResult::GetProviders(result),
@@ -705,6 +736,19 @@ impl Task {
 }
 
 impl Task {
+    /// Tells Bitswap that a new commit is stored (its envelope and payload), so that peers
+    /// already waiting for it get it now.
+    fn notify_bitswap(&mut self, tip: Cid) {
+        let Some(bitswap) = self.swarm.behaviour_mut().bitswap.as_mut() else { return };
+        let mut next = Some(tip);
+        while let Some(cid) = next.take() {
+            if let Ok(Some(block)) = self.shared.storage.block(&cid) {
+                next = envelope_link(&block);
+                bitswap.notify(&block);
+            }
+        }
+    }
+
     /// The blocks of a request that this node has (each dag-jose envelope followed by its
     /// payload, which the asker will want next), within [`MAX_RESPONSE_BYTES`].
     fn serve(&self, request: &BlockRequest) -> Vec<(ByteBuf, ByteBuf)> {
@@ -739,7 +783,7 @@ impl Task {
             }
             Counters::inc(&counters.blocks_served);
             let mut data = block.data().to_vec();
-            if self.corrupt_serving
+            if self.corrupt_serving.load(Ordering::Relaxed)
                 && let Some(last) = data.last_mut()
             {
                 *last ^= 1;
@@ -774,6 +818,15 @@ impl NetworkHandle {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
+    }
+
+    /// Bitswap's counters (blocks sent and received, corrupt stored blocks refused, ...), or
+    /// `None` when [`Config::bitswap`] is off.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`].
+    pub async fn bitswap_stats(&self) -> Result<Option<ceramic_bitswap::Stats>, Error> {
+        self.call(|reply| Command::BitswapStats { reply }).await
     }
 
     /// The connected peers.
@@ -953,8 +1006,23 @@ impl NetworkHandle {
         self.query(&stream).await
     }
 
+    /// Fetches blocks the way a sync does: the block protocol from `hint` and then other
+    /// connected peers, then Bitswap (when [`Config::bitswap`] is on) for the rest. Returns the
+    /// blocks found, every one hash-checked; blocks nobody sent are left out.
+    ///
+    /// # Errors
+    /// [`FetchError::Stopped`] when the network is gone.
+    pub async fn fetch_blocks(
+        &self,
+        hint: Option<PeerId>,
+        cids: Vec<Cid>,
+    ) -> Result<Vec<Block>, FetchError> {
+        self.shared.fetcher.fetch(hint, cids).await
+    }
+
     /// Fault injection for tests: from now on this node serves every block with its last byte
-    /// flipped (so that it no longer matches its CID), or stops doing so.
+    /// flipped (so that it no longer matches its CID), or stops doing so. Bitswap is handed the
+    /// same corrupt bytes and must refuse to serve them.
     ///
     /// # Errors
     /// [`Error::Stopped`].

@@ -94,6 +94,10 @@ async fn blocks_that_do_not_match_their_cid_are_refused() {
     assert_eq!(stats.blocks_fetched, 0, "{stats:?}");
     assert!(b.storage.state(&stream).unwrap().is_none());
     assert_eq!(b.storage.stats().unwrap().blocks, 0, "no corrupt block stored");
+    // Bitswap, B's fallback, was handed the same corrupt bytes by the liar and refused them.
+    let liar_bitswap = liar.net.bitswap_stats().await.unwrap().expect("bitswap is on");
+    assert!(liar_bitswap.corrupt_stored_blocks >= 1, "{liar_bitswap:?}");
+    assert_eq!(liar_bitswap.blocks_sent, 0, "{liar_bitswap:?}");
 
     // Served honestly, the same stream loads.
     liar.net.serve_corrupt_blocks(false).await.unwrap();

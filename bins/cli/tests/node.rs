@@ -93,15 +93,14 @@ fn creates_updates_shows_lists_and_pins_a_tile() {
     let third = ok(&url, &["update", &stream, "--seed", SEED, "--content", r#"{"title":"3rd"}"#]);
     let out = follower.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 3, "two states and the summary: {lines:?}");
-    assert_eq!(lines[0]["tip"], tip.as_str());
-    assert_eq!(lines[1]["tip"], third["tip"]);
-    assert_eq!(lines[2]["states"], 2);
+    // One JSON line per state, then the (pretty-printed) summary.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let states: Vec<Value> = lines[..2].iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(states[0]["tip"], tip.as_str());
+    assert_eq!(states[1]["tip"], third["tip"]);
+    let summary: Value = serde_json::from_str(&lines[2..].join("\n")).unwrap();
+    assert_eq!(summary["states"], 2);
     let tip = third["tip"].as_str().unwrap().to_owned();
 
     assert_eq!(ok(&url, &["pin", &stream])["isPinned"], true);

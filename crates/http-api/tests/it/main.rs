@@ -2,6 +2,7 @@
 //! process (tower `oneshot`, no sockets) over a node with in-memory storage and the Tile
 //! doctype, and the serialized-commit conversions against the JS golden vectors.
 
+mod admin;
 mod routes;
 mod serialize;
 

@@ -219,3 +219,64 @@ async fn without_admin_dids_every_admin_request_is_forbidden() {
     let auth = basic(&node, &admin()).await;
     assert_eq!(send(&node, Method::GET, PINS, Some(&auth), None).await.0, StatusCode::FORBIDDEN);
 }
+
+/// The real `@ceramicnetwork/http-client` 6.4.0 (`tools/http-client/admin.mjs`): its
+/// `admin.pin.add/ls/rm` authenticate with our codes and JWS checks, and a non-admin DID is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_js_client_pins_lists_and_unpins() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/http-client");
+    let client = dir.join("node_modules/@ceramicnetwork/http-client/package.json");
+    assert!(
+        client.is_file(),
+        "{} is missing: run `cargo xtask tools` (npm ci in tools/http-client)",
+        client.display()
+    );
+    let seed: Vec<u8> = (0..32).collect();
+    let admin = KeySigner::from_seed(KeyType::Ed25519, &seed).expect("seed");
+    let node = TestNode::with(|api| api.with_admin_dids(vec![admin.did_key().did().to_string()]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ceramic_http_api::serve(
+        listener,
+        node.router.clone(),
+        async move {
+            stopped.await.ok();
+        },
+        Duration::from_secs(1),
+    ));
+
+    let run = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new("node")
+            .arg("admin.mjs")
+            .arg(&url)
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running `node` (Node.js 20 or later must be on PATH)");
+        let (mut out, mut err) = (String::new(), String::new());
+        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("reads");
+        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("reads");
+        (child.wait().expect("waits"), out, err)
+    });
+    let (status, out, err) = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("admin.mjs finishes within 120 s")
+        .expect("joins");
+    let _ = stop.send(());
+    server.await.expect("joins").expect("serves");
+    assert!(status.success(), "admin.mjs failed:\n{out}\n{err}");
+    let summary: Value = serde_json::from_str(out.trim()).expect("a JSON summary line");
+    assert_eq!(summary["admin"], admin.did_key().did());
+    assert_eq!(summary["failures"], json!([]));
+    let refused = summary["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("Forbidden") && refused.contains("not an admin DID"), "{summary}");
+    let id: StreamId = summary["streamId"].as_str().expect("streamId").parse().expect("id");
+    assert!(!pinned(&node, &id));
+    assert!(node.storage.state(&id).expect("reads").is_some());
+}

@@ -298,7 +298,14 @@ def http_api_seeds():
         exp = case["expected"]
         unsigned.append(dump({"type": 0, "genesis": exp["payload_dagjson"]}))
         unsigned.append(dump({"queries": [{"streamId": exp["stream_id"], "genesis": exp["payload_dagjson"], "paths": ["/a/b"]}], "timeout": 1000}))
-    return [create, apply, unsigned, broken]
+    # Admin JWS in compact form (the `Authorization: Basic` value): signed commit JWS, and cut.
+    admin = []
+    for case in load("crates/did/testdata/js-tile.json")["cases"]:
+        jws = case["expected"]["genesis"]["jws"]
+        sig = jws["signatures"][0]
+        text = f'{sig["protected"]}.{jws["payload"]}.{sig["signature"]}'
+        admin += [text.encode(), text[: len(text) // 2].encode(), (text + ".x").encode()]
+    return [create, apply, unsigned, broken, admin]
 def pb_varint(n):
     out = bytearray()
     while True:

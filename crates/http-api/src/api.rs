@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use ceramic_codecs::{Cid, Payload};
@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tonic::Request;
 
+use crate::admin::{ADMIN_CODE_TTL, AdminAuth, AdminError};
 use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
 use crate::query::{LoadOpts, parse_query};
@@ -42,12 +43,18 @@ pub struct Api {
     service: NodeService,
     anchor: Option<Arc<dyn AnchorRequester>>,
     chains: Vec<String>,
+    admin: Arc<AdminAuth>,
 }
 
 impl Api {
     /// The API over `service`, without anchoring and reporting no supported chains.
     pub fn new(service: NodeService) -> Self {
-        Api { service, anchor: None, chains: Vec::new() }
+        Api {
+            service,
+            anchor: None,
+            chains: Vec::new(),
+            admin: Arc::new(AdminAuth::new(Vec::new(), ADMIN_CODE_TTL)),
+        }
     }
 
     /// Anchors through `requester`: `POST /streams/:id/anchor`, and after each write whose
@@ -60,6 +67,19 @@ impl Api {
     /// The CAIP-2 chains `GET /node/chains` reports (e.g. `eip155:1`, `inmemory:12345`).
     pub fn with_supported_chains(mut self, chains: Vec<String>) -> Self {
         self.chains = chains;
+        self
+    }
+
+    /// The DIDs allowed to use the admin API (js `adminDids`; did:key): a request is allowed when
+    /// its JWS is signed by one of them. Without any, every admin request is refused (403).
+    pub fn with_admin_dids(mut self, dids: Vec<String>) -> Self {
+        self.admin = Arc::new(self.admin.with_dids(dids));
+        self
+    }
+
+    /// How long an admin code stays valid (default [`ADMIN_CODE_TTL`]).
+    pub fn with_admin_code_ttl(mut self, ttl: Duration) -> Self {
+        self.admin = Arc::new(self.admin.with_ttl(ttl));
         self
     }
 
@@ -77,6 +97,12 @@ impl Api {
             .route("/api/v0/node/healthcheck", get(healthcheck))
             .route("/api/v0/pins", get(pins_moved))
             .route("/api/v0/pins/{id}", get(pins_moved).delete(pins_moved).post(pin_warning))
+            .route("/api/v0/admin/getCode", get(admin_code))
+            .route(ADMIN_PINS, get(admin_list_pins))
+            .route(
+                "/api/v0/admin/pins/{id}",
+                get(admin_get_pin).post(admin_pin).delete(admin_unpin),
+            )
             .route("/api/v0/admin", any(admin))
             .route("/api/v0/admin/{*rest}", any(admin))
             .fallback(no_route)
@@ -461,6 +487,113 @@ async fn pin_warning() -> Response {
 
 async fn admin() -> ApiError {
     ApiError::AdminNotImplemented
+}
+
+/// The path every pins request signs (js compares `requestPath` with the pins router's
+/// `req.baseUrl`, and the client signs `new URL('./admin/pins', apiUrl).pathname`).
+const ADMIN_PINS: &str = "/api/v0/admin/pins";
+
+async fn admin_code(State(api): Shared) -> Result<Response> {
+    let code = api.admin.issue_code()?;
+    Ok(json_response(StatusCode::OK, &json!({ "code": code })))
+}
+
+/// The compact JWS of `Authorization: Basic <jws>`, if the header is there.
+fn basic_jws(headers: &HeaderMap) -> Result<Option<&str>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| AdminError::Malformed("the header is not ASCII"))?;
+    match value.split_once(' ') {
+        Some((scheme, jws)) if scheme.eq_ignore_ascii_case("basic") => Ok(Some(jws.trim())),
+        _ => Err(AdminError::Malformed("the Authorization scheme is not `Basic`").into()),
+    }
+}
+
+/// Authorizes a GET: the header's JWS.
+fn authorize_get(api: &Api, headers: &HeaderMap) -> Result<()> {
+    let jws = basic_jws(headers)?.ok_or(AdminError::Missing)?;
+    api.admin.authorize(jws, ADMIN_PINS)?;
+    Ok(())
+}
+
+/// Authorizes a POST or DELETE: the header's JWS (the real client's pins requests, whose body
+/// is the request body), or else a body `{jws}` whose payload holds `requestBody`. The request
+/// body, `Null` when there is none.
+fn authorize_body(api: &Api, headers: &HeaderMap, raw: &[u8]) -> Result<Value> {
+    let body = if raw.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice::<Value>(raw)
+            .map_err(|e| ApiError::Request(crate::request::RequestError::Json(e)))?
+    };
+    if let Some(jws) = basic_jws(headers)? {
+        api.admin.authorize(jws, ADMIN_PINS)?;
+        return Ok(body);
+    }
+    let jws = body.get("jws").and_then(Value::as_str).ok_or(AdminError::Missing)?;
+    Ok(api.admin.authorize(jws, ADMIN_PINS)?)
+}
+
+async fn admin_list_pins(State(api): Shared, headers: HeaderMap) -> Result<Response> {
+    authorize_get(&api, &headers)?;
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let request = v1::ListPinsRequest {
+            after: std::mem::take(&mut after),
+            limit: u32::try_from(ceramic_storage::MAX_PAGE).unwrap_or(u32::MAX),
+        };
+        let page = api.service.list_pins(Request::new(request)).await?.into_inner();
+        ids.extend(page.stream_ids);
+        match page.next {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    Ok(json_response(StatusCode::OK, &json!({ "pinnedStreamIds": ids })))
+}
+
+async fn admin_get_pin(
+    State(api): Shared,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let id = path_id(id)?.stream_id();
+    authorize_get(&api, &headers)?;
+    let storage = api.service.storage().clone();
+    let pinned =
+        tokio::task::spawn_blocking(move || storage.is_pinned(&id).map_err(ApiError::from))
+            .await
+            .map_err(ApiError::Join)??;
+    let ids: Vec<String> = if pinned { vec![id.to_string()] } else { Vec::new() };
+    Ok(json_response(StatusCode::OK, &json!({ "pinnedStreamIds": ids })))
+}
+
+async fn admin_pin(
+    State(api): Shared,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let id = path_id(id)?.stream_id();
+    let raw = body(raw)?;
+    authorize_body(&api, &headers, &raw)?;
+    // Loads the stream first (from the network when the node has a loader): 404 when unknown.
+    api.load(&StreamRef::Stream(id), None).await?;
+    api.service.pin(Request::new(v1::PinRequest { stream_id: id.to_string() })).await?;
+    Ok(json_response(StatusCode::OK, &json!({ "streamId": id.to_string(), "isPinned": true })))
+}
+
+async fn admin_unpin(
+    State(api): Shared,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let id = path_id(id)?.stream_id();
+    let raw = body(raw)?;
+    authorize_body(&api, &headers, &raw)?;
+    api.service.unpin(Request::new(v1::UnpinRequest { stream_id: id.to_string() })).await?;
+    Ok(json_response(StatusCode::OK, &json!({ "streamId": id.to_string(), "isPinned": false })))
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

@@ -9,6 +9,7 @@ use ceramic_codecs::Cid;
 use ceramic_streamid::StreamId;
 use tonic::Code;
 
+use crate::admin::AdminError;
 use crate::commit::CommitJsonError;
 use crate::query::QueryError;
 use crate::request::RequestError;
@@ -79,9 +80,12 @@ pub enum ApiError {
     /// The anchor request failed (503, or 400 when refused).
     #[error(transparent)]
     Anchor(#[from] AnchorRequestError),
-    /// The JWS-authenticated admin API is not implemented (501).
+    /// An admin request is not authorized (401/403; see [`AdminError::status`]).
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// An admin route other than `getCode` and `pins` (501).
     #[error(
-        "the admin API (/api/v0/admin/...) is not implemented by this node: pin, unpin and list pins with the gRPC API"
+        "this admin route is not implemented by this node (only /api/v0/admin/getCode and /api/v0/admin/pins are)"
     )]
     AdminNotImplemented,
     /// Legacy `GET`/`DELETE /api/v0/pins` (400, js-ceramic's answer).
@@ -140,6 +144,7 @@ impl ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             },
+            ApiError::Admin(e) => e.status(),
             ApiError::Storage(_) | ApiError::Anchor(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Join(e) if e.is_cancelled() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

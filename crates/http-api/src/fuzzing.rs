@@ -3,7 +3,11 @@
 
 use ceramic_codecs::{Block, Cid};
 
+use crate::admin::{ADMIN_CODE_TTL, AdminAuth, parse_compact};
 use crate::commit::{CommitBlocks, from_json, to_json};
+
+/// An admin DID for the fuzzed authorizations (the did:key of the Ed25519 seed `[9; 32]`).
+const FUZZ_ADMIN: &str = "did:key:z6MkwVDfCg9LbbY6xjH3EZk8YSFQZujV5Y4y1ZWeER9tDiN3";
 use crate::request::{parse_apply, parse_create, parse_multiquery};
 
 /// Parses `data` as each POST body and as a bare serialized commit. A commit that parses must
@@ -19,6 +23,13 @@ pub fn request(data: &[u8]) {
         for genesis in query.queries.iter().filter_map(|q| q.genesis.as_ref()) {
             check_round_trip(genesis);
         }
+    }
+    // As an admin JWS (the `Authorization: Basic` value): no code was issued, so nothing may be
+    // authorized, whatever the bytes.
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse_compact(text);
+        let auth = AdminAuth::new(vec![FUZZ_ADMIN.into()], ADMIN_CODE_TTL);
+        assert!(auth.authorize(text, "/api/v0/admin/pins").is_err(), "authorized without a code");
     }
     if let Ok(value) = serde_json::from_slice(data)
         && let Ok(commit) = from_json(&value)
@@ -42,6 +53,12 @@ fn check_round_trip(commit: &CommitBlocks) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fuzz_admin_is_the_did_key_of_seed_9() {
+        let signer = ceramic_did::KeySigner::from_seed(ceramic_did::KeyType::Ed25519, &[9; 32]);
+        assert_eq!(signer.unwrap().did_key().did(), super::FUZZ_ADMIN);
+    }
+
     #[test]
     fn replays_the_committed_fuzz_corpus() {
         ceramic_streamid::test_utils::replay_fuzz_corpus(

@@ -11,6 +11,8 @@
 //! - [`commit`]: serialized commits (js `serializeCommit` / `deserializeCommit`) ⇄ blocks.
 //! - [`query`]: query strings read as js `parse-query-object` reads them.
 //! - [`request`]: the POST bodies, parsed and bounded before anything reaches the engine.
+//! - [`admin`]: the admin API's DID-JWS authentication (one-time codes, admin DIDs,
+//!   [`Api::with_admin_dids`]); its routes are `getCode` and `pins`.
 //! - States are served as js `serializeState` makes them
 //!   ([`ceramic_doctype::StreamState::to_js_json`]: `doctype`, `anchorStatus` names, CID strings).
 //!
@@ -41,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod admin;
 mod api;
 pub mod commit;
 mod error;

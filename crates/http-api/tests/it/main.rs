@@ -1,7 +1,9 @@
 //! Integration tests of `ceramic-http-api` through its public API: the router driven in
 //! process (tower `oneshot`, no sockets) over a node with in-memory storage and the Tile
-//! doctype, and the serialized-commit conversions against the JS golden vectors.
+//! doctype, and the serialized-commit conversions against the JS golden vectors. One admin test
+//! serves the router on a local port for the real JS client (`tools/http-client/admin.mjs`).
 
+mod admin;
 mod routes;
 mod serialize;
 

@@ -173,9 +173,9 @@ async fn node_routes_answer_as_js_does() {
     let (status, body) = node.post(&format!("/api/v0/pins/{id}"), &json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body["warn"].as_str().unwrap().starts_with("Pin requests have moved"));
-    let (status, body) = node.get("/api/v0/admin/pins").await;
+    let (status, body) = node.get("/api/v0/admin/status").await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
-    assert!(error_of(&body).contains("gRPC"));
+    assert!(error_of(&body).contains("/api/v0/admin/pins"));
     let (status, body) = node.get("/api/v0/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(error_of(&body).contains("/api/v0/nothing-here"));

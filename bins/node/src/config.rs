@@ -8,6 +8,7 @@
 //! network = "inmemory"               # reported by NodeInfo
 //! doctypes = ["tile", "caip10-link"] # the stream types this node applies commits of
 //! sync = true                        # fsync each write before acknowledging it
+//! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
 //! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
 //!
 //! [p2p]
@@ -181,6 +182,7 @@ pub(crate) struct Config {
     pub(crate) network_p2p: NetworkConfig,
     pub(crate) anchoring: AnchoringConfig,
     pub(crate) sync: bool,
+    pub(crate) admin_dids: Vec<String>,
     pub(crate) log_level: String,
 }
 
@@ -195,6 +197,7 @@ impl Default for Config {
             network_p2p: NetworkConfig::default(),
             anchoring: AnchoringConfig::default(),
             sync: true,
+            admin_dids: Vec::new(),
             log_level: "info".into(),
         }
     }

@@ -44,8 +44,9 @@ async fn main() -> Result<()> {
 
     let node_options =
         Options::new(&config.data_dir).with_network(config.network.clone()).with_sync(config.sync);
-    let mut options =
-        CoreOptions::new(node_options).with_anchoring(config.anchoring.to_anchoring()?);
+    let mut options = CoreOptions::new(node_options)
+        .with_anchoring(config.anchoring.to_anchoring()?)
+        .with_admin_dids(config.admin_dids.clone());
     if let Some(policy) = config.anchoring.policy() {
         options = options.with_policy(policy);
     }

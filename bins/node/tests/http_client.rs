@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-node");
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// The did:key of the scripts' fixed seed 000102…1f: the node's admin in these tests.
+const ADMIN_DID: &str = "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd";
 
 /// The node process; killed on drop.
 struct Node {
@@ -35,6 +37,7 @@ impl Node {
             &config,
             format!(
                 "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nlog_level = \"warn\"\n\
+                 admin_dids = [{ADMIN_DID:?}]\n\
                  [p2p]\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\nbootstrap = [{bootstrap}]\n",
                 dir.join("data")
             ),
@@ -96,12 +99,13 @@ fn tool_dir() -> PathBuf {
 
 /// Runs `node e2e.mjs <url>` with a timeout; its exit status and stdout.
 fn run_script(dir: &Path, url: &str, second: &str) -> Result<(bool, String, String)> {
+    run_node(dir, &["e2e.mjs", "--anchor", "--second-node", second, url])
+}
+
+/// Runs `node <args>` in `dir` with a timeout; its exit status and output.
+fn run_node(dir: &Path, args: &[&str]) -> Result<(bool, String, String)> {
     let mut child = Command::new("node")
-        .arg("e2e.mjs")
-        .arg("--anchor")
-        .arg("--second-node")
-        .arg(second)
-        .arg(url)
+        .args(args)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -123,7 +127,7 @@ fn run_script(dir: &Path, url: &str, second: &str) -> Result<(bool, String, Stri
         Ok(status) => status?,
         Err(_) => {
             let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            bail!("e2e.mjs did not finish in 120 s");
+            bail!("node {args:?} did not finish in 120 s");
         }
     };
     let (out, err) = reader.join().map_err(|_| anyhow::anyhow!("reader thread"))?;
@@ -194,9 +198,18 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     })?;
     drop(runtime);
 
+    // The admin API through the real client: pin, list, unpin with the configured admin DID;
+    // another DID is refused.
+    let (ok, stdout, stderr) = run_node(&tools, &["admin.mjs", &format!("http://{http}")])?;
+    assert!(ok, "admin.mjs failed:\nstdout: {stdout}\nstderr: {stderr}");
+    let admin: Value = serde_json::from_str(stdout.trim())?;
+    assert_eq!(admin["admin"], ADMIN_DID);
+    assert_eq!(admin["failures"], json!([]), "{admin}");
+
     // The metrics counted the writes (create and two updates; the anchor is applied as a tip).
     let metrics = http_get(http, "/metrics")?;
-    assert!(metrics.contains("ceramic_commits_applied_total 3"), "{metrics}");
+    // The admin script created one more stream.
+    assert!(metrics.contains("ceramic_commits_applied_total 4"), "{metrics}");
     assert!(metrics.contains("ceramic_anchor_latency_seconds_count 1"), "{metrics}");
 
     // One SIGTERM stops both servers, and the node exits cleanly.

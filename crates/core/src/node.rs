@@ -32,12 +32,27 @@ pub struct CoreOptions {
     pub policy: Option<Policy>,
     /// The peer-to-peer network (libp2p, Ceramic pubsub); `None` runs without one.
     pub network: Option<NetConfig>,
+    /// The DIDs allowed to use the HTTP admin API (pins); none by default.
+    pub admin_dids: Vec<String>,
 }
 
 impl CoreOptions {
     /// `node`'s options with dev-chain anchoring and its default policy.
     pub fn new(node: Options) -> Self {
-        CoreOptions { node, anchoring: Anchoring::Dev, policy: None, network: None }
+        CoreOptions {
+            node,
+            anchoring: Anchoring::Dev,
+            policy: None,
+            network: None,
+            admin_dids: Vec::new(),
+        }
+    }
+
+    /// Sets [`CoreOptions::admin_dids`].
+    #[must_use]
+    pub fn with_admin_dids(mut self, dids: Vec<String>) -> Self {
+        self.admin_dids = dids;
+        self
     }
 
     /// Sets [`CoreOptions::network`].
@@ -120,7 +135,8 @@ impl CoreBuilder {
         let node = node.with_anchor_verifier(verifier.clone(), &verifier_name).open()?;
         let requester = Arc::new(CasRequester::new(cas.clone()));
         node.service().set_anchor_requester(requester.clone());
-        Ok(CoreNode { node, cas, sink, verifier, requester, network, net: None })
+        let admin_dids = options.admin_dids;
+        Ok(CoreNode { node, cas, sink, verifier, requester, network, net: None, admin_dids })
     }
 }
 
@@ -143,6 +159,7 @@ pub struct CoreNode {
     requester: Arc<CasRequester>,
     network: Option<(NetConfig, Announcements)>,
     net: Option<(NetworkHandle, tokio::task::JoinHandle<()>)>,
+    admin_dids: Vec<String>,
 }
 
 /// Loads unknown streams from the network for the APIs.
@@ -218,7 +235,7 @@ impl CoreNode {
     ) -> Result<(), Error> {
         let mut this = self;
         this.start_network().await?;
-        let CoreNode { node, cas, sink, verifier, requester, net, .. } = this;
+        let CoreNode { node, cas, sink, verifier, requester, net, admin_dids, .. } = this;
         let service = node.service().clone();
         let grace = node.options().shutdown_grace;
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -240,6 +257,7 @@ impl CoreNode {
         let router = Api::new(service.clone())
             .with_anchor_requester(requester)
             .with_supported_chains(verifier.ids())
+            .with_admin_dids(admin_dids)
             .router()
             .route(
                 "/metrics",

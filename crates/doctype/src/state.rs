@@ -144,6 +144,46 @@ impl StreamState {
         }
     }
 
+    /// The stream type.
+    pub fn stream_type(&self) -> StreamType {
+        self.stream_type
+    }
+
+    /// The anchored content (see [`StreamState::current_content`] for what readers show).
+    pub fn content(&self) -> &Value {
+        &self.content
+    }
+
+    /// The pending view made by unanchored data commits, if any.
+    pub fn next(&self) -> Option<&Next> {
+        self.next.as_ref()
+    }
+
+    /// The anchored metadata (see [`StreamState::current_metadata`]).
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// How the tip was authenticated.
+    pub fn signature(&self) -> SignatureStatus {
+        self.signature
+    }
+
+    /// The tip's anchor status.
+    pub fn anchor_status(&self) -> AnchorStatus {
+        self.anchor_status
+    }
+
+    /// The proof of the latest applied anchor.
+    pub fn anchor_proof(&self) -> Option<&AnchorProof> {
+        self.anchor_proof.as_ref()
+    }
+
+    /// The applied commits, genesis first (never empty).
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
     /// The StreamID.
     ///
     /// # Panics

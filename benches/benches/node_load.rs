@@ -1,6 +1,6 @@
 //! Load on a whole node over gRPC: `streams` concurrent clients each create a signed Tile and
 //! then update it `updates` times, one write at a time (each update builds on the tip the
-//! previous one made), against a node served in process on 127.0.0.1 with RocksDB (fsync per
+//! previous one made), against a whole node (`ceramic_core::Node`) served in process on 127.0.0.1 with RocksDB (fsync per
 //! write, the node's default) and the Tile doctype. Commits are signed before the clock starts,
 //! so the figure is the node's: decode, verify the signature, apply the patch, store, answer.
 //!
@@ -13,12 +13,12 @@
 use std::time::{Duration, Instant};
 
 use ceramic_codecs::{Block, DataCommit, Header, Payload};
+use ceramic_core::{Node, NodeConfig};
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype::json_to_ipld;
 use ceramic_doctype_tile::{GenesisOptions, Tile, genesis_payload};
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, CommitRequest};
-use ceramic_proto::{NodeBuilder, Options};
 use serde_json::json;
 
 fn env(name: &str, default: usize) -> usize {
@@ -78,14 +78,12 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (elapsed, mut latencies) = runtime.block_on(async move {
-        let node = NodeBuilder::new(Options::new(dir.path()).with_sync(sync).with_network("bench"))
-            .with_doctype(Tile::new())
-            .expect("tile")
-            .open()
-            .expect("node opens");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(node.serve(listener, std::future::pending()));
+        let mut config = NodeConfig::local(dir.path());
+        config.sync = sync;
+        config.network = "bench".into();
+        let node = Node::builder(config).with_doctype(Tile::new()).start().await.expect("starts");
+        let url = format!("http://{}", node.grpc_addr().expect("addr"));
+        tokio::spawn(node.run(std::future::pending()));
         let client = NodeClient::connect(url).await.expect("connects");
 
         let start = Instant::now();

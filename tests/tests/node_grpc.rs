@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ceramic_codecs::{Block, Cid, DataCommit, GenesisCommit, Header, Ipld, Payload, Unique};
+use ceramic_core::{Node, NodeConfig};
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype_tile::Tile;
 use ceramic_proto::v1::list_streams_request::Filter;
@@ -18,7 +19,6 @@ use ceramic_proto::v1::{
     ListStreamsRequest, LoadStreamRequest, NodeInfoRequest, PinRequest, ServingStatus,
     UnpinRequest,
 };
-use ceramic_proto::{NodeBuilder, Options};
 use ceramic_streamid::{CommitId, StreamId, StreamType};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -34,18 +34,18 @@ struct Served {
     client: NodeClient<Channel>,
     url: String,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), ceramic_proto::Error>>,
+    task: JoinHandle<Result<(), ceramic_core::Error>>,
 }
 
 impl Served {
     async fn start(dir: &std::path::Path) -> Result<Served> {
-        let node = NodeBuilder::new(Options::new(dir).with_sync(false).with_network("test"))
-            .with_doctype(Tile::new())?
-            .open()?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let mut config = NodeConfig::local(dir);
+        config.network = "test".into();
+        config.doctypes = vec!["tile".into()];
+        let node = Node::builder(config).with_doctype(Tile::new()).start().await?;
+        let addr = node.grpc_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(node.serve(listener, async move {
+        let task = tokio::spawn(node.run(async move {
             let _ = stopped.await;
         }));
         let url = format!("http://{addr}");
@@ -239,7 +239,10 @@ async fn a_signed_tile_stream_through_the_grpc_api() -> Result<()> {
     let health = client.health(HealthRequest {}).await?.into_inner();
     assert_eq!(health.status(), ServingStatus::Serving);
     let info = client.node_info(NodeInfoRequest {}).await?.into_inner();
-    assert_eq!((info.network.as_str(), info.anchor_verifier.as_str()), ("test", "fake"));
+    assert_eq!(
+        (info.network.as_str(), info.anchor_verifier.as_str()),
+        ("test", "dev (inmemory:12345)")
+    );
     assert_eq!(info.doctypes, [v1::Doctype { stream_type: 0, name: "tile".into() }]);
 
     // Pin it, restart on the same directory: the stream, its log and its pin are still there.

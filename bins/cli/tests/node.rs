@@ -4,8 +4,8 @@
 
 use std::process::{Command, Output};
 
+use ceramic_core::{Node, NodeConfig};
 use ceramic_doctype_tile::Tile;
-use ceramic_proto::{NodeBuilder, Options};
 use serde_json::{Value, json};
 
 const SEED: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -13,17 +13,14 @@ const OTHER_SEED: &str = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a0908070605
 
 /// Serves a node on 127.0.0.1:0 on a runtime of its own; returns its URL, the runtime
 /// (dropping it stops the node) and its metrics.
-fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime, ceramic_proto::Metrics) {
+fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime, ceramic_service::Metrics) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let node = NodeBuilder::new(Options::new(dir).with_sync(false).with_network("test"))
-        .with_doctype(Tile::new())
-        .unwrap()
-        .open()
-        .unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let metrics = node.service().metrics().clone();
-    runtime.spawn(node.serve(listener, std::future::pending()));
+    let mut config = NodeConfig::local(dir);
+    config.network = "test".into();
+    let node = runtime.block_on(Node::builder(config).with_doctype(Tile::new()).start()).unwrap();
+    let url = format!("http://{}", node.grpc_addr().unwrap());
+    let metrics = node.metrics().clone();
+    runtime.spawn(node.run(std::future::pending()));
     (url, runtime, metrics)
 }
 
@@ -124,7 +121,7 @@ fn creates_updates_shows_lists_and_pins_a_tile() {
 }
 
 /// Waits (bounded) until the node's metrics show `n` open subscriptions.
-fn wait_for_subscriptions(metrics: &ceramic_proto::Metrics, n: usize) {
+fn wait_for_subscriptions(metrics: &ceramic_service::Metrics, n: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !metrics.encode().contains(&format!("ceramic_subscriptions {n}\n")) {
         assert!(std::time::Instant::now() < deadline, "no subscriber after 30 s");

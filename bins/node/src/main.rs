@@ -1,33 +1,26 @@
-//! `ceramic-node`: a Ceramic node serving the gRPC API of `ceramic-proto` and the js-ceramic
-//! compatible HTTP API of `ceramic-http-api`.
+//! `ceramic-node`: a Ceramic node serving gRPC and the js-ceramic compatible HTTP API.
 //!
 //! ```sh
 //! ceramic-node [--config node.toml]
 //! ```
 //!
-//! Thin by design: it reads the configuration (`config.rs`: data directory, listen addresses,
-//! network name, doctypes, anchoring, log level; every field defaulted), registers the enabled
-//! doctypes, opens the node (`ceramic_core::CoreBuilder`: RocksDB under the data directory, the
-//! engine, the embedded anchor service on the dev chain or Ethereum, the APIs), prints
-//! `ceramic-node listening on <addr>` (gRPC) and `ceramic-node http on <addr>` (HTTP `/api/v0`
-//! and `/metrics`) on standard output once the ports are bound (tests and scripts wait for
-//! those lines), and serves both until SIGINT or SIGTERM, then finishes in-flight requests,
-//! flushes the store and exits 0. Logs go to standard error.
-
-mod config;
+//! Thin by design: it reads the configuration file (`ceramic_core::NodeConfig`, every field
+//! defaulted), offers the built-in doctypes (Tile, CAIP-10 link; the configuration's `doctypes`
+//! picks among them), starts the node (`ceramic_core::Node`), prints `ceramic-node listening on
+//! <addr>` (gRPC), `ceramic-node http on <addr>` (HTTP `/api/v0` and `/metrics`) and one
+//! `ceramic-node p2p on <multiaddr>` line per libp2p address on standard output once bound (tests
+//! and scripts wait for those lines), and serves until SIGINT or SIGTERM, then finishes
+//! in-flight requests, flushes the store and exits 0. Logs go to standard error.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use ceramic_core::{CoreBuilder, CoreOptions, Listeners};
-use ceramic_proto::Options;
+use ceramic_core::{Node, NodeConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, DoctypeName};
-
-/// A Ceramic node: stores streams and serves them over gRPC.
+/// A Ceramic node: stores streams and serves them over gRPC and HTTP.
 #[derive(Debug, Parser)]
 #[command(name = "ceramic-node", version)]
 struct Args {
@@ -39,47 +32,25 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let config = Config::load(args.config.as_deref())?;
+    let config = NodeConfig::load(args.config.as_deref())?;
     init_logging(&config.log_level)?;
-
-    let node_options =
-        Options::new(&config.data_dir).with_network(config.network.clone()).with_sync(config.sync);
-    let mut options = CoreOptions::new(node_options)
-        .with_anchoring(config.anchoring.to_anchoring()?)
-        .with_admin_dids(config.admin_dids.clone());
-    if let Some(policy) = config.anchoring.policy() {
-        options = options.with_policy(policy);
-    }
-    if let Some(network) = config.network_p2p.to_net_config(&config.network)? {
-        options = options.with_network(network);
-    }
-    let mut builder = CoreBuilder::new(options);
-    for doctype in &config.doctypes {
-        builder = match doctype {
-            DoctypeName::Tile => builder.with_doctype(ceramic_doctype_tile::Tile::new())?,
-            DoctypeName::Caip10Link => builder.with_doctype(ceramic_doctype_caip10::Caip10Link)?,
-        };
-    }
-    let mut node = builder.open().context("opening the node")?;
-    let p2p = node.start_network().await.context("starting the network")?;
+    let node = Node::builder(config)
+        .with_doctype(ceramic_doctype_tile::Tile::new())
+        .with_doctype(ceramic_doctype_caip10::Caip10Link)
+        .start()
+        .await
+        .context("starting the node")?;
     let shutdown = shutdown_signal()?;
 
-    let grpc = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let http = tokio::net::TcpListener::bind(config.http_listen)
-        .await
-        .with_context(|| format!("binding {} (http_listen)", config.http_listen))?;
-    let (addr, http_addr) = (grpc.local_addr()?, http.local_addr()?);
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "ceramic-node listening on {addr}")?;
-    writeln!(stdout, "ceramic-node http on {http_addr}")?;
-    for addr in p2p.iter().flat_map(|handle| handle.listen_addrs()) {
+    writeln!(stdout, "ceramic-node listening on {}", node.grpc_addr()?)?;
+    writeln!(stdout, "ceramic-node http on {}", node.http_addr()?)?;
+    for addr in node.p2p_addrs() {
         writeln!(stdout, "ceramic-node p2p on {addr}")?;
     }
     stdout.flush()?;
 
-    node.serve(Listeners { grpc, http }, shutdown).await?;
+    node.run(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

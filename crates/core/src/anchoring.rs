@@ -11,7 +11,7 @@ use ceramic_codecs::Cid;
 use ceramic_doctype::AnchorStatus;
 use ceramic_engine::memory::MapSource;
 use ceramic_engine::{Engine, TipOutcome};
-use ceramic_proto::{AnchorFuture, AnchorRequestError, AnchorRequester, Metrics};
+use ceramic_service::{AnchorFuture, AnchorRequestError, AnchorRequester, Metrics};
 use ceramic_streamid::StreamId;
 use tokio::sync::broadcast;
 

@@ -4,9 +4,29 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The node below (storage, doctypes, gRPC).
+    /// The configuration does not fit.
     #[error(transparent)]
-    Node(#[from] ceramic_proto::Error),
+    Config(#[from] crate::ConfigError),
+    /// The store could not be opened or flushed. Boxed: a storage error names its keys.
+    #[error("storage: {0}")]
+    Storage(#[source] Box<ceramic_storage::Error>),
+    /// A doctype's stream type is already enabled.
+    #[error(transparent)]
+    Registry(#[from] ceramic_doctype::RegistryError),
+    /// A listen address could not be bound.
+    #[error("binding {addr} ({what}): {source}")]
+    Bind {
+        /// `listen` or `http_listen`.
+        what: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error(transparent)]
+    Grpc(#[from] ceramic_grpc::ServeError),
     /// The embedded anchor service (its store or its chain).
     #[error("anchor service: {0}")]
     Anchor(#[from] ceramic_anchor_service::Error),
@@ -34,4 +54,10 @@ pub enum Error {
     /// A server task panicked or was cancelled.
     #[error("a server task ended abnormally: {0}")]
     Task(String),
+}
+
+impl From<ceramic_storage::Error> for Error {
+    fn from(error: ceramic_storage::Error) -> Self {
+        Error::Storage(Box::new(error))
+    }
 }

@@ -1,26 +1,49 @@
 //! The assembled Ceramic node: what `ceramic-node` runs and what multi-node tests start in
-//! process. It puts together the layers below:
+//! process, built in one place: [`Node::builder`]`(config)` → [`NodeBuilder::with_doctype`] (any
+//! crate's doctype, by value) → [`NodeBuilder::start`] → [`Node::run`]. It puts together:
 //!
-//! - `ceramic-proto`'s [`NodeBuilder`](ceramic_proto::NodeBuilder): RocksDB storage under the
-//!   data directory, the engine with the enabled doctypes, the gRPC service;
+//! - storage: RocksDB under `<data_dir>/store` (`ceramic-storage`);
+//! - the engine with the configured doctypes, and the node service (`ceramic-service`) over it;
 //! - anchoring: an embedded anchor service (`ceramic-anchor-service`, its requests in RocksDB
 //!   under `<data_dir>/anchor`) on the in-process dev chain (`inmemory:12345`, the default) or
 //!   on Ethereum (`ceramic-anchor-eth`); anchor commits it makes are applied to the engine as
-//!   tips (so a newer write does not lose them: conflict resolution decides), and the engine's
-//!   anchor verifier is a [`Chains`] of the dev chain and the configured chain, with a cache;
-//! - the js-ceramic compatible HTTP API (`ceramic-http-api`) with Prometheus metrics at
-//!   `/metrics`, served next to gRPC until one shutdown signal stops both.
+//!   tips (conflict resolution decides), and the engine's anchor verifier is a [`Chains`] of the
+//!   dev chain and the configured chain, with a cache;
+//! - the network (`ceramic-net`), which also loads unknown streams for the service;
+//! - the front-ends: gRPC (`ceramic-grpc`, with reflection) and the js-ceramic HTTP API
+//!   (`ceramic-http-api`) with Prometheus metrics at `/metrics`, until one shutdown stops all.
 //!
-//! Layer: the top of the library stack, below only `bins/node`. It lives in its own crate
-//! because the anchor service and the HTTP API sit above `ceramic-proto`, which they use.
+//! The configuration ([`NodeConfig`]) is the TOML file `ceramic-node` reads; every field has a
+//! default, and a value that does not fit is a [`ConfigError`] naming its key.
+//!
+//! Layer: the top of the library stack, below only `bins/*`.
+//!
+//! ```no_run
+//! use ceramic_core::{Node, NodeConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let node = Node::builder(NodeConfig::local("./data"))
+//!     .with_doctype(ceramic_doctype_tile::Tile::new())
+//!     .start()
+//!     .await?;
+//! println!("gRPC on {}, HTTP on {}", node.grpc_addr()?, node.http_addr()?);
+//! node.run(std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! No cargo features.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod anchoring;
+mod config;
 mod error;
 mod node;
+mod run;
 
 pub use anchoring::{Anchoring, CasRequester, EthAnchoring};
 pub use ceramic_anchor::Chains;
+pub use config::{AnchoringConfig, ChainName, ConfigError, NodeConfig, P2pConfig};
 pub use error::Error;
-pub use node::{CoreBuilder, CoreNode, CoreOptions, Listeners};
+pub use node::{Node, NodeBuilder};

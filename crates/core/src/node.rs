@@ -1,210 +1,228 @@
-//! [`CoreBuilder`] → [`CoreNode`] → [`CoreNode::serve`]: the whole node.
+//! [`Node::builder`] → [`NodeBuilder::start`] → [`Node::run`]: the whole node, assembled once.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ceramic_anchor::Chains;
 use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, Policy, RocksStore};
-use ceramic_doctype::Doctype;
-use ceramic_engine::Publisher;
-use ceramic_http_api::Api;
-use ceramic_net::{Announcements, Config as NetConfig, Network, NetworkHandle};
-use ceramic_proto::{LoadFuture, Metrics, NetworkLoader, Node, NodeBuilder, NodeService, Options};
-use ceramic_streamid::StreamId;
+use ceramic_codecs::Cid;
+use ceramic_doctype::{Doctype, Registry, RegistryError};
+use ceramic_engine::{Engine, Fanout, Publisher};
+use ceramic_net::{Config as NetConfig, Multiaddr, Network, NetworkHandle};
+use ceramic_service::{Info, LoadFuture, Metrics, NetworkLoader, Service, Updates};
+use ceramic_storage::{Config as StoreConfig, RocksStorage, Storage};
+use ceramic_streamid::{StreamId, StreamType};
 use tokio::net::TcpListener;
 
-use crate::Error;
-use crate::anchoring::{Anchoring, CasRequester, apply_anchors, chains};
+use crate::anchoring::{CasRequester, chains};
+use crate::{ConfigError, Error, NodeConfig};
 
+/// The directory under the data directory holding the RocksDB store.
+const STORE_DIR: &str = "store";
 /// The directory under the data directory holding the anchor service's requests.
 const ANCHOR_DIR: &str = "anchor";
 
-/// How a node runs: the options of the node below, and anchoring.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct CoreOptions {
-    /// Storage, network name, fsync, shutdown grace.
-    pub node: Options,
-    /// Which chain anchors go to.
-    pub anchoring: Anchoring,
-    /// When the embedded anchor service makes a batch; `None` is
-    /// [`Anchoring::default_policy`].
-    pub policy: Option<Policy>,
-    /// The peer-to-peer network (libp2p, Ceramic pubsub); `None` runs without one.
-    pub network: Option<NetConfig>,
-    /// The DIDs allowed to use the HTTP admin API (pins); none by default.
-    pub admin_dids: Vec<String>,
+/// Registers one offered doctype into a registry (the doctype value, captured).
+type Enable = Box<dyn FnOnce(&mut Registry) -> Result<(), RegistryError> + Send>;
+/// The registry of the configured doctypes and what `NodeInfo` reports of them.
+type Enabled = (Registry, Vec<(StreamType, &'static str)>);
+
+/// Builds a [`Node`]: its configuration, the doctypes it is offered (values of any crate's
+/// [`Doctype`], so a third-party doctype is enabled like a built-in one), then
+/// [`NodeBuilder::start`]. The configuration's `doctypes` picks which offered ones run.
+pub struct NodeBuilder {
+    config: NodeConfig,
+    doctypes: Vec<(&'static str, StreamType, Enable)>,
+    publishers: Fanout,
+    network: Option<NetConfig>,
+    policy: Option<Policy>,
 }
 
-impl CoreOptions {
-    /// `node`'s options with dev-chain anchoring and its default policy.
-    pub fn new(node: Options) -> Self {
-        CoreOptions {
-            node,
-            anchoring: Anchoring::Dev,
-            policy: None,
-            network: None,
-            admin_dids: Vec::new(),
-        }
+impl std::fmt::Debug for NodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.doctypes.iter().map(|(name, _, _)| *name).collect();
+        f.debug_struct("NodeBuilder")
+            .field("config", &self.config)
+            .field("doctypes", &names)
+            .finish_non_exhaustive()
     }
+}
 
-    /// Sets [`CoreOptions::admin_dids`].
+impl NodeBuilder {
+    /// Offers a doctype; it runs when the configuration's `doctypes` names it
+    /// ([`Doctype::name`]).
     #[must_use]
-    pub fn with_admin_dids(mut self, dids: Vec<String>) -> Self {
-        self.admin_dids = dids;
+    pub fn with_doctype(mut self, doctype: impl Doctype) -> Self {
+        let (name, stream_type) = (doctype.name(), doctype.stream_type());
+        self.doctypes.push((name, stream_type, Box::new(move |r| r.register(doctype))));
         self
     }
 
-    /// Sets [`CoreOptions::network`].
+    /// Also announces every new tip to `publisher`.
     #[must_use]
-    pub fn with_network(mut self, network: NetConfig) -> Self {
-        self.network = Some(network);
+    pub fn with_publisher(mut self, publisher: Arc<dyn Publisher>) -> Self {
+        self.publishers = self.publishers.with(publisher);
         self
     }
 
-    /// Sets [`CoreOptions::anchoring`].
+    /// Runs the network with `config` instead of the one the `[p2p]` table makes (tests and
+    /// embedders tune timeouts, limits or keys this way).
     #[must_use]
-    pub fn with_anchoring(mut self, anchoring: Anchoring) -> Self {
-        self.anchoring = anchoring;
+    pub fn with_network_config(mut self, config: NetConfig) -> Self {
+        self.network = Some(config);
         self
     }
 
-    /// Sets [`CoreOptions::policy`].
+    /// Batches anchors by `policy` instead of the configured one.
     #[must_use]
-    pub fn with_policy(mut self, policy: Policy) -> Self {
+    pub fn with_anchor_policy(mut self, policy: Policy) -> Self {
         self.policy = Some(policy);
         self
     }
-}
 
-/// Builds a [`CoreNode`]: options, doctypes, extra publishers, then [`CoreBuilder::open`].
-#[derive(Debug)]
-pub struct CoreBuilder {
-    options: CoreOptions,
-    node: NodeBuilder,
-}
-
-impl CoreBuilder {
-    /// A node with `options` and no doctypes yet.
-    pub fn new(options: CoreOptions) -> Self {
-        let node = NodeBuilder::new(options.node.clone());
-        CoreBuilder { options, node }
+    /// The registry of the configured doctypes, and what `NodeInfo` reports of them.
+    fn registry(
+        doctypes: Vec<(&'static str, StreamType, Enable)>,
+        wanted: &[String],
+    ) -> Result<Enabled, Error> {
+        if let Some(unknown) = wanted.iter().find(|w| !doctypes.iter().any(|(n, _, _)| n == w)) {
+            let offered: Vec<_> = doctypes.iter().map(|(n, _, _)| *n).collect();
+            let reason = format!("{unknown:?} is not one of this node's doctypes {offered:?}");
+            return Err(ConfigError::Invalid { key: "doctypes", reason }.into());
+        }
+        let mut registry = Registry::new();
+        let mut enabled = Vec::new();
+        for (name, stream_type, enable) in doctypes {
+            if wanted.iter().any(|w| w == name) {
+                enable(&mut registry)?;
+                enabled.push((stream_type, name));
+            }
+        }
+        Ok((registry, enabled))
     }
 
-    /// Enables a doctype.
+    /// Opens the stores (creating the data directory), connects the anchoring chain, builds the
+    /// engine, the anchor service and the node service, starts the network (when enabled), and
+    /// binds the gRPC and HTTP listeners. Nothing is served until [`Node::run`].
     ///
     /// # Errors
-    /// [`Error::Node`] when its stream type is already enabled.
-    pub fn with_doctype(mut self, doctype: impl Doctype) -> Result<Self, Error> {
-        self.node = self.node.with_doctype(doctype)?;
-        Ok(self)
-    }
+    /// [`Error::Config`] for a doctype or setting that does not fit, [`Error::DataDir`],
+    /// [`Error::Storage`] / [`Error::AnchorStore`] when a store cannot be opened (e.g. another
+    /// process has it), [`Error::Eth`] when the chain cannot be reached, [`Error::Net`],
+    /// [`Error::Bind`].
+    pub async fn start(self) -> Result<Node, Error> {
+        let NodeBuilder { config, doctypes, publishers, network, policy } = self;
+        let (registry, enabled) = Self::registry(doctypes, &config.doctypes)?;
+        let anchoring = config.anchoring.to_anchoring()?;
+        let network = match network {
+            Some(network) => Some(network),
+            None => config.p2p.to_net_config(&config.network)?,
+        };
+        let policy = policy
+            .or_else(|| config.anchoring.policy())
+            .unwrap_or_else(|| anchoring.default_policy());
 
-    /// Also announces every new tip to `publisher` (e.g. the network).
-    #[must_use]
-    pub fn with_publisher(mut self, publisher: Arc<dyn Publisher>) -> Self {
-        self.node = self.node.with_publisher(publisher);
-        self
-    }
+        let store_dir = create_dir(&config, STORE_DIR)?;
+        let sync = StoreConfig::default().with_sync(config.sync);
+        let storage = Arc::new(RocksStorage::open(&store_dir, sync)?);
+        let dyn_storage: Arc<dyn Storage> = storage.clone();
 
-    /// Opens the stores, connects the chain, and builds the engine, the anchor service and the
-    /// APIs.
-    ///
-    /// # Errors
-    /// [`Error::Eth`] when the Ethereum chain cannot be reached, [`Error::AnchorStore`] /
-    /// [`Error::Node`] when a store cannot be opened, [`Error::DataDir`].
-    pub fn open(self) -> Result<CoreNode, Error> {
-        let CoreBuilder { options, mut node } = self;
-        let (chain, verifier) = chains(&options.anchoring)?;
-        let network = options.network.clone().map(|config| {
+        let (chain, verifier) = chains(&anchoring)?;
+        let updates = Updates::new();
+        let mut publishers =
+            publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
+        let announcements = network.as_ref().map(|_| {
             let (announcer, announcements) = ceramic_net::announcer();
-            node = std::mem::replace(&mut node, NodeBuilder::new(options.node.clone()))
-                .with_publisher(Arc::new(announcer));
-            (config, announcements)
+            publishers = std::mem::take(&mut publishers).with(Arc::new(announcer));
+            announcements
         });
-        let anchor_dir = options.node.data_dir.join(ANCHOR_DIR);
-        std::fs::create_dir_all(&anchor_dir)
-            .map_err(|source| Error::DataDir { path: anchor_dir.clone(), source })?;
+        let engine = Arc::new(Engine::new(
+            dyn_storage.clone(),
+            registry,
+            verifier.clone(),
+            Arc::new(publishers),
+        ));
+
+        let anchor_dir = create_dir(&config, ANCHOR_DIR)?;
         let sink = BroadcastSink::new(64);
-        let policy = options.policy.unwrap_or_else(|| options.anchoring.default_policy());
         let cas = CasBuilder::new(Arc::new(RocksStore::open(&anchor_dir)?), chain)
             .with_policy(policy)
             .with_sink(Arc::new(sink.clone()))
             .open()?;
-        let verifier_name = format!("{} ({})", options.anchoring.name(), verifier.ids().join(", "));
-        let node = node.with_anchor_verifier(verifier.clone(), &verifier_name).open()?;
-        let requester = Arc::new(CasRequester::new(cas.clone()));
-        node.service().set_anchor_requester(requester.clone());
-        let admin_dids = options.admin_dids;
-        Ok(CoreNode { node, cas, sink, verifier, requester, network, net: None, admin_dids })
-    }
-}
 
-/// Where a node listens.
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC (`ceramic.v1.Node`, reflection).
-    pub grpc: TcpListener,
-    /// The js-ceramic HTTP API (`/api/v0`) and `/metrics`.
-    pub http: TcpListener,
-}
-
-/// An opened node, ready to serve.
-#[derive(Debug)]
-pub struct CoreNode {
-    node: Node,
-    cas: Cas,
-    sink: BroadcastSink,
-    verifier: Arc<Chains>,
-    requester: Arc<CasRequester>,
-    network: Option<(NetConfig, Announcements)>,
-    net: Option<(NetworkHandle, tokio::task::JoinHandle<()>)>,
-    admin_dids: Vec<String>,
-}
-
-/// Loads unknown streams from the network for the APIs.
-#[derive(Debug)]
-struct NetLoader(NetworkHandle);
-
-impl NetworkLoader for NetLoader {
-    fn load(&self, stream: StreamId) -> LoadFuture<'_> {
-        Box::pin(async move {
-            match self.0.load(&stream).await {
-                Ok(_) => Ok(true),
-                Err(ceramic_net::Error::NotFound(_)) => Ok(false),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-    }
-}
-
-impl CoreNode {
-    /// Starts the network when one is configured (binding its listen addresses and dialling
-    /// the bootstrap peers) and returns its handle; [`CoreNode::serve`] starts it otherwise.
-    ///
-    /// # Errors
-    /// [`Error::Net`] when the swarm cannot be built or listen.
-    pub async fn start_network(&mut self) -> Result<Option<NetworkHandle>, Error> {
-        if let Some((handle, _)) = &self.net {
-            return Ok(Some(handle.clone()));
+        let mut info = Info::new(config.network.clone()).with_anchor_verifier(format!(
+            "{} ({})",
+            anchoring.name(),
+            verifier.ids().join(", ")
+        ));
+        for (stream_type, name) in enabled {
+            info = info.with_doctype(stream_type, name);
         }
-        let Some((config, announcements)) = self.network.take() else { return Ok(None) };
-        let service = self.node.service();
-        let (handle, task) = Network::start(
+        let mut service = Service::builder(engine.clone(), dyn_storage.clone())
+            .with_info(info)
+            .with_updates(updates)
+            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
+        let net = match (network, announcements) {
+            (Some(network), Some(announcements)) => {
+                let (handle, task) =
+                    Network::start(network, engine, dyn_storage, announcements).await?;
+                service = service.with_network_loader(Arc::new(NetLoader(handle.clone())));
+                Some((handle, task))
+            }
+            _ => None,
+        };
+        let grpc = bind(config.listen, "listen").await?;
+        let http = bind(config.http_listen, "http_listen").await?;
+        Ok(Node { service: service.build(), storage, cas, sink, verifier, net, grpc, http, config })
+    }
+}
+
+fn create_dir(config: &NodeConfig, name: &str) -> Result<std::path::PathBuf, Error> {
+    let path = config.data_dir.join(name);
+    std::fs::create_dir_all(&path)
+        .map_err(|source| Error::DataDir { path: path.clone(), source })?;
+    Ok(path)
+}
+
+async fn bind(addr: SocketAddr, what: &'static str) -> Result<TcpListener, Error> {
+    TcpListener::bind(addr).await.map_err(|source| Error::Bind { what, addr, source })
+}
+
+/// A started node: stores open, network running, listeners bound. [`Node::run`] serves it.
+#[derive(Debug)]
+pub struct Node {
+    pub(crate) service: Service,
+    pub(crate) storage: Arc<RocksStorage>,
+    pub(crate) cas: Cas,
+    pub(crate) sink: BroadcastSink,
+    pub(crate) verifier: Arc<Chains>,
+    pub(crate) net: Option<(NetworkHandle, tokio::task::JoinHandle<()>)>,
+    pub(crate) grpc: TcpListener,
+    pub(crate) http: TcpListener,
+    pub(crate) config: NodeConfig,
+}
+
+impl Node {
+    /// A node built from `config`; offer it doctypes, then [`NodeBuilder::start`] it.
+    pub fn builder(config: NodeConfig) -> NodeBuilder {
+        NodeBuilder {
             config,
-            service.engine().clone(),
-            service.storage().clone(),
-            announcements,
-        )
-        .await?;
-        service.set_network_loader(Arc::new(NetLoader(handle.clone())));
-        self.net = Some((handle.clone(), task));
-        Ok(Some(handle))
+            doctypes: Vec::new(),
+            publishers: Fanout::new(),
+            network: None,
+            policy: None,
+        }
     }
 
-    /// The gRPC service (engine, storage, metrics).
-    pub fn service(&self) -> &NodeService {
-        self.node.service()
+    /// The node service every front-end calls.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        self.service.metrics()
     }
 
     /// The embedded anchor service (e.g. to trigger a batch).
@@ -217,109 +235,69 @@ impl CoreNode {
         &self.verifier
     }
 
-    /// The node's metrics.
-    pub fn metrics(&self) -> &Metrics {
-        self.node.service().metrics()
+    /// The network, when it runs.
+    pub fn network(&self) -> Option<&NetworkHandle> {
+        self.net.as_ref().map(|(handle, _)| handle)
     }
 
-    /// Serves gRPC and HTTP, runs the anchor scheduler and applies finished anchors, until
-    /// `shutdown` completes (or a server fails); then stops both servers (each lets requests
-    /// finish for at most the shutdown grace) and flushes the store.
+    /// Where gRPC listens.
     ///
     /// # Errors
-    /// [`Error::Node`] when gRPC fails, [`Error::Http`] when HTTP fails.
-    pub async fn serve(
-        self,
-        listeners: Listeners,
-        shutdown: impl Future<Output = ()> + Send,
-    ) -> Result<(), Error> {
-        let mut this = self;
-        this.start_network().await?;
-        let CoreNode { node, cas, sink, verifier, requester, net, admin_dids, .. } = this;
-        let service = node.service().clone();
-        let grace = node.options().shutdown_grace;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
+    /// The listener's I/O error.
+    pub fn grpc_addr(&self) -> std::io::Result<SocketAddr> {
+        self.grpc.local_addr()
+    }
 
-        let applier = tokio::spawn(apply_anchors(
-            service.engine().clone(),
-            sink.subscribe(),
-            service.metrics().clone(),
-        ));
-        let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
-        let peers = tokio::spawn(count_peers(
-            net.as_ref().map(|(handle, _)| handle.clone()),
-            service.metrics().clone(),
-        ));
-        let metrics = service.metrics().clone();
-        let router = Api::new(service.clone())
-            .with_anchor_requester(requester)
-            .with_supported_chains(verifier.ids())
-            .with_admin_dids(admin_dids)
-            .router()
-            .route(
-                "/metrics",
-                axum::routing::get(move || {
-                    let metrics = metrics.clone();
-                    async move {
-                        (
-                            [(
-                                axum::http::header::CONTENT_TYPE,
-                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                            )],
-                            metrics.encode(),
-                        )
-                    }
-                }),
-            );
-        let mut http = tokio::spawn(ceramic_http_api::serve(
-            listeners.http,
-            router,
-            until_stopped(stopped.clone()),
-            grace,
-        ));
-        let grpc = node.serve(listeners.grpc, until_stopped(stopped));
-        tokio::pin!(grpc, shutdown);
-        let (grpc_result, http_result) = tokio::select! {
-            result = &mut grpc => {
-                let _ = stop.send(true);
-                (result, http.await)
-            }
-            () = &mut shutdown => {
-                let _ = stop.send(true);
-                (grpc.await, http.await)
-            }
-            result = &mut http => {
-                tracing::error!(?result, "the HTTP server stopped");
-                let _ = stop.send(true);
-                (grpc.await, result)
-            }
-        };
-        let _ = stop.send(true);
-        let _ = scheduler.await;
-        applier.abort();
-        if let Some((handle, task)) = net {
-            peers.abort();
-            handle.shutdown().await;
-            let _ = task.await;
-        }
-        grpc_result?;
-        http_result.map_err(|e| Error::Task(e.to_string()))?.map_err(Error::Http)?;
-        Ok(())
+    /// Where the HTTP API listens.
+    ///
+    /// # Errors
+    /// The listener's I/O error.
+    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
+
+    /// Where libp2p listens (empty without a network).
+    pub fn p2p_addrs(&self) -> Vec<Multiaddr> {
+        self.network().map(NetworkHandle::listen_addrs).unwrap_or_default()
+    }
+
+    /// The configuration it started with.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// Serves until `shutdown` completes: see `run.rs`.
+    ///
+    /// # Errors
+    /// [`Error::Grpc`], [`Error::Http`] when a server fails; [`Error::Storage`] when the final
+    /// flush fails.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        crate::run::run(self, shutdown).await
     }
 }
 
-/// Keeps the peers gauge current (every 5 s) while the network runs.
-async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
-    let Some(handle) = handle else { return };
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
-    loop {
-        every.tick().await;
-        match handle.peers().await {
-            Ok(peers) => metrics.set_peers(i64::try_from(peers.len()).unwrap_or(i64::MAX)),
-            Err(_) => return,
-        }
+/// Loads unknown streams from the network for the service.
+#[derive(Debug)]
+struct NetLoader(NetworkHandle);
+
+impl NetworkLoader for NetLoader {
+    fn load(&self, stream: StreamId) -> LoadFuture<'_> {
+        Box::pin(async move {
+            match self.0.load(&stream).await {
+                Ok(_) => Ok(true),
+                Err(ceramic_net::Error::NotFound(_)) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+/// Logs new tips (debug level).
+#[derive(Debug)]
+struct LogPublisher;
+
+impl Publisher for LogPublisher {
+    fn publish_update(&self, stream: &StreamId, tip: &Cid) {
+        tracing::debug!(%stream, %tip, "new tip");
     }
 }

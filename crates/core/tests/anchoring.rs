@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ceramic_codecs::{GenesisCommit, Header, Ipld, Payload, Unique};
-use ceramic_core::{CoreBuilder, CoreOptions, Listeners};
+use ceramic_core::{Node, NodeConfig};
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype_tile::Tile;
-use ceramic_proto::Options;
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, AnchorStreamRequest, CommitRequest, SubscribeRequest};
 use serde_json::Value;
@@ -19,17 +18,15 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_anchor_then_the_anchor_commit_arrives_on_subscribe() {
     let dir = tempfile::tempdir().unwrap();
-    let node = CoreBuilder::new(CoreOptions::new(Options::new(dir.path()).with_sync(false)))
+    let node = Node::builder(NodeConfig::local(dir.path()))
         .with_doctype(Tile::new())
-        .unwrap()
-        .open()
+        .start()
+        .await
         .unwrap();
     assert_eq!(node.chains().ids(), ["inmemory:12345"]);
-    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
+    let (grpc_addr, http_addr) = (node.grpc_addr().unwrap(), node.http_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(node.serve(Listeners { grpc, http }, async move {
+    let served = tokio::spawn(node.run(async move {
         let _ = stopped.await;
     }));
     let mut client = NodeClient::connect(format!("http://{grpc_addr}")).await.unwrap();

@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ceramic_codecs::{DataCommit, GenesisCommit, Header, Ipld, Payload, Unique};
-use ceramic_core::{CoreBuilder, CoreNode, CoreOptions, Listeners};
+use ceramic_core::{Node, NodeConfig};
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype_tile::Tile;
 use ceramic_net::{Config as NetConfig, Multiaddr};
-use ceramic_proto::Options;
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, CommitRequest, LoadStreamRequest, SubscribeRequest};
 use serde_json::Value;
@@ -29,16 +28,17 @@ struct Running {
 async fn start(bootstrap: Vec<Multiaddr>) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let network = NetConfig::new("two-nodes-test").with_bootstrap(bootstrap);
-    let options = CoreOptions::new(Options::new(dir.path()).with_sync(false)).with_network(network);
-    let mut node: CoreNode =
-        CoreBuilder::new(options).with_doctype(Tile::new()).unwrap().open().unwrap();
-    let handle = node.start_network().await.unwrap().expect("a network");
-    let addrs = handle.listen_addrs();
-    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", grpc.local_addr().unwrap());
+    let node = Node::builder(NodeConfig::local(dir.path()))
+        .with_doctype(Tile::new())
+        .with_network_config(network)
+        .start()
+        .await
+        .unwrap();
+    let addrs = node.p2p_addrs();
+    assert!(!addrs.is_empty(), "the network listens");
+    let url = format!("http://{}", node.grpc_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(node.serve(Listeners { grpc, http }, async move {
+    let task = tokio::spawn(node.run(async move {
         let _ = stopped.await;
     }));
     let client = NodeClient::connect(url).await.unwrap();

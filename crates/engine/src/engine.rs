@@ -51,6 +51,27 @@ impl BlockSource for Overlay<'_> {
 
 struct Blocks<'a>(&'a HashMap<Cid, Vec<u8>>);
 
+/// Blocks given with a client write, borrowed (copied only when the engine reads one).
+struct BorrowedBlocks<'a>(&'a HashMap<Cid, &'a [u8]>);
+
+impl BlockSource for BorrowedBlocks<'_> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.get(cid).map(|data| data.to_vec()))
+    }
+}
+
+/// What kind of commit a client write must be ([`Engine::apply_write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expect {
+    /// Any commit (a genesis creates the stream, others update it).
+    Any,
+    /// A genesis commit (js `POST /streams`, gRPC `CreateStream`).
+    Genesis,
+    /// A data or anchor commit, of this stream when one is named (js `POST /commits`).
+    Update(Option<StreamId>),
+}
+
 impl BlockSource for Blocks<'_> {
     fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.0.get(cid).cloned())
@@ -379,13 +400,32 @@ impl Engine {
         commit: Cid,
         blocks: &[Block],
     ) -> Result<StreamState, ApplyError> {
-        let given: HashMap<Cid, Vec<u8>> =
-            blocks.iter().map(|b| (*b.cid(), b.data().to_vec())).collect();
-        let given = Blocks(&given);
+        self.apply_write(stream_type, commit, blocks, Expect::Any)
+    }
+
+    /// [`Engine::apply_commit`] for a commit that must be of the kind `expect` names: the check
+    /// is made on the commit as the engine decodes it (once), before anything is stored.
+    ///
+    /// # Errors
+    /// [`ApplyError::NotGenesis`], [`ApplyError::GenesisNotAllowed`],
+    /// [`ApplyError::WrongStream`] when the commit is not what `expect` asks for; otherwise as
+    /// [`Engine::apply_commit`].
+    pub fn apply_write(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+        expect: Expect,
+    ) -> Result<StreamState, ApplyError> {
+        let given: HashMap<Cid, &[u8]> = blocks.iter().map(|b| (*b.cid(), b.data())).collect();
+        let given = BorrowedBlocks(&given);
         let source = Overlay { first: &given, then: self.store.as_ref() };
         let (loaded, mut commit_blocks) = load_commit(&source, self.resolver.as_ref(), commit)?;
         let (stream, state, _guard) = match loaded.prev() {
             None => {
+                if let Expect::Update(_) = expect {
+                    return Err(ApplyError::GenesisNotAllowed(Box::new(commit)));
+                }
                 let stream =
                     StreamId::new(stream_type, commit).map_err(|_| ApplyError::WrongKind {
                         cid: Box::new(commit),
@@ -410,6 +450,22 @@ impl Engine {
                         kind: "CIDv0",
                         expected: "CIDv1",
                     })?;
+                match expect {
+                    Expect::Genesis => {
+                        return Err(ApplyError::NotGenesis {
+                            cid: Box::new(commit),
+                            stream: Box::new(stream),
+                        });
+                    }
+                    Expect::Update(Some(named)) if named != stream => {
+                        return Err(ApplyError::WrongStream {
+                            cid: Box::new(commit),
+                            expected: Box::new(named.cid()),
+                            got: Box::new(genesis),
+                        });
+                    }
+                    Expect::Any | Expect::Update(_) => {}
+                }
                 let guard = self.write_lock(&stream);
                 let state = self.load(&stream)?;
                 if prev != state.tip() {

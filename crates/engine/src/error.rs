@@ -153,6 +153,17 @@ pub enum ApplyError {
     /// The stream is not known.
     #[error("stream {0} not found")]
     NotFound(StreamId),
+    /// A write that must create a stream carries an update of an existing one.
+    #[error("commit {cid} is an update of {stream}, not a genesis")]
+    NotGenesis {
+        /// The commit.
+        cid: Box<Cid>,
+        /// The stream it updates.
+        stream: Box<StreamId>,
+    },
+    /// A write that must update a stream carries a genesis commit.
+    #[error("commit {0} is a genesis commit: create streams with a create request")]
+    GenesisNotAllowed(Box<Cid>),
     /// Loading streams for a doctype nested deeper than allowed (e.g. schemas of schemas).
     #[error("loading nested streams deeper than {0} levels")]
     TooDeep(usize),

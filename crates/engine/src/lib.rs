@@ -36,7 +36,7 @@ pub mod test_utils;
 mod traits;
 
 pub use conflict::{Branch, Winner, js_bytes_less, pick_log_to_accept};
-pub use engine::{Engine, TipOutcome};
+pub use engine::{Engine, Expect, TipOutcome};
 pub use error::{AnchorError, ApplyError, StoreError};
 pub use log::{LoadedCommit, verify_merkle_path};
 pub use traits::{AnchorVerifier, BlockSource, Fanout, Publisher, Store};

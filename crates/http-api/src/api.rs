@@ -1,9 +1,9 @@
-//! [`Api`]: the axum router of `/api/v0` over a [`NodeService`]. Writes and loads go through the
-//! service's gRPC handlers (the same parsing bounds, per-stream write serialization and error
-//! classification as gRPC); commit blocks are read from the service's storage.
+//! [`Api`]: the axum router of `/api/v0` over the node [`Service`]. Each handler parses its
+//! request once, calls the service with typed values, and writes the typed answer as js-ceramic
+//! does; errors become HTTP statuses in one place (`error.rs`).
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,21 +13,17 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use ceramic_codecs::{Cid, Payload};
 use ceramic_doctype::StreamState;
-use ceramic_proto::NodeService;
-use ceramic_proto::v1::{self, node_server::Node as _};
+use ceramic_service::{Health, Service};
 use ceramic_streamid::{StreamId, StreamRef, StreamType};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
-use tonic::Request;
 
 use crate::admin::{ADMIN_CODE_TTL, AdminAuth, AdminError};
 use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
 use crate::query::{LoadOpts, parse_query};
 use crate::request::{PathTrie, parse_apply, parse_create, parse_multiquery};
-use ceramic_proto::AnchorRequester;
 
 /// The largest request body, in bytes (js-ceramic's daemon: `express.json({limit: '1mb'})`).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -36,32 +32,24 @@ pub const MAX_MULTIQUERY_LOADS: usize = 1_000;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
-/// The HTTP API: a [`NodeService`], an optional anchor requester, and the chains to report.
-/// Build it, then take its [`Api::router`] (or [`serve`] it).
+/// The HTTP API: the node [`Service`] and the chains to report. Build it, then take its
+/// [`Api::router`] (or [`serve`] it). Anchoring is the service's: `POST /streams/:id/anchor`
+/// and writes whose `opts.anchor` is not `false` ask it.
 #[derive(Debug, Clone)]
 pub struct Api {
-    service: NodeService,
-    anchor: Option<Arc<dyn AnchorRequester>>,
+    service: Service,
     chains: Vec<String>,
     admin: Arc<AdminAuth>,
 }
 
 impl Api {
-    /// The API over `service`, without anchoring and reporting no supported chains.
-    pub fn new(service: NodeService) -> Self {
+    /// The API over `service`, reporting no supported chains.
+    pub fn new(service: Service) -> Self {
         Api {
             service,
-            anchor: None,
             chains: Vec::new(),
             admin: Arc::new(AdminAuth::new(Vec::new(), ADMIN_CODE_TTL)),
         }
-    }
-
-    /// Anchors through `requester`: `POST /streams/:id/anchor`, and after each write whose
-    /// `opts.anchor` is not `false`.
-    pub fn with_anchor_requester(mut self, requester: Arc<dyn AnchorRequester>) -> Self {
-        self.anchor = Some(requester);
-        self
     }
 
     /// The CAIP-2 chains `GET /node/chains` reports (e.g. `eip155:1`, `inmemory:12345`).
@@ -116,49 +104,26 @@ impl Api {
         &self,
         stream_type: StreamType,
         commit: CommitBlocks,
-        genesis_only: bool,
+        stream: Option<StreamId>,
         anchor: bool,
     ) -> Result<Response> {
-        let request = v1::CommitRequest {
-            stream_type: stream_type.code(),
-            commit: commit.cid().to_string(),
-            blocks: commit
-                .into_blocks()
-                .into_iter()
-                .map(|block| {
-                    let (cid, data) = block.into_parts();
-                    v1::Block { cid: cid.to_string(), data }
-                })
-                .collect(),
+        let commit = ceramic_service::CommitBlocks::new(*commit.cid(), commit.into_blocks())?;
+        let state = match stream {
+            None => self.service.create(stream_type, commit).await?,
+            Some(stream) => self.service.apply(stream_type, commit, Some(stream)).await?,
         };
-        let response = if genesis_only {
-            self.service.create_stream(Request::new(request)).await?
-        } else {
-            self.service.apply_commit(Request::new(request)).await?
-        };
-        let (stream, state) = state_of(response.into_inner())?;
-        if anchor && let Some(requester) = &self.anchor {
-            let parsed = StreamState::from_js_json(&state);
-            if let Ok(parsed) = parsed {
-                let (requester, tip) = (requester.clone(), parsed.tip());
-                let id = parsed.stream_id();
-                // The write is done; the anchor request runs on, and its failure is logged.
-                tokio::spawn(async move {
-                    if let Err(e) = requester.request_anchor(id, tip).await {
-                        tracing::warn!(stream = %id, error = %e, "anchor request failed");
-                    }
-                });
-            }
+        let id = state.stream_id();
+        if anchor {
+            // The write is done; the anchor request runs on, and its failure is logged.
+            self.service.request_anchor_later(id, state.tip());
         }
-        Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state })))
+        Ok(state_response(&id.to_string(), &state))
     }
+}
 
-    /// Loads a stream (or the state at a commit, or at a time) through the service.
-    async fn load(&self, id: &StreamRef, at_time: Option<u64>) -> Result<(String, Value)> {
-        let request = v1::LoadStreamRequest { id: id.to_string(), at_time };
-        let response = self.service.load_stream(Request::new(request)).await?;
-        state_of(response.into_inner())
-    }
+/// `{streamId, state}` as js answers writes and loads.
+fn state_response(stream: &str, state: &StreamState) -> Response {
+    json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state.to_js_json() }))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
@@ -238,11 +203,13 @@ pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     response
 }
 
-/// The StreamID and serialized state of a service response.
-fn state_of(response: v1::StreamResponse) -> Result<(String, Value)> {
-    let state = response.state.ok_or(ApiError::NoState)?;
-    let json = serde_json::from_str(&state.state_json).map_err(ApiError::StateJson)?;
-    Ok((state.stream_id, json))
+/// js `next?.content ?? content`: pending content unless it is absent or `null`.
+fn current_content(state: &StreamState) -> &Value {
+    state
+        .next()
+        .and_then(|n| n.content.as_ref())
+        .filter(|c| !c.is_null())
+        .unwrap_or(state.content())
 }
 
 type Shared = State<Arc<Api>>;
@@ -269,44 +236,14 @@ fn load_opts(query: Option<String>) -> Result<LoadOpts> {
 
 async fn create_stream(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_create(&body(raw)?)?;
-    api.write(request.stream_type, request.genesis, true, request.opts.anchor).await
+    api.write(request.stream_type, request.genesis, None, request.opts.anchor).await
 }
 
 async fn apply_commit(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_apply(&body(raw)?)?;
-    // The commit must write to `streamId`: read its payload (sent, or already stored).
-    let payload_cid = *request.commit.payload_cid();
-    let payload = match request.commit.block(&payload_cid) {
-        Some(block) => Some(block.data().to_vec()),
-        None => {
-            let storage = api.service.storage().clone();
-            tokio::task::spawn_blocking(move || storage.block(&payload_cid).map_err(ApiError::from))
-                .await
-                .map_err(ApiError::Join)??
-                .map(|b| b.into_parts().1)
-        }
-    };
-    // A payload that is missing or does not decode is left to the engine, which reports why.
-    if let Some(Ok(payload)) = payload.map(|p| Payload::decode(&p)) {
-        let genesis = match payload {
-            Payload::Genesis(_) => {
-                return Err(ApiError::GenesisApplied(Box::new(*request.commit.cid())));
-            }
-            Payload::Data(data) => Some(data.id),
-            Payload::Anchor(anchor) => anchor.id,
-        };
-        if let Some(genesis) = genesis
-            && genesis != request.stream.cid()
-        {
-            let named = StreamId::new(request.stream.stream_type(), genesis)
-                .map_err(|source| ApiError::Id { id: genesis.to_string(), source })?;
-            return Err(ApiError::StreamMismatch {
-                requested: Box::new(request.stream),
-                commit: Box::new(named),
-            });
-        }
-    }
-    api.write(request.stream.stream_type(), request.commit, false, request.opts.anchor).await
+    // The engine checks, on the commit it decodes, that it updates `streamId`.
+    let (stream_type, stream) = (request.stream.stream_type(), Some(request.stream));
+    api.write(stream_type, request.commit, stream, request.opts.anchor).await
 }
 
 async fn load_stream(
@@ -316,8 +253,8 @@ async fn load_stream(
 ) -> Result<Response> {
     let id = path_id(id)?;
     let opts = load_opts(query)?;
-    let (stream, state) = api.load(&id, opts.at_time).await?;
-    Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state })))
+    let state = api.service.load(id, opts.at_time).await?;
+    Ok(state_response(&id.stream_id().to_string(), &state))
 }
 
 async fn load_content(
@@ -327,18 +264,8 @@ async fn load_content(
 ) -> Result<Response> {
     let id = path_id(id)?;
     let opts = load_opts(query)?;
-    let (_, state) = api.load(&id, opts.at_time).await?;
+    let state = api.service.load(id, opts.at_time).await?;
     Ok(json_response(StatusCode::OK, current_content(&state)))
-}
-
-/// js `next?.content ?? content` on a serialized state.
-fn current_content(state: &Value) -> &Value {
-    state
-        .get("next")
-        .and_then(|n| n.get("content"))
-        .filter(|c| !c.is_null())
-        .or_else(|| state.get("content"))
-        .unwrap_or(&Value::Null)
 }
 
 async fn list_commits(
@@ -346,31 +273,18 @@ async fn list_commits(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response> {
     let id = path_id(id)?;
-    let (stream, state) = api.load(&id, None).await?;
-    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
-    let storage = api.service.storage().clone();
-    let commits = tokio::task::spawn_blocking(move || {
-        let failure: Mutex<Option<ceramic_storage::Error>> = Mutex::new(None);
-        let read = |cid: &Cid| match storage.block(cid) {
-            Ok(block) => block.map(|b| b.into_parts().1),
-            Err(e) => {
-                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                None
-            }
-        };
-        let mut commits = Vec::with_capacity(state.log.len());
-        for entry in &state.log {
-            let value = to_json(&entry.cid, read);
-            if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(ApiError::from(e));
-            }
-            let value = value.map_err(ApiError::Serialize)?;
-            commits.push(json!({ "cid": entry.cid.to_string(), "value": value }));
-        }
-        Ok(commits)
-    })
-    .await
-    .map_err(ApiError::Join)??;
+    let log = api.service.commits(id, true).await?;
+    let read = |cid: &ceramic_codecs::Cid| log.blocks.get(cid).map(|b| b.data().to_vec());
+    let commits = log
+        .state
+        .log()
+        .iter()
+        .map(|entry| {
+            let value = to_json(&entry.cid, read).map_err(ApiError::Serialize)?;
+            Ok(json!({ "cid": entry.cid.to_string(), "value": value }))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let stream = log.state.stream_id().to_string();
     Ok(json_response(StatusCode::OK, &json!({ "streamId": stream, "commits": commits })))
 }
 
@@ -386,16 +300,11 @@ async fn request_anchor(
         serde_json::from_slice::<Value>(&raw)
             .map_err(|e| ApiError::Request(crate::request::RequestError::Json(e)))?;
     }
-    let Some(requester) = api.anchor.clone() else {
-        return Err(ApiError::AnchoringNotConfigured);
-    };
-    let (_, state) = api.load(&StreamRef::Stream(id), None).await?;
-    let state = StreamState::from_js_json(&state).map_err(ApiError::State)?;
-    let status = requester.request_anchor(id, state.tip()).await?;
+    let requested = api.service.request_anchor(id).await?;
     // js answers `state.anchorStatus` as the enum's number (the client returns it as is).
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "streamId": id.to_string(), "anchorStatus": status as u8 }),
+        &json!({ "streamId": id.to_string(), "anchorStatus": requested.status as u8 }),
     ))
 }
 
@@ -411,7 +320,7 @@ async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> R
                 tracing::debug!(%stream, "multiquery: the genesis does not name the stream");
                 continue;
             }
-            if let Err(e) = api.write(stream.stream_type(), genesis, true, false).await {
+            if let Err(e) = api.write(stream.stream_type(), genesis, None, false).await {
                 tracing::debug!(%stream, error = %e, "multiquery: creating from genesis failed");
                 continue;
             }
@@ -425,9 +334,10 @@ async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> R
             }
             loads += 1;
             let loaded =
-                tokio::time::timeout(request.timeout, api.load(&id, query.opts.at_time)).await;
-            let (stream, state) = match loaded {
-                Ok(Ok(loaded)) => loaded,
+                tokio::time::timeout(request.timeout, api.service.load(id, query.opts.at_time))
+                    .await;
+            let state = match loaded {
+                Ok(Ok(state)) => state,
                 Ok(Err(e)) => {
                     tracing::debug!(%id, error = %e, "multiquery: load failed");
                     continue;
@@ -437,12 +347,12 @@ async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> R
                     continue;
                 }
             };
-            let key = match (query.opts.at_time, StreamState::from_js_json(&state)) {
-                (Some(_), Ok(parsed)) => parsed
+            let key = match query.opts.at_time {
+                Some(_) => state
                     .stream_id()
-                    .at_commit(parsed.tip())
-                    .map_or(stream.clone(), |c| c.to_string()),
-                _ => id.to_string(),
+                    .at_commit(state.tip())
+                    .map_or_else(|_| id.to_string(), |c| c.to_string()),
+                None => id.to_string(),
             };
             let content = current_content(&state);
             for (key, child) in &node.children {
@@ -454,7 +364,7 @@ async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> R
                     stack.push((child, StreamRef::Stream(linked)));
                 }
             }
-            results.insert(key, state);
+            results.insert(key, state.to_js_json());
         }
     }
     Ok(json_response(StatusCode::OK, &Value::Object(results)))
@@ -464,13 +374,12 @@ async fn chains(State(api): Shared) -> Response {
     json_response(StatusCode::OK, &json!({ "supportedChains": api.chains }))
 }
 
-async fn healthcheck(State(api): Shared) -> Result<Response> {
-    let health = api.service.health(Request::new(v1::HealthRequest {})).await?.into_inner();
-    if health.status() == v1::ServingStatus::Serving {
-        Ok((StatusCode::OK, "Alive!").into_response())
-    } else {
-        Ok((StatusCode::SERVICE_UNAVAILABLE, format!("Storage unreachable: {}", health.reason))
-            .into_response())
+async fn healthcheck(State(api): Shared) -> Response {
+    match api.service.health().await {
+        Health::Serving => (StatusCode::OK, "Alive!").into_response(),
+        Health::NotServing(e) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("Storage unreachable: {e}")).into_response()
+        }
     }
 }
 
@@ -536,16 +445,12 @@ fn authorize_body(api: &Api, headers: &HeaderMap, raw: &[u8]) -> Result<Value> {
 async fn admin_list_pins(State(api): Shared, headers: HeaderMap) -> Result<Response> {
     authorize_get(&api, &headers)?;
     let mut ids = Vec::new();
-    let mut after = String::new();
+    let mut after = None;
     loop {
-        let request = v1::ListPinsRequest {
-            after: std::mem::take(&mut after),
-            limit: u32::try_from(ceramic_storage::MAX_PAGE).unwrap_or(u32::MAX),
-        };
-        let page = api.service.list_pins(Request::new(request)).await?.into_inner();
-        ids.extend(page.stream_ids);
+        let page = api.service.pins(after, ceramic_service::MAX_PAGE).await?;
+        ids.extend(page.streams.iter().map(ToString::to_string));
         match page.next {
-            Some(next) => after = next,
+            Some(next) => after = Some(next),
             None => break,
         }
     }
@@ -559,11 +464,7 @@ async fn admin_get_pin(
 ) -> Result<Response> {
     let id = path_id(id)?.stream_id();
     authorize_get(&api, &headers)?;
-    let storage = api.service.storage().clone();
-    let pinned =
-        tokio::task::spawn_blocking(move || storage.is_pinned(&id).map_err(ApiError::from))
-            .await
-            .map_err(ApiError::Join)??;
+    let pinned = api.service.is_pinned(id).await?;
     let ids: Vec<String> = if pinned { vec![id.to_string()] } else { Vec::new() };
     Ok(json_response(StatusCode::OK, &json!({ "pinnedStreamIds": ids })))
 }
@@ -577,9 +478,9 @@ async fn admin_pin(
     let id = path_id(id)?.stream_id();
     let raw = body(raw)?;
     authorize_body(&api, &headers, &raw)?;
-    // Loads the stream first (from the network when the node has a loader): 404 when unknown.
-    api.load(&StreamRef::Stream(id), None).await?;
-    api.service.pin(Request::new(v1::PinRequest { stream_id: id.to_string() })).await?;
+    // Loads the stream first (from the network when the node has one): 404 when unknown.
+    api.service.load(StreamRef::Stream(id), None).await?;
+    api.service.pin(id).await?;
     Ok(json_response(StatusCode::OK, &json!({ "streamId": id.to_string(), "isPinned": true })))
 }
 
@@ -592,7 +493,7 @@ async fn admin_unpin(
     let id = path_id(id)?.stream_id();
     let raw = body(raw)?;
     authorize_body(&api, &headers, &raw)?;
-    api.service.unpin(Request::new(v1::UnpinRequest { stream_id: id.to_string() })).await?;
+    api.service.unpin(id).await?;
     Ok(json_response(StatusCode::OK, &json!({ "streamId": id.to_string(), "isPinned": false })))
 }
 

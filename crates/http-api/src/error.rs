@@ -5,15 +5,12 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ceramic_codecs::Cid;
-use ceramic_streamid::StreamId;
-use tonic::Code;
+use ceramic_service::{AnchorError, ErrorKind, LoadError, StoreError, WriteError};
 
 use crate::admin::AdminError;
 use crate::commit::CommitJsonError;
 use crate::query::QueryError;
 use crate::request::RequestError;
-use ceramic_proto::AnchorRequestError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,26 +31,21 @@ pub enum ApiError {
         #[source]
         source: ceramic_streamid::Error,
     },
-    /// A commit sent to `POST /commits` writes to another stream than `streamId` (400).
-    #[error("the commit belongs to stream {commit}, not to {requested}")]
-    StreamMismatch {
-        /// `streamId` of the request.
-        requested: Box<StreamId>,
-        /// The stream the commit names.
-        commit: Box<StreamId>,
-    },
-    /// A genesis commit sent to `POST /commits` (400).
-    #[error("commit {0} is a genesis commit: create streams with POST /api/v0/streams")]
-    GenesisApplied(Box<Cid>),
-    /// The node refused or failed the request (status by code: see [`ApiError::status`]).
-    #[error("{}", .0.message())]
-    Service(Box<tonic::Status>),
+    /// The write was refused (status by kind: see [`ApiError::status`]).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The load failed (status by kind).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The anchor request failed (status by kind; 501 without anchoring).
+    #[error(transparent)]
+    Anchor(#[from] AnchorError),
+    /// A pin, unpin or query failed (status by kind).
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// A stored commit could not be serialized (500: the store is inconsistent).
     #[error("serializing stored commit: {0}")]
     Serialize(#[source] CommitJsonError),
-    /// Reading storage failed (503).
-    #[error("storage: {0}")]
-    Storage(#[source] Box<ceramic_storage::Error>),
     /// The body is larger than the limit (413).
     #[error("the request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -74,12 +66,6 @@ pub enum ApiError {
     /// The route exists, not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// `POST /streams/:id/anchor` on a node without anchoring (501).
-    #[error("anchoring is not configured on this node")]
-    AnchoringNotConfigured,
-    /// The anchor request failed (503, or 400 when refused).
-    #[error(transparent)]
-    Anchor(#[from] AnchorRequestError),
     /// An admin request is not authorized (401/403; see [`AdminError::status`]).
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -91,74 +77,41 @@ pub enum ApiError {
     /// Legacy `GET`/`DELETE /api/v0/pins` (400, js-ceramic's answer).
     #[error("Method not supported: pin requests have moved to the admin API /admin/pins")]
     PinsMoved,
-    /// A blocking task failed (500) or was cancelled at shutdown (503).
-    #[error("the request's task failed: {0}")]
-    Join(#[source] tokio::task::JoinError),
-    /// The node answered without a state (500; a bug).
-    #[error("the node answered without a stream state")]
-    NoState,
-    /// The node's serialized state does not read back (500; a bug).
-    #[error("the node's state JSON does not read back: {0}")]
-    State(#[source] ceramic_doctype::StateJsonError),
-    /// The node's serialized state is not JSON (500; a bug).
-    #[error("the node's state JSON does not parse: {0}")]
-    StateJson(#[source] serde_json::Error),
-}
-
-impl From<tonic::Status> for ApiError {
-    fn from(status: tonic::Status) -> Self {
-        ApiError::Service(Box::new(status))
-    }
-}
-
-impl From<ceramic_storage::Error> for ApiError {
-    fn from(error: ceramic_storage::Error) -> Self {
-        ApiError::Storage(Box::new(error))
-    }
 }
 
 impl ApiError {
-    /// The HTTP status of this error.
+    /// The HTTP status of this error: the one place service errors become statuses.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Request(_)
             | ApiError::Query(_)
             | ApiError::Id { .. }
-            | ApiError::StreamMismatch { .. }
-            | ApiError::GenesisApplied(_)
             | ApiError::Body(_)
-            | ApiError::PinsMoved
-            | ApiError::Anchor(AnchorRequestError::Refused(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Service(status) => match status.code() {
-                Code::InvalidArgument | Code::OutOfRange => StatusCode::BAD_REQUEST,
-                Code::NotFound => StatusCode::NOT_FOUND,
-                Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => {
-                    StatusCode::CONFLICT
-                }
-                Code::ResourceExhausted => StatusCode::PAYLOAD_TOO_LARGE,
-                Code::Unavailable | Code::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
-                Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
-                Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-                Code::PermissionDenied | Code::Unauthenticated => StatusCode::FORBIDDEN,
-                Code::Ok | Code::Unknown | Code::Internal | Code::DataLoss => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-            },
+            | ApiError::PinsMoved => StatusCode::BAD_REQUEST,
+            ApiError::Write(e) => kind_status(e.kind()),
+            ApiError::Load(e) => kind_status(e.kind()),
+            ApiError::Anchor(e) => kind_status(e.kind()),
+            ApiError::Store(e) => kind_status(e.kind()),
             ApiError::Admin(e) => e.status(),
-            ApiError::Storage(_) | ApiError::Anchor(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Join(e) if e.is_cancelled() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::AnchoringNotConfigured | ApiError::AdminNotImplemented => {
-                StatusCode::NOT_IMPLEMENTED
-            }
-            ApiError::Serialize(_)
-            | ApiError::Join(_)
-            | ApiError::NoState
-            | ApiError::State(_)
-            | ApiError::StateJson(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::AdminNotImplemented => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Serialize(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// What the client should do, as an HTTP status: bad input 400, unknown 404, a write on a stale
+/// tip 409, retry 503, not configured 501, the node's fault 500.
+fn kind_status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Stale => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::NotConfigured => StatusCode::NOT_IMPLEMENTED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -180,19 +133,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn service_codes_map_to_http_statuses() {
-        let status = |code| ApiError::from(tonic::Status::new(code, "x")).status();
-        assert_eq!(status(Code::InvalidArgument), StatusCode::BAD_REQUEST);
-        assert_eq!(status(Code::NotFound), StatusCode::NOT_FOUND);
-        assert_eq!(status(Code::FailedPrecondition), StatusCode::CONFLICT);
-        assert_eq!(status(Code::Unavailable), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(status(Code::DataLoss), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(status(Code::Internal), StatusCode::INTERNAL_SERVER_ERROR);
+    fn kinds_map_to_http_statuses() {
+        assert_eq!(kind_status(ErrorKind::InvalidInput), StatusCode::BAD_REQUEST);
+        assert_eq!(kind_status(ErrorKind::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(kind_status(ErrorKind::Stale), StatusCode::CONFLICT);
+        assert_eq!(kind_status(ErrorKind::Unavailable), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(kind_status(ErrorKind::Corrupt), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(kind_status(ErrorKind::NotConfigured), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(kind_status(ErrorKind::Internal), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]
     fn the_message_is_the_services() {
-        let e = ApiError::from(tonic::Status::invalid_argument("commit: bad"));
-        assert_eq!(e.to_string(), "commit: bad");
+        let e = ApiError::from(LoadError::TimeWithCommit);
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.to_string(), LoadError::TimeWithCommit.to_string());
+        assert_eq!(
+            ApiError::from(AnchorError::NotConfigured).status(),
+            StatusCode::NOT_IMPLEMENTED
+        );
     }
 }

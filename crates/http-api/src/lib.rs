@@ -1,9 +1,10 @@
 //! The js-ceramic compatible HTTP API (`/api/v0`), so that an app written for js-ceramic can
 //! point the real `@ceramicnetwork/http-client` (6.4.0) at our node and keep working.
 //!
-//! Layer: above `ceramic-proto` (whose [`NodeService`](ceramic_proto::NodeService) it drives:
-//! writes and loads go through the same handlers, bounds, per-stream write locks and error
-//! classification as gRPC), below `bins/node`, which serves it next to gRPC. Follows
+//! Layer: a front-end over the node service (`ceramic-service`: every route calls its typed API
+//! directly, with the same bounds, per-stream write serialization and error kinds as gRPC; no
+//! other front-end is called), below the node assembly (`ceramic-core`), which serves it next to
+//! gRPC. Follows
 //! `specs/http-api.md` (routes, shapes, status codes, deviations from js) and §5 of the
 //! protocol notes.
 //!
@@ -21,17 +22,11 @@
 //!
 //! ```no_run
 //! use ceramic_http_api::Api;
-//! use ceramic_proto::{NodeBuilder, Options};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let node = NodeBuilder::new(Options::new("./data"))
-//!     .with_doctype(ceramic_doctype_tile::Tile::new())?
-//!     .open()?;
-//! let router = Api::new(node.service().clone()).router();
+//! # async fn run(service: ceramic_service::Service) -> Result<(), Box<dyn std::error::Error>> {
+//! let router = Api::new(service).router();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:7007").await?;
-//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-//! let shutdown = async move { stopped.await.ok(); };
-//! # drop(stop);
+//! let shutdown = std::future::pending::<()>();
 //! ceramic_http_api::serve(listener, router, shutdown, std::time::Duration::from_secs(10)).await?;
 //! # Ok(())
 //! # }
@@ -56,5 +51,4 @@ pub mod fuzzing;
 pub mod test_utils;
 
 pub use api::{Api, MAX_BODY, MAX_MULTIQUERY_LOADS, serve};
-pub use ceramic_proto::{AnchorFuture, AnchorRequestError, AnchorRequester};
 pub use error::ApiError;

@@ -18,8 +18,10 @@ use ceramic_doctype::{AnchorStatus, Registry, StreamState};
 use ceramic_doctype_tile::{GenesisOptions, Tile, genesis_payload, update_payload};
 use ceramic_engine::Engine;
 use ceramic_engine::memory::{FakeAnchorVerifier, RecordingPublisher};
-use ceramic_http_api::{AnchorFuture, AnchorRequestError, AnchorRequester, Api};
-use ceramic_proto::{Info, NodeService};
+use ceramic_http_api::Api;
+use ceramic_service::{
+    AnchorFuture, AnchorRequestError, AnchorRequester, Info, Service, ServiceBuilder,
+};
 use ceramic_storage::{MemoryStorage, Storage};
 use ceramic_streamid::StreamId;
 use http_body_util::BodyExt as _;
@@ -39,6 +41,18 @@ impl TestNode {
     }
 
     pub(crate) fn with(configure: impl FnOnce(Api) -> Api) -> TestNode {
+        TestNode::build(|service| service, configure)
+    }
+
+    /// A node whose service is configured by `service` (e.g. with an anchor requester).
+    pub(crate) fn with_service(service: impl FnOnce(ServiceBuilder) -> ServiceBuilder) -> TestNode {
+        TestNode::build(service, |api| api)
+    }
+
+    fn build(
+        service: impl FnOnce(ServiceBuilder) -> ServiceBuilder,
+        configure: impl FnOnce(Api) -> Api,
+    ) -> TestNode {
         let storage = Arc::new(MemoryStorage::new());
         let mut registry = Registry::new();
         registry.register(Tile::new()).expect("tile registers");
@@ -48,7 +62,9 @@ impl TestNode {
             Arc::new(FakeAnchorVerifier::default()),
             Arc::new(RecordingPublisher::default()),
         );
-        let service = NodeService::new(Arc::new(engine), storage.clone(), Info::new("test"));
+        let storage_dyn: Arc<dyn Storage> = storage.clone();
+        let builder = Service::builder(Arc::new(engine), storage_dyn).with_info(Info::new("test"));
+        let service = service(builder).build();
         let router = configure(Api::new(service)).router();
         let signer = KeySigner::from_seed(KeyType::Ed25519, &[7; 32]).expect("seed");
         TestNode { storage, router, signer }

@@ -199,7 +199,7 @@ async fn anchor_requests_need_a_requester() {
 #[tokio::test]
 async fn anchor_requests_go_to_the_requester_and_writes_request_anchors() {
     let recorder = Arc::new(Recorder::default());
-    let node = TestNode::with(|api| api.with_anchor_requester(recorder.clone()));
+    let node = TestNode::with_service(|s| s.with_anchor_requester(recorder.clone()));
     // A create with js's default opts requests an anchor of the genesis (in the background).
     let (id, state) = node.create(&json!({"a": 1}), "YQ").await;
     wait_for(|| recorder.calls.lock().unwrap().len() == 1).await;
@@ -224,7 +224,7 @@ async fn anchor_requests_go_to_the_requester_and_writes_request_anchors() {
 #[tokio::test]
 async fn a_failing_anchor_service_is_unavailable() {
     let recorder = Arc::new(Recorder { fail: true, ..Recorder::default() });
-    let node = TestNode::with(|api| api.with_anchor_requester(recorder.clone()));
+    let node = TestNode::with_service(|s| s.with_anchor_requester(recorder.clone()));
     let (id, _) = node.create(&json!({"a": 1}), "YQ").await;
     let (status, body) = node.post(&format!("/api/v0/streams/{id}/anchor"), &json!({})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -338,7 +338,7 @@ async fn bad_commit_requests_are_4xx_and_store_nothing() {
     let (status, body) =
         post(json!({"streamId": other.to_string(), "commit": update.to_dag_jws_result()})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(error_of(&body).contains("belongs to stream"));
+    assert!(error_of(&body).contains("belongs to the stream"));
     // A genesis is not an update.
     let genesis = node.genesis(&json!({"a": 1}), "YQ");
     let (status, body) =

@@ -1,7 +1,9 @@
-//! The hook through which the node's APIs ask for anchors: gRPC `RequestAnchor`, and in the
-//! HTTP API (`ceramic-http-api`) `POST /streams/:id/anchor` and writes whose `opts.anchor` is not
-//! `false`. Anchoring is wired by the node (`ceramic-core`): without a requester `RequestAnchor`
-//! answers `Unimplemented` (HTTP 501) and writes request nothing.
+//! The two things the service asks of the rest of the node, as traits the node assembly
+//! implements: [`AnchorRequester`] (gRPC `RequestAnchor`, HTTP `POST /streams/:id/anchor` and
+//! writes whose `opts.anchor` is not `false`) and [`NetworkLoader`] (streams this node does not
+//! have). Without a requester [`Service::request_anchor`](crate::Service::request_anchor) is
+//! [`AnchorError::NotConfigured`](crate::AnchorError::NotConfigured); without a loader unknown
+//! streams are not found.
 
 use std::fmt;
 use std::future::Future;
@@ -35,12 +37,15 @@ pub enum AnchorRequestError {
     Refused(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Why a network load failed (the network's own error, boxed: the service only logs it).
+pub type NetworkError = Box<dyn std::error::Error + Send + Sync>;
+
 /// The future a [`NetworkLoader`] returns: whether the stream was found.
-pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
+pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, NetworkError>> + Send + 'a>>;
 
 /// Loads streams this node does not have from the network (js-ceramic queries pubsub, then
-/// fetches the tip's blocks). Wired by the node when networking is on; `LoadStream`,
-/// `ListCommits` and `RequestAnchor` ask it before answering NOT_FOUND.
+/// fetches the tip's blocks). Wired by the node when networking is on; loads, commit lists
+/// and anchor requests ask it before answering that a stream is not found.
 pub trait NetworkLoader: Send + Sync + fmt::Debug {
     /// Looks for `stream` on the network and, when found, stores it through the engine.
     /// `Ok(false)` when no peer has it. Dropping the future midway must be safe.

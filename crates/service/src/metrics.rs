@@ -12,8 +12,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-/// Why a write was rejected: the gRPC status code's name (`InvalidArgument`,
-/// `FailedPrecondition`, …).
+/// Why a write was rejected: the [`ErrorKind`](crate::ErrorKind)'s name (`invalid_input`,
+/// `stale`, …).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RejectLabels {
     /// The reason.
@@ -56,7 +56,7 @@ impl Metrics {
         let writes_rejected = Family::<RejectLabels, Counter>::default();
         registry.register(
             "writes_rejected",
-            "Client writes rejected, by reason (gRPC status code)",
+            "Client writes rejected, by reason (the kind of error)",
             writes_rejected.clone(),
         );
         let peers = Gauge::default();
@@ -122,18 +122,18 @@ mod tests {
     fn encodes_what_was_counted() {
         let metrics = Metrics::new();
         metrics.commits_applied(3);
-        metrics.write_rejected("InvalidArgument");
-        metrics.write_rejected("InvalidArgument");
-        metrics.write_rejected("FailedPrecondition");
+        metrics.write_rejected("invalid_input");
+        metrics.write_rejected("invalid_input");
+        metrics.write_rejected("stale");
         metrics.set_peers(2);
         metrics.anchor_latency(3.5);
         let text = metrics.encode();
         assert!(text.contains("ceramic_commits_applied_total 3"), "{text}");
         assert!(
-            text.contains("ceramic_writes_rejected_total{reason=\"InvalidArgument\"} 2"),
+            text.contains("ceramic_writes_rejected_total{reason=\"invalid_input\"} 2"),
             "{text}"
         );
-        assert!(text.contains("ceramic_writes_rejected_total{reason=\"FailedPrecondition\"} 1"));
+        assert!(text.contains("ceramic_writes_rejected_total{reason=\"stale\"} 1"));
         assert!(text.contains("ceramic_peers 2"), "{text}");
         assert!(text.contains("ceramic_anchor_latency_seconds_count 1"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");

@@ -1,4 +1,4 @@
-//! [`Updates`]: new tips as a broadcast, for `Subscribe`. The engine announces every new tip
+//! [`Updates`]: new tips as a broadcast, for [`Service::subscribe`](crate::Service::subscribe). The engine announces every new tip
 //! (local writes and tips from the network) to its publisher; this one forwards them to every
 //! open subscription.
 

@@ -1,0 +1,397 @@
+//! [`NodeConfig`]: the node's TOML configuration. Every field has a default, so an empty file (or
+//! none) runs a local node:
+//!
+//! ```toml
+//! data_dir = "./ceramic-data"        # the store is <data_dir>/store (RocksDB)
+//! listen = "127.0.0.1:5101"          # gRPC; port 0 picks a free port (printed at start)
+//! http_listen = "127.0.0.1:7007"     # js-ceramic compatible HTTP API (/api/v0), js's port
+//! network = "inmemory"               # reported by NodeInfo
+//! doctypes = ["tile", "caip10-link"] # of the doctypes the node was built with, those it runs
+//! shutdown_grace_secs = 10           # how long in-flight requests may finish at shutdown
+//! sync = true                        # fsync each write before acknowledging it
+//! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
+//! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
+//!
+//! [p2p]
+//! enabled = true                     # libp2p + Ceramic pubsub on /ceramic/<network>
+//! listen = ["/ip4/127.0.0.1/tcp/4101"] # libp2p listen addresses (port 0 picks one; printed)
+//! bootstrap = []                     # peers to dial, e.g. "/ip4/10.0.0.2/tcp/4101/p2p/12D3Koo…"
+//!
+//! [anchoring]
+//! chain = "dev"                      # "dev": the in-process chain inmemory:12345; "eth": below
+//! # rpc_url = "http://127.0.0.1:8545" # eth only: JSON-RPC endpoint
+//! # chain_id = 1337                  # eth only: must match the RPC's eth_chainId
+//! # contract = "0x…"                 # eth only: the anchor contract; absent sends raw v0 txs
+//! # private_key_file = "eth.key"     # eth only: hex private key paying for anchors
+//! # batch_interval_secs = 1          # how often the anchor service looks (dev 1, eth 300)
+//! # min_streams = 1                  # streams that make a batch at once (dev 1, eth 1024)
+//! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
+//! ```
+//!
+//! Unknown keys are errors, so a typo is never silently ignored; a value that does not fit
+//! ([`ConfigError::Invalid`]) names its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ceramic_anchor_service::Policy;
+use ceramic_net::{Config as NetConfig, Multiaddr};
+use serde::Deserialize;
+
+use crate::anchoring::{Anchoring, EthAnchoring};
+
+/// Why a configuration could not be read or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading the config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not valid TOML for this configuration (an unknown key, a wrong type).
+    #[error("in the config file: {0}")]
+    Parse(#[from] Box<toml::de::Error>),
+    /// A value does not fit: the key names it.
+    #[error("config key `{key}`: {reason}")]
+    Invalid {
+        /// The key (`anchoring.rpc_url`, `p2p.listen`, `doctypes`, …).
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, reason: reason.into() }
+}
+
+/// Which chain anchors go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ChainName {
+    /// The in-process dev chain.
+    #[default]
+    Dev,
+    /// An Ethereum chain over JSON-RPC.
+    Eth,
+}
+
+/// The `[p2p]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct P2pConfig {
+    /// Whether the node joins the network (libp2p, Ceramic pubsub).
+    pub enabled: bool,
+    /// The multiaddrs to listen on (port 0 picks one).
+    pub listen: Vec<String>,
+    /// The peers to dial at start.
+    pub bootstrap: Vec<String>,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            enabled: true,
+            listen: vec!["/ip4/127.0.0.1/tcp/4101".into()],
+            bootstrap: Vec::new(),
+        }
+    }
+}
+
+impl P2pConfig {
+    /// The network's configuration on `network`, or `None` when disabled.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `p2p.listen` or `p2p.bootstrap` for an address that is
+    /// not a multiaddr.
+    pub fn to_net_config(&self, network: &str) -> Result<Option<NetConfig>, ConfigError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let parse = |list: &[String], key| -> Result<Vec<Multiaddr>, ConfigError> {
+            list.iter()
+                .map(|a| a.parse().map_err(|_| invalid(key, format!("{a:?} is not a multiaddr"))))
+                .collect()
+        };
+        Ok(Some(
+            NetConfig::new(network)
+                .with_listen(parse(&self.listen, "p2p.listen")?)
+                .with_bootstrap(parse(&self.bootstrap, "p2p.bootstrap")?),
+        ))
+    }
+}
+
+/// The `[anchoring]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AnchoringConfig {
+    /// `dev` (the in-process chain) or `eth`.
+    pub chain: ChainName,
+    /// eth: the JSON-RPC endpoint.
+    pub rpc_url: Option<String>,
+    /// eth: the chain id the RPC must report.
+    pub chain_id: Option<u64>,
+    /// eth: the anchor contract; absent sends raw v0 transactions.
+    pub contract: Option<String>,
+    /// eth: the file holding the hex private key that pays for anchors.
+    pub private_key_file: Option<PathBuf>,
+    /// How often the anchor service looks for a batch (dev 1 s, eth 300 s).
+    pub batch_interval_secs: Option<u64>,
+    /// How many waiting streams make a batch at once (dev 1, eth 1024).
+    pub min_streams: Option<usize>,
+    /// The oldest request age that makes a batch anyway.
+    pub max_delay_secs: Option<u64>,
+}
+
+impl AnchoringConfig {
+    /// The anchoring it names (reading the key file for `eth`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the missing, misplaced or unreadable key.
+    pub fn to_anchoring(&self) -> Result<Anchoring, ConfigError> {
+        match self.chain {
+            ChainName::Dev => {
+                if self.rpc_url.is_some() {
+                    return Err(invalid("anchoring.rpc_url", "needs chain = \"eth\""));
+                }
+                if self.private_key_file.is_some() {
+                    return Err(invalid("anchoring.private_key_file", "needs chain = \"eth\""));
+                }
+                Ok(Anchoring::Dev)
+            }
+            ChainName::Eth => {
+                let needed = |key| invalid(key, "chain = \"eth\" needs it");
+                let rpc_url = self.rpc_url.clone().ok_or_else(|| needed("anchoring.rpc_url"))?;
+                let chain_id = self.chain_id.ok_or_else(|| needed("anchoring.chain_id"))?;
+                let key_file = self
+                    .private_key_file
+                    .as_ref()
+                    .ok_or_else(|| needed("anchoring.private_key_file"))?;
+                let private_key = std::fs::read_to_string(key_file)
+                    .map_err(|e| {
+                        invalid(
+                            "anchoring.private_key_file",
+                            format!("reading {}: {e}", key_file.display()),
+                        )
+                    })?
+                    .trim()
+                    .to_owned();
+                Ok(Anchoring::Eth(EthAnchoring {
+                    rpc_url,
+                    chain_id,
+                    contract: self.contract.clone(),
+                    private_key,
+                }))
+            }
+        }
+    }
+
+    /// The batching policy, when any of its fields is set (the rest from the chain's default).
+    pub fn policy(&self) -> Option<Policy> {
+        if self.batch_interval_secs.is_none()
+            && self.min_streams.is_none()
+            && self.max_delay_secs.is_none()
+        {
+            return None;
+        }
+        let base = match self.chain {
+            ChainName::Dev => Anchoring::Dev.default_policy(),
+            ChainName::Eth => Policy::default(),
+        };
+        Some(Policy {
+            interval: self.batch_interval_secs.map_or(base.interval, Duration::from_secs),
+            min_streams: self.min_streams.unwrap_or(base.min_streams),
+            max_delay: self.max_delay_secs.map_or(base.max_delay, Duration::from_secs),
+            ..base
+        })
+    }
+}
+
+/// The node's configuration: the TOML file (see the module docs), every field defaulted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NodeConfig {
+    /// The data directory: the store is `<data_dir>/store`, anchor requests `<data_dir>/anchor`.
+    pub data_dir: PathBuf,
+    /// gRPC (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The js-ceramic compatible HTTP API and `/metrics`.
+    pub http_listen: SocketAddr,
+    /// The network's name (pubsub topic `/ceramic/<network>`, reported by `NodeInfo`).
+    pub network: String,
+    /// Which of the doctypes the node was built with it runs, by name (`Doctype::name`).
+    pub doctypes: Vec<String>,
+    /// The peer-to-peer network.
+    pub p2p: P2pConfig,
+    /// Anchoring.
+    pub anchoring: AnchoringConfig,
+    /// Whether each write is fsynced before it is acknowledged.
+    pub sync: bool,
+    /// DIDs allowed to use the HTTP admin API (pins).
+    pub admin_dids: Vec<String>,
+    /// How long in-flight requests may finish at shutdown before connections are dropped.
+    pub shutdown_grace_secs: u64,
+    /// The log filter (tracing's syntax); `RUST_LOG` wins. Read by the binary.
+    pub log_level: String,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            data_dir: PathBuf::from("./ceramic-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 5101)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
+            network: "inmemory".into(),
+            doctypes: vec!["tile".into(), "caip10-link".into()],
+            p2p: P2pConfig::default(),
+            anchoring: AnchoringConfig::default(),
+            sync: true,
+            admin_dids: Vec::new(),
+            shutdown_grace_secs: 10,
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// A configuration for tests and embedding: data under `data_dir`, every listener on
+    /// 127.0.0.1 port 0, no network, no fsync, a 2 s shutdown grace.
+    pub fn local(data_dir: impl AsRef<Path>) -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        NodeConfig {
+            data_dir: data_dir.as_ref().to_path_buf(),
+            listen: any,
+            http_listen: any,
+            p2p: P2pConfig {
+                enabled: false,
+                listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+                bootstrap: Vec::new(),
+            },
+            sync: false,
+            shutdown_grace_secs: 2,
+            ..NodeConfig::default()
+        }
+    }
+
+    /// The configuration in `path`, or the defaults without one.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`], [`ConfigError::Parse`].
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let Some(path) = path else { return Ok(NodeConfig::default()) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        NodeConfig::parse(&text)
+    }
+
+    /// Parses TOML text.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] for invalid TOML, an unknown key or a wrong type.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(Box::new(e)))
+    }
+
+    /// The shutdown grace as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        let config = NodeConfig::parse("").unwrap();
+        assert_eq!(config, NodeConfig::default());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:5101");
+        assert_eq!(config.http_listen.to_string(), "127.0.0.1:7007");
+        assert_eq!(config.data_dir, PathBuf::from("./ceramic-data"));
+        assert_eq!(config.doctypes, ["tile", "caip10-link"]);
+    }
+
+    #[test]
+    fn every_field_can_be_set() {
+        let config = NodeConfig::parse(
+            r#"
+            data_dir = "/var/lib/ceramic"
+            listen = "0.0.0.0:0"
+            http_listen = "127.0.0.1:0"
+            network = "dev-unstable"
+            doctypes = ["caip10-link"]
+            sync = false
+            log_level = "debug"
+
+            [anchoring]
+            chain = "eth"
+            rpc_url = "http://127.0.0.1:8545"
+            chain_id = 1337
+            contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            private_key_file = "/nonexistent/eth.key"
+            batch_interval_secs = 5
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/ceramic"));
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.http_listen.port(), 0);
+        assert_eq!(config.network, "dev-unstable");
+        assert_eq!(config.doctypes, ["caip10-link"]);
+        assert!(!config.sync);
+        assert_eq!(config.log_level, "debug");
+        assert_eq!(config.anchoring.chain, ChainName::Eth);
+        assert_eq!(config.anchoring.chain_id, Some(1337));
+        let policy = config.anchoring.policy().unwrap();
+        assert_eq!(policy.interval.as_secs(), 5);
+        assert_eq!(policy.min_streams, Policy::default().min_streams);
+        // The key file is read when the anchoring is built: a missing one is an error.
+        let err = config.anchoring.to_anchoring().unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/eth.key"), "{err}");
+        assert!(err.to_string().contains("anchoring.private_key_file"), "{err}");
+    }
+
+    #[test]
+    fn anchoring_defaults_to_the_dev_chain_and_checks_eth_fields() {
+        let config = NodeConfig::parse("").unwrap();
+        assert_eq!(config.anchoring.to_anchoring().unwrap(), Anchoring::Dev);
+        assert_eq!(config.anchoring.policy(), None);
+        let eth = NodeConfig::parse("[anchoring]\nchain = \"eth\"\nchain_id = 1").unwrap();
+        let err = eth.anchoring.to_anchoring().unwrap_err();
+        assert!(err.to_string().contains("rpc_url"), "{err}");
+        let dev = NodeConfig::parse("[anchoring]\nrpc_url = \"http://x\"").unwrap();
+        assert!(dev.anchoring.to_anchoring().is_err());
+        assert!(NodeConfig::parse("[anchoring]\nchain = \"btc\"").is_err());
+        assert!(NodeConfig::parse("[anchoring]\nrpc = \"x\"").is_err());
+    }
+
+    #[test]
+    fn the_network_is_on_by_default_and_checks_addresses() {
+        let config = NodeConfig::parse("").unwrap();
+        assert!(config.p2p.to_net_config("inmemory").unwrap().is_some());
+        let off = NodeConfig::parse("[p2p]\nenabled = false").unwrap();
+        assert!(off.p2p.to_net_config("inmemory").unwrap().is_none());
+        let bad = NodeConfig::parse("[p2p]\nbootstrap = [\"nope\"]").unwrap();
+        assert!(bad.p2p.to_net_config("inmemory").is_err());
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_values_naming_the_key() {
+        assert!(NodeConfig::parse("data-dir = \"x\"").is_err());
+        assert!(NodeConfig::parse("listen = \"localhost\"").is_err());
+        let bad = NodeConfig::parse("[p2p]\nlisten = [\"nope\"]").unwrap();
+        let err = bad.p2p.to_net_config("inmemory").unwrap_err();
+        assert!(err.to_string().contains("p2p.listen"), "{err}");
+    }
+}

@@ -1,0 +1,99 @@
+//! [`Node::run`]: serves gRPC and HTTP, runs the anchor scheduler and applies finished anchors,
+//! until `shutdown` completes (or a server fails); then stops both servers (each lets requests
+//! finish for at most the shutdown grace), stops the network and flushes the store.
+
+use std::future::Future;
+
+use ceramic_grpc::Grpc;
+use ceramic_http_api::Api;
+use ceramic_net::NetworkHandle;
+use ceramic_service::Metrics;
+
+use crate::anchoring::apply_anchors;
+use crate::{Error, Node};
+
+pub(crate) async fn run(
+    node: Node,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    let Node { service, storage, cas, sink, verifier, net, grpc, http, config } = node;
+    let grace = config.shutdown_grace();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    let applier = tokio::spawn(apply_anchors(
+        service.engine().clone(),
+        sink.subscribe(),
+        service.metrics().clone(),
+    ));
+    let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
+    let peers = tokio::spawn(count_peers(
+        net.as_ref().map(|(handle, _)| handle.clone()),
+        service.metrics().clone(),
+    ));
+    let metrics = service.metrics().clone();
+    let router = Api::new(service.clone())
+        .with_supported_chains(verifier.ids())
+        .with_admin_dids(config.admin_dids.clone())
+        .router()
+        .route("/metrics", axum::routing::get(move || serve_metrics(metrics.clone())));
+    let mut http =
+        tokio::spawn(ceramic_http_api::serve(http, router, until_stopped(stopped.clone()), grace));
+    let grpc = ceramic_grpc::serve(Grpc::new(service), grpc, until_stopped(stopped), grace);
+    tokio::pin!(grpc, shutdown);
+    let (grpc_result, http_result) = tokio::select! {
+        result = &mut grpc => {
+            let _ = stop.send(true);
+            (result, http.await)
+        }
+        () = &mut shutdown => {
+            let _ = stop.send(true);
+            (grpc.await, http.await)
+        }
+        result = &mut http => {
+            tracing::error!(?result, "the HTTP server stopped");
+            let _ = stop.send(true);
+            (grpc.await, result)
+        }
+    };
+    let _ = stop.send(true);
+    let _ = scheduler.await;
+    applier.abort();
+    peers.abort();
+    if let Some((handle, task)) = net {
+        handle.shutdown().await;
+        let _ = task.await;
+    }
+    tracing::info!("servers stopped; flushing the store");
+    // Requests abandoned with their connections may still be running on the blocking pool;
+    // flushing alongside them is safe.
+    storage.flush()?;
+    grpc_result?;
+    http_result.map_err(|e| Error::Task(e.to_string()))?.map_err(Error::Http)?;
+    Ok(())
+}
+
+async fn serve_metrics(metrics: Metrics) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+}
+
+/// Keeps the peers gauge current (every 5 s) while the network runs.
+async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
+    let Some(handle) = handle else { return };
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        match handle.peers().await {
+            Ok(peers) => metrics.set_peers(i64::try_from(peers.len()).unwrap_or(i64::MAX)),
+            Err(_) => return,
+        }
+    }
+}

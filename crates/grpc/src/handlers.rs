@@ -1,0 +1,207 @@
+//! [`Grpc`]: `ceramic.v1.Node` over the node [`Service`]. Each handler parses its request once
+//! (fields that do not parse never reach the service), calls the service, and converts the typed
+//! answer; errors become statuses in `status.rs`.
+
+use std::pin::Pin;
+
+use ceramic_proto::convert::{parse_after, parse_blocks, parse_cid, parse_ref};
+use ceramic_proto::v1;
+use ceramic_proto::v1::list_streams_request::Filter;
+use ceramic_proto::v1::node_server::{Node, NodeServer};
+use ceramic_service::{CommitBlocks, Health, Service, StreamFilter};
+use ceramic_streamid::StreamType;
+use futures::StreamExt as _;
+use tonic::{Request, Response, Status};
+
+use crate::status::ToStatus;
+
+/// The `ceramic.v1.Node` gRPC service over a node [`Service`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Grpc {
+    service: Service,
+}
+
+impl Grpc {
+    /// The gRPC front-end of `service`.
+    pub fn new(service: Service) -> Self {
+        Grpc { service }
+    }
+
+    /// The tonic server, to add to a `tonic::transport::Server`.
+    pub fn into_server(self) -> NodeServer<Self> {
+        NodeServer::new(self)
+    }
+
+    fn commit(request: v1::CommitRequest) -> Result<(StreamType, CommitBlocks), Status> {
+        let cid = parse_cid("commit", &request.commit).map_err(|e| e.to_status())?;
+        let blocks = parse_blocks(request.blocks).map_err(|e| e.to_status())?;
+        let commit = CommitBlocks::new(cid, blocks).map_err(|e| e.to_status())?;
+        Ok((StreamType::new(request.stream_type), commit))
+    }
+}
+
+/// The stream of states `Subscribe` answers with.
+pub type SubscribeStream =
+    Pin<Box<dyn futures::Stream<Item = Result<v1::StreamResponse, Status>> + Send>>;
+
+fn page_limit(limit: u32) -> usize {
+    usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
+#[tonic::async_trait]
+impl Node for Grpc {
+    type SubscribeStream = SubscribeStream;
+
+    async fn create_stream(
+        &self,
+        request: Request<v1::CommitRequest>,
+    ) -> Result<Response<v1::StreamResponse>, Status> {
+        let (stream_type, commit) = Self::commit(request.into_inner())?;
+        let state = self.service.create(stream_type, commit).await.map_err(|e| e.to_status())?;
+        Ok(Response::new((&state).into()))
+    }
+
+    async fn apply_commit(
+        &self,
+        request: Request<v1::CommitRequest>,
+    ) -> Result<Response<v1::StreamResponse>, Status> {
+        let (stream_type, commit) = Self::commit(request.into_inner())?;
+        let state =
+            self.service.apply(stream_type, commit, None).await.map_err(|e| e.to_status())?;
+        Ok(Response::new((&state).into()))
+    }
+
+    async fn load_stream(
+        &self,
+        request: Request<v1::LoadStreamRequest>,
+    ) -> Result<Response<v1::StreamResponse>, Status> {
+        let request = request.into_inner();
+        let id = parse_ref("id", &request.id).map_err(|e| e.to_status())?;
+        let state = self.service.load(id, request.at_time).await.map_err(|e| e.to_status())?;
+        Ok(Response::new((&state).into()))
+    }
+
+    async fn list_commits(
+        &self,
+        request: Request<v1::ListCommitsRequest>,
+    ) -> Result<Response<v1::ListCommitsResponse>, Status> {
+        let id = parse_ref("id", &request.into_inner().id).map_err(|e| e.to_status())?;
+        let log = self.service.commits(id, false).await.map_err(|e| e.to_status())?;
+        let stream = log.state.stream_id();
+        let commits = log.state.log().iter().map(|entry| v1::LogEntry::new(&stream, entry));
+        Ok(Response::new(v1::ListCommitsResponse {
+            stream_id: stream.to_string(),
+            commits: commits.collect(),
+        }))
+    }
+
+    async fn pin(
+        &self,
+        request: Request<v1::PinRequest>,
+    ) -> Result<Response<v1::PinResponse>, Status> {
+        let id = parse_ref("stream_id", &request.into_inner().stream_id)
+            .map_err(|e| e.to_status())?
+            .stream_id();
+        self.service.pin(id).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::PinResponse {}))
+    }
+
+    async fn unpin(
+        &self,
+        request: Request<v1::UnpinRequest>,
+    ) -> Result<Response<v1::UnpinResponse>, Status> {
+        let id = parse_ref("stream_id", &request.into_inner().stream_id)
+            .map_err(|e| e.to_status())?
+            .stream_id();
+        let was_pinned = self.service.unpin(id).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::UnpinResponse { was_pinned }))
+    }
+
+    async fn list_pins(
+        &self,
+        request: Request<v1::ListPinsRequest>,
+    ) -> Result<Response<v1::StreamPage>, Status> {
+        let request = request.into_inner();
+        let after = parse_after(&request.after).map_err(|e| e.to_status())?;
+        let page =
+            self.service.pins(after, page_limit(request.limit)).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::StreamPage::new(&page.streams, page.next.as_ref())))
+    }
+
+    async fn list_streams(
+        &self,
+        request: Request<v1::ListStreamsRequest>,
+    ) -> Result<Response<v1::StreamPage>, Status> {
+        let request = request.into_inner();
+        let after = parse_after(&request.after).map_err(|e| e.to_status())?;
+        let filter = match request.filter {
+            None => StreamFilter::All,
+            Some(Filter::Controller(c)) => StreamFilter::Controller(c),
+            Some(Filter::Family(f)) => StreamFilter::Family(f),
+            Some(Filter::Tag(t)) => StreamFilter::Tag(t),
+        };
+        let page = self
+            .service
+            .streams(filter, after, page_limit(request.limit))
+            .await
+            .map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::StreamPage::new(&page.streams, page.next.as_ref())))
+    }
+
+    async fn node_info(
+        &self,
+        _request: Request<v1::NodeInfoRequest>,
+    ) -> Result<Response<v1::NodeInfoResponse>, Status> {
+        let info = self.service.info();
+        Ok(Response::new(v1::NodeInfoResponse {
+            version: info.version().to_string(),
+            network: info.network().to_string(),
+            doctypes: info
+                .doctypes()
+                .iter()
+                .map(|(t, name)| v1::Doctype { stream_type: t.code(), name: (*name).to_string() })
+                .collect(),
+            anchor_verifier: info.anchor_verifier().to_string(),
+        }))
+    }
+
+    async fn health(
+        &self,
+        _request: Request<v1::HealthRequest>,
+    ) -> Result<Response<v1::HealthResponse>, Status> {
+        let (status, reason) = match self.service.health().await {
+            Health::Serving => (v1::ServingStatus::Serving, String::new()),
+            Health::NotServing(e) => (v1::ServingStatus::NotServing, e.to_string()),
+        };
+        Ok(Response::new(v1::HealthResponse { status: status.into(), reason }))
+    }
+
+    async fn request_anchor(
+        &self,
+        request: Request<v1::AnchorStreamRequest>,
+    ) -> Result<Response<v1::AnchorStreamResponse>, Status> {
+        let stream = parse_ref("stream_id", &request.into_inner().stream_id)
+            .map_err(|e| e.to_status())?
+            .stream_id();
+        let requested = self.service.request_anchor(stream).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::AnchorStreamResponse {
+            stream_id: requested.stream.to_string(),
+            tip: requested.tip.to_string(),
+            anchor_status: requested.status.name().to_owned(),
+        }))
+    }
+
+    async fn subscribe(
+        &self,
+        request: Request<v1::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let stream = parse_ref("stream_id", &request.into_inner().stream_id)
+            .map_err(|e| e.to_status())?
+            .stream_id();
+        let states = self.service.subscribe(stream).map(|state| match state {
+            Ok(state) => Ok(v1::StreamResponse::from(&state)),
+            Err(e) => Err(e.to_status()),
+        });
+        Ok(Response::new(Box::pin(states)))
+    }
+}

@@ -10,7 +10,8 @@ use ceramic_codecs::Cid;
 use ceramic_doctype::{Doctype, Registry};
 use ceramic_engine::memory::FakeAnchorVerifier;
 use ceramic_engine::{AnchorVerifier, Engine, Fanout, Publisher};
-use ceramic_storage::{Config, RocksStorage, Storage};
+use ceramic_storage::Storage;
+use ceramic_storage_rocks::{Config, RocksStorage};
 use ceramic_streamid::StreamId;
 use tokio::net::TcpListener;
 
@@ -66,7 +67,7 @@ pub struct Options {
     /// Which verifier checks anchor commits.
     pub anchor_verifier: AnchorVerifierKind,
     /// Whether each write is fsynced before it is acknowledged (see
-    /// [`ceramic_storage::Config::sync`]); on by default.
+    /// [`ceramic_storage_rocks::Config::sync`]); on by default.
     pub sync: bool,
     /// How long [`Node::serve`] waits, once shut down, for open connections to finish before
     /// it drops them (10 s by default). Graceful HTTP/2 shutdown needs each client to answer;
@@ -179,8 +180,10 @@ impl NodeBuilder {
         let path = options.data_dir.join(STORE_DIR);
         std::fs::create_dir_all(&path)
             .map_err(|source| Error::DataDir { path: path.clone(), source })?;
-        let storage =
-            Arc::new(RocksStorage::open(&path, Config::default().with_sync(options.sync))?);
+        let storage = Arc::new(ceramic_storage_rocks::open(
+            &path,
+            Config::default().with_sync(options.sync),
+        )?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
         let updates = Updates::new();
         let publisher = publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
@@ -259,7 +262,7 @@ impl Node {
         tracing::info!("gRPC server stopped; flushing the store");
         // Requests abandoned with their connections may still be running on the blocking pool;
         // flushing alongside them is safe.
-        self.storage.flush()?;
+        ceramic_storage_rocks::flush(&self.storage)?;
         Ok(())
     }
 }

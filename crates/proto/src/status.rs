@@ -27,12 +27,7 @@ pub(crate) fn invalid(what: &str, error: impl Display) -> Status {
 /// An engine error.
 pub(crate) fn apply(error: ApplyError, op: Op) -> Status {
     let code = match &error {
-        ApplyError::Store(store) => {
-            return match store.0.downcast_ref::<ceramic_storage::Error>() {
-                Some(e) => storage(e),
-                None => log(Status::unavailable(error.to_string())),
-            };
-        }
+        ApplyError::Store(store) => return storage(store),
         ApplyError::NotFound(_) => Code::NotFound,
         // A read of a commit that is not stored, or stored in another stream's log.
         ApplyError::MissingBlock(_) | ApplyError::NotThisStream { .. } if op == Op::Read => {
@@ -131,9 +126,11 @@ mod tests {
     }
 
     #[test]
-    fn foreign_store_errors_are_unavailable() {
+    fn backend_failures_are_unavailable() {
         let io = std::io::Error::other("disk on fire");
-        let e = ApplyError::Store(ceramic_engine::StoreError(Box::new(io)));
+        let source = ceramic_storage::BackendError::new(ceramic_storage::BackendErrorKind::Io, io);
+        let key = ceramic_storage::Key::Column("blocks");
+        let e = ApplyError::from(ceramic_storage::Error::Read { key, source });
         assert_eq!(apply(e, Op::Read).code(), Code::Unavailable);
     }
 
@@ -144,7 +141,7 @@ mod tests {
             key: ceramic_storage::Key::Pin(id),
             reason: "test",
         };
-        let e = ApplyError::Store(ceramic_engine::StoreError(Box::new(inner)));
+        let e = ApplyError::from(inner);
         assert_eq!(apply(e, Op::Read).code(), Code::DataLoss);
     }
 }

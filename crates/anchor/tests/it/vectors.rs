@@ -75,18 +75,18 @@ fn multi_event_batch_path_leads_from_the_root_to_prev() {
 
 #[test]
 fn vector_proofs_carry_eth_tx_hashes_and_v1_roots() {
-    let (_, _, proof, _) = open("time-event-single-event-batch");
+    let (_, proof, _) = open("time-event-single-event-batch");
     let hash = eth_tx_hash(&proof.tx_hash).unwrap();
     assert_eq!(tx_hash_cid(hash), proof.tx_hash);
     assert!(proof.tx_hash.to_string().starts_with("bagjqcgza"));
     for name in ["time-event-single-event-batch", "time-event-multi-event-batch"] {
-        let (_, _, proof, _) = open(name);
+        let (_, proof, _) = open(name);
         let calldata = root_to_v1_calldata(&proof.root).unwrap();
         assert_eq!(root_from_v1_calldata(&calldata).unwrap(), proof.root, "{name}");
     }
     // rust-ceramic's multi-event vector has a placeholder tx hash: codec 0x00, sha2-256
     // (`baeabei…`), which is not an eth-tx CID.
-    let (_, _, proof, _) = open("time-event-multi-event-batch");
+    let (_, proof, _) = open("time-event-multi-event-batch");
     assert_eq!((proof.tx_hash.codec(), proof.tx_hash.hash().code()), (0x00, 0x12));
     assert!(matches!(eth_tx_hash(&proof.tx_hash), Err(Error::NotEthTxHash(_))));
 }

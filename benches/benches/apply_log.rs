@@ -16,7 +16,9 @@ use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype::{Registry, json_to_ipld};
 use ceramic_doctype_tile::Tile;
 use ceramic_engine::Engine;
-use ceramic_engine::memory::{FakeAnchorVerifier, MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::{FakeAnchorVerifier, RecordingPublisher};
+use ceramic_storage::MemoryStorage;
+use ceramic_storage::kv::{Backend, Batch, Column};
 use ceramic_streamid::{StreamId, StreamType};
 use criterion::{Criterion, Throughput};
 use serde_json::json;
@@ -91,10 +93,13 @@ fn fixture() -> (StreamId, ceramic_codecs::Cid, Vec<Block>, KeySigner, Vec<u8>, 
 
 fn bench(c: &mut Criterion) {
     let (stream, tip, blocks, signer, input, signature) = fixture();
-    let store = Arc::new(MemoryStore::default());
+    // The log's blocks, stored without a state (as a peer's would be), through the backend.
+    let store = Arc::new(MemoryStorage::new());
+    let mut batch = Batch::new();
     for block in &blocks {
-        store.put_block(block);
+        batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
     }
+    store.backend().write(batch).expect("the memory backend never fails");
     let mut registry = Registry::new();
     registry.register(Tile::new()).expect("one tile doctype");
     let engine = Engine::new(

@@ -17,15 +17,16 @@ use ceramic_anchor_service::{
 };
 use ceramic_codecs::Cid;
 use ceramic_doctype::{AnchorStatus, Registry};
-use ceramic_engine::memory::{MapSource, MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::RecordingPublisher;
 use ceramic_engine::test_utils::{ADDER, Adder, Made, add, genesis, signer};
 use ceramic_engine::{Engine, TipOutcome};
+use ceramic_storage::{MapSource, MemoryStorage};
 
 /// A node's engine (the test doctype, memory store) whose anchor verifier is `chains`.
 fn engine(chains: &Arc<Chains>) -> Engine {
     let registry = Registry::new().with(Adder).expect("one doctype");
     Engine::new(
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStorage::new()),
         registry,
         chains.clone(),
         Arc::new(RecordingPublisher::default()),

@@ -9,15 +9,16 @@ use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
 use ceramic_doctype::Registry;
 use ceramic_doctype_caip10::{Caip10Link, LinkProof, genesis_for_account};
 use ceramic_doctype_counter::{Counter, STREAM_TYPE as COUNTER};
-use ceramic_engine::memory::{FakeAnchorVerifier, MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::{FakeAnchorVerifier, RecordingPublisher};
 use ceramic_engine::{ApplyError, Engine};
+use ceramic_storage::MemoryStorage;
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::json;
 
 fn engine() -> Engine {
     let registry = Registry::new().with(Counter).unwrap().with(Caip10Link).unwrap();
     Engine::new(
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStorage::new()),
         registry,
         Arc::new(FakeAnchorVerifier::default()),
         Arc::new(RecordingPublisher::default()),

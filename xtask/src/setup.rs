@@ -1,7 +1,7 @@
 //! System packages the build needs, installed from Debian's registry when missing.
 //!
-//! `ceramic-storage` links RocksDB from Debian (`librocksdb-dev`, RocksDB 7.8) instead of
-//! compiling its C++ sources (~28 minutes on 2 cores), and `librocksdb-sys`'s bindgen needs
+//! `ceramic-storage-rocks` (and the anchor service) link RocksDB from Debian (`librocksdb-dev`,
+//! RocksDB 7.8) instead of compiling its C++ sources (~28 minutes on 2 cores), and `librocksdb-sys`'s bindgen needs
 //! libclang. `cargo xtask ci`, `test` and `node` call this first, so a fresh machine needs no
 //! manual step.
 

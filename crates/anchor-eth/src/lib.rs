@@ -3,8 +3,8 @@
 //! roots on chain ([`Chain::anchor_root`](ceramic_anchor::Chain::anchor_root): an EIP-1559
 //! transaction calling `anchorDagCbor(bytes32)` on the anchor contract, or a legacy v0 raw
 //! transaction), and nodes use it, behind [`ceramic_anchor::Chains`] (which caches confirmed
-//! proofs and is the engine's `AnchorVerifier`), to check anchor proofs by js-ceramic's
-//! `ethereum-anchor-validator` rules plus a succeeded receipt.
+//! proofs and is an [`AnchorVerifier`](ceramic_anchor::AnchorVerifier)), to check anchor proofs
+//! by js-ceramic's `ethereum-anchor-validator` rules plus a succeeded receipt.
 //!
 //! Layer: above `ceramic-anchor` (which has the calldata forms, thresholds and tx-hash CIDs),
 //! below the anchor service and the node. Follows `specs/anchoring.md` "Ethereum" (CIP-110,
@@ -12,11 +12,10 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ceramic_anchor::{Batch, Chain, Chains, Request, Witness};
+//! use ceramic_anchor::{AnchorVerifier, Batch, Chain, Chains, Request, Witness};
 //! use ceramic_anchor_eth::test_utils::{Anvil, dev_key};
 //! use ceramic_anchor_eth::{Config, EthChain};
 //! use ceramic_codecs::cid_of;
-//! use ceramic_engine::AnchorVerifier;
 //!
 //! // A real dev chain (feature `test-utils`) with the anchor contract deployed on it.
 //! let anvil = Anvil::start();

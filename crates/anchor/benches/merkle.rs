@@ -1,7 +1,7 @@
 //! The anchor Merkle tree: building a batch's tree (CAS sort, halving, hand-encoded dag-cbor
 //! nodes, sha2-256) and producing every leaf's path, for 1k, 100k and 1M leaves; the same
 //! without the sort; a whole batch (tree, proof, one anchor commit per request) at 100k and 1M;
-//! and verifying one path of a 1M-leaf tree with the engine's `verify_merkle_path`, directly
+//! and verifying one path of a 1M-leaf tree with `verify_merkle_path`, directly
 //! and from a witness CAR. Leaves are deterministic dag-jose CIDs (no RNG).
 //!
 //! Run: `cargo bench -p ceramic-anchor --bench merkle` (the 1M cases use `sample_size(10)`).
@@ -9,10 +9,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use ceramic_anchor::{Batch, DEV_CHAIN_ID, Request, TX_TYPE_V1, Tree, Witness, tx_hash_cid};
+use ceramic_anchor::{
+    Batch, DEV_CHAIN_ID, Request, TX_TYPE_V1, Tree, Witness, tx_hash_cid, verify_merkle_path,
+};
 use ceramic_codecs::{Cid, cid_of};
-use ceramic_engine::memory::MapSource;
-use ceramic_engine::verify_merkle_path;
+use ceramic_storage::MapSource;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn leaves(n: u32) -> Vec<Cid> {
@@ -83,12 +84,9 @@ fn verify(c: &mut Criterion) {
     let path = tree.path(index).expect("leaf");
     let mut source = MapSource::default();
     source.extend(tree.witness(index).expect("leaf"));
-    let anchor = cid_of(0x71, b"anchor commit");
     let mut group = c.benchmark_group("verify_path");
     group.bench_function(BenchmarkId::new("merkle_path", n), |b| {
-        b.iter(|| {
-            verify_merkle_path(&source, anchor, tree.root(), black_box(&path), leaf).expect("path")
-        });
+        b.iter(|| verify_merkle_path(&source, tree.root(), black_box(&path), leaf).expect("path"));
     });
     drop(tree);
     let requests: Vec<Request> = leaves(n)

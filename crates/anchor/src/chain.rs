@@ -6,10 +6,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use crate::{AnchorError, AnchorVerifier, ChainError};
 use ceramic_codecs::{AnchorProof, Cid};
-use ceramic_engine::{AnchorError, AnchorVerifier};
-
-use crate::ChainError;
 
 /// A blockchain the anchor service can put Merkle roots on and nodes can check proofs against.
 ///

@@ -8,10 +8,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ceramic_codecs::{AnchorProof, Cid};
-use ceramic_engine::{AnchorError, AnchorVerifier};
 use sha3::{Digest, Keccak256};
 
-use crate::{Chain, ChainError, tx_hash_cid};
+use crate::{AnchorError, AnchorVerifier, Chain, ChainError, tx_hash_cid};
 
 /// The dev chain's CAIP-2 id (js:packages/core/src/initialization/anchoring.ts, network
 /// `inmemory`).

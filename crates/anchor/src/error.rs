@@ -61,9 +61,10 @@ pub enum Error {
     /// The witness CAR's root is not an anchor commit.
     #[error("the witness CAR's root {0} is not an anchor commit")]
     NotAnAnchorCommit(Box<Cid>),
-    /// The witness's path does not lead from the proof's root to `prev` (the engine's check).
+    /// The witness's path does not lead from the proof's root to `prev`
+    /// ([`verify_merkle_path`](crate::verify_merkle_path)'s check).
     #[error("witness path: {0}")]
-    Path(#[source] Box<ceramic_engine::ApplyError>),
+    Path(#[source] Box<crate::PathError>),
     /// A block is malformed.
     #[error(transparent)]
     Codec(#[from] ceramic_codecs::Error),

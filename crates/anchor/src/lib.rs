@@ -3,9 +3,13 @@
 //! transaction, witness CARs, the calldata forms that carry the root, and an in-process
 //! [`DevChain`].
 //!
-//! Layer: above `ceramic-codecs` and `ceramic-engine` — the dev chain implements the engine's
-//! [`ceramic_engine::AnchorVerifier`], and witnesses are checked with the engine's
-//! [`ceramic_engine::verify_merkle_path`] — and below the anchor service and the Ethereum client,
+//! It also defines how an anchor is checked, for the engine and for witnesses: the
+//! [`AnchorVerifier`] trait (the dev chain and [`Chains`] implement it) with its
+//! [`AnchorError`], and [`verify_merkle_path`] over a
+//! [`BlockSource`](ceramic_storage::BlockSource).
+//!
+//! Layer: above `ceramic-codecs` and `ceramic-storage` (block sources only), below the engine
+//! (which verifies anchor commits with this crate), the anchor service and the Ethereum client,
 //! which add a real chain. Follows `specs/anchoring.md` (CIP-69, CIP-110, js-ceramic
 //! anchor-utils and the CAS).
 //!
@@ -42,6 +46,7 @@ mod chain;
 mod dev_chain;
 mod error;
 mod merkle;
+mod verify;
 mod witness;
 
 #[cfg(any(test, feature = "test-utils"))]
@@ -57,4 +62,5 @@ pub use chain::{Chain, Chains};
 pub use dev_chain::{Clock, DEV_CHAIN_ID, DevChain, ManualClock, SystemClock, Transaction};
 pub use error::{ChainError, Error, Result};
 pub use merkle::{Node, Tree, cas_order, path_for, sort_leaves};
+pub use verify::{AnchorError, AnchorVerifier, PathError, verify_merkle_path};
 pub use witness::Witness;

@@ -2,13 +2,13 @@
 //! them to nodes (`witnessCar` in a COMPLETED request; cas:src/services/witness-service.ts).
 
 use ceramic_codecs::{AnchorCommit, AnchorProof, Block, Cid, Payload, read_car};
-use ceramic_engine::memory::MapSource;
+use ceramic_storage::MapSource;
 
 use crate::{Error, Result};
 
 /// A checked witness: an anchor commit, its proof, and the blocks that show its path leads from
 /// the proof's root to its `prev`. Chain inclusion of the proof is not checked here (that is an
-/// [`ceramic_engine::AnchorVerifier`]'s job).
+/// [`AnchorVerifier`](crate::AnchorVerifier)'s job).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Witness {
     cid: Cid,
@@ -19,7 +19,7 @@ pub struct Witness {
 
 impl Witness {
     /// Reads a witness CAR: one root, the anchor commit; its proof; and the Merkle nodes on its
-    /// path, walked with the engine's [`ceramic_engine::verify_merkle_path`]. Extra blocks are
+    /// path, walked with [`verify_merkle_path`](crate::verify_merkle_path). Extra blocks are
     /// allowed and kept.
     ///
     /// # Errors
@@ -41,7 +41,7 @@ impl Witness {
         let proof: AnchorProof = ceramic_codecs::decode(proof_block.data(), "anchor proof")?;
         let mut source = MapSource::default();
         source.extend(&car.blocks);
-        ceramic_engine::verify_merkle_path(&source, cid, proof.root, &commit.path, commit.prev)
+        crate::verify_merkle_path(&source, proof.root, &commit.path, commit.prev)
             .map_err(|e| Error::Path(Box::new(e)))?;
         Ok(Witness { cid, commit, proof, blocks: car.blocks })
     }

@@ -86,3 +86,23 @@ pub enum GetError {
     #[error("too many pending fetches (limit {0})")]
     Busy(usize),
 }
+
+/// A [`BlockStore`](crate::BlockStore) failed (not a problem with a peer's message): the
+/// store's own error, boxed so that any store can report its kind (the node's storage reports a
+/// `ceramic_storage::Error`, which downcasts back).
+#[derive(Debug, thiserror::Error)]
+#[error("block store failed: {0}")]
+pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps a store's error.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(source.into())
+    }
+}
+
+impl From<ceramic_storage::Error> for StoreError {
+    fn from(e: ceramic_storage::Error) -> Self {
+        StoreError(Box::new(e))
+    }
+}

@@ -1,8 +1,9 @@
 //! Bitswap 1.2.0 block exchange for the Ceramic node, as a rust-libp2p `NetworkBehaviour`
 //! that interoperates with helia (js-libp2p) and kubo peers.
 //!
-//! Layer: above `ceramic-engine` (its `BlockSource` stores can serve blocks through
-//! [`ReadOnly`]), beside `ceramic-net`, which adds [`Bitswap`] as one more field of its
+//! Layer: above `ceramic-storage` (any `BlockSource`, e.g. the node's storage, can serve
+//! blocks through [`ReadOnly`]; its storage errors arrive in a [`StoreError`]; it never
+//! names the engine), below `ceramic-net`, which adds [`Bitswap`] as one more field of its
 //! `#[derive(NetworkBehaviour)]` struct. Follows `specs/bitswap.md` (the public Bitswap spec,
 //! versions 1.2.0 and 1.1.0).
 //!
@@ -59,7 +60,7 @@ pub mod test_utils;
 
 #[cfg(feature = "net")]
 pub use behaviour::{Bitswap, Client, Config, Event, Fetch, PROTOCOL_1_1_0, PROTOCOL_1_2_0, Stats};
-pub use error::{DecodeError, GetError};
+pub use error::{DecodeError, GetError, StoreError};
 pub use message::{
     MAX_ENTRIES, MAX_MESSAGE_SIZE, MAX_OUTGOING_MESSAGE_SIZE, Message, Presence, Want, WantType,
     block_from_prefix, prefix_of,

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use ceramic_codecs::{Block, Cid};
-use ceramic_engine::{BlockSource, StoreError};
+use ceramic_storage::BlockSource;
+
+use crate::StoreError;
 
 /// Blocks by CID. Calls are synchronous and made from the swarm's task, so they must be quick
 /// (an in-memory map or a RocksDB point read).
@@ -24,7 +26,7 @@ pub trait BlockStore: Send + Sync {
     }
 
     /// Keeps a fetched block; returns whether it was stored. Stores that only take blocks
-    /// together with a stream state (the engine's `Store`) return `false`: the caller of
+    /// together with a stream state (a `ceramic_storage::Storage`) return `false`: the caller of
     /// [`Bitswap::get`](crate::Bitswap::get) then stores the block itself.
     ///
     /// # Errors
@@ -83,28 +85,45 @@ impl BlockStore for MemoryBlockStore {
     }
 }
 
-impl BlockStore for ceramic_engine::memory::MemoryStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get_block(cid)
-    }
-
-    fn put(&self, block: &Block) -> Result<bool, StoreError> {
-        self.put_block(block);
-        Ok(true)
-    }
-}
-
-/// Serves the blocks of any engine [`BlockSource`] (e.g. `ceramic_storage`'s stores) and
-/// keeps nothing: fetched blocks go to the caller, who writes them with the stream's state.
+/// Serves the blocks of any [`BlockSource`] (e.g. a `ceramic_storage::Storage`) and keeps
+/// nothing: fetched blocks go to the caller, who writes them with the stream's state.
 #[derive(Debug)]
 pub struct ReadOnly<S>(pub S);
 
 impl<S: BlockSource> BlockStore for ReadOnly<S> {
     fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get_block(cid)
+        Ok(self.0.get_block(cid)?)
     }
 
     fn put(&self, _block: &Block) -> Result<bool, StoreError> {
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ceramic_codecs::Codec;
+
+    /// A source that always fails.
+    struct Broken;
+
+    impl BlockSource for Broken {
+        fn get_block(&self, _cid: &Cid) -> ceramic_storage::Result<Option<Vec<u8>>> {
+            Err(ceramic_storage::Error::InvalidState("broken on purpose"))
+        }
+    }
+
+    #[test]
+    fn read_only_serves_a_source_keeps_nothing_and_passes_its_errors_on() {
+        let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
+        let mut map = ceramic_storage::MapSource::default();
+        map.extend([&block]);
+        let store = ReadOnly(map);
+        assert_eq!(store.get(block.cid()).unwrap().as_deref(), Some(block.data()));
+        assert!(store.has(block.cid()).unwrap());
+        assert!(!store.put(&block).unwrap());
+        let err = ReadOnly(Broken).get(block.cid()).unwrap_err();
+        assert!(err.0.downcast_ref::<ceramic_storage::Error>().is_some(), "{err}");
     }
 }

@@ -9,9 +9,9 @@ use ceramic_anchor_eth::EthChain;
 use ceramic_anchor_service::{Cas, NewRequest, Policy, Published};
 use ceramic_codecs::Cid;
 use ceramic_doctype::AnchorStatus;
-use ceramic_engine::memory::MapSource;
 use ceramic_engine::{Engine, TipOutcome};
 use ceramic_service::{AnchorFuture, AnchorRequestError, AnchorRequester, Metrics};
+use ceramic_storage::MapSource;
 use ceramic_streamid::StreamId;
 use tokio::sync::broadcast;
 

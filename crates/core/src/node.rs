@@ -11,7 +11,8 @@ use ceramic_doctype::{Doctype, Registry, RegistryError};
 use ceramic_engine::{Engine, Fanout, Publisher};
 use ceramic_net::{Config as NetConfig, Multiaddr, Network, NetworkHandle};
 use ceramic_service::{Info, LoadFuture, Metrics, NetworkLoader, Service, Updates};
-use ceramic_storage::{Config as StoreConfig, RocksStorage, Storage};
+use ceramic_storage::Storage;
+use ceramic_storage_rocks::{Config as StoreConfig, RocksStorage};
 use ceramic_streamid::{StreamId, StreamType};
 use tokio::net::TcpListener;
 
@@ -125,7 +126,7 @@ impl NodeBuilder {
 
         let store_dir = create_dir(&config, STORE_DIR)?;
         let sync = StoreConfig::default().with_sync(config.sync);
-        let storage = Arc::new(RocksStorage::open(&store_dir, sync)?);
+        let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, sync)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
         let (chain, verifier) = chains(&anchoring)?;

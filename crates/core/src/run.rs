@@ -69,7 +69,7 @@ pub(crate) async fn run(
     tracing::info!("servers stopped; flushing the store");
     // Requests abandoned with their connections may still be running on the blocking pool;
     // flushing alongside them is safe.
-    storage.flush()?;
+    ceramic_storage_rocks::flush(&storage)?;
     grpc_result?;
     http_result.map_err(|e| Error::Task(e.to_string()))?.map_err(Error::Http)?;
     Ok(())

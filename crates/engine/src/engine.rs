@@ -12,8 +12,11 @@ use ceramic_doctype::{
 use ceramic_streamid::{CommitId, StreamId, StreamType};
 
 use crate::conflict::{Winner, pick_log_to_accept, winner_tip};
-use crate::log::{LoadedCommit, load_commit, verify_merkle_path};
-use crate::{AnchorVerifier, ApplyError, BlockSource, Publisher, Store, StoreError};
+use ceramic_anchor::AnchorVerifier;
+use ceramic_storage::{BlockSource, Storage};
+
+use crate::log::{LoadedCommit, load_commit, verify_anchor_path};
+use crate::{ApplyError, Publisher};
 
 /// The longest log the engine walks.
 const MAX_LOG: usize = 100_000;
@@ -41,7 +44,7 @@ struct Overlay<'a> {
 }
 
 impl BlockSource for Overlay<'_> {
-    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get_block(&self, cid: &Cid) -> ceramic_storage::Result<Option<Vec<u8>>> {
         match self.first.get_block(cid)? {
             Some(data) => Ok(Some(data)),
             None => self.then.get_block(cid),
@@ -55,7 +58,7 @@ struct Blocks<'a>(&'a HashMap<Cid, Vec<u8>>);
 struct BorrowedBlocks<'a>(&'a HashMap<Cid, &'a [u8]>);
 
 impl BlockSource for BorrowedBlocks<'_> {
-    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get_block(&self, cid: &Cid) -> ceramic_storage::Result<Option<Vec<u8>>> {
         Ok(self.0.get(cid).map(|data| data.to_vec()))
     }
 }
@@ -73,16 +76,16 @@ pub enum Expect {
 }
 
 impl BlockSource for Blocks<'_> {
-    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get_block(&self, cid: &Cid) -> ceramic_storage::Result<Option<Vec<u8>>> {
         Ok(self.0.get(cid).cloned())
     }
 }
 
 /// Loads, applies and stores streams. Cheap to share behind an `Arc`; every method takes
 /// `&self`. Methods are synchronous and safe to abandon midway: state is only written by one
-/// atomic [`Store::commit`] at the end.
+/// atomic [`Storage::write_commit`] at the end.
 pub struct Engine {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Storage>,
     registry: Registry,
     anchors: Arc<dyn AnchorVerifier>,
     publisher: Arc<dyn Publisher>,
@@ -125,7 +128,7 @@ impl Context for EngineContext<'_> {
 impl Engine {
     /// An engine over `store` with the doctypes of `registry`, resolving did:key signers.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Storage>,
         registry: Registry,
         anchors: Arc<dyn AnchorVerifier>,
         publisher: Arc<dyn Publisher>,
@@ -178,7 +181,7 @@ impl Engine {
             }
             let (commit, mut commit_blocks) = load_commit(source, self.resolver.as_ref(), at)?;
             if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &commit {
-                commit_blocks.extend(verify_merkle_path(
+                commit_blocks.extend(verify_anchor_path(
                     source,
                     *cid,
                     proof.root,
@@ -358,7 +361,7 @@ impl Engine {
     /// # Errors
     /// [`ApplyError::NotFound`], [`ApplyError::Store`].
     pub fn load(&self, stream: &StreamId) -> Result<StreamState, ApplyError> {
-        self.store.load_state(stream)?.ok_or(ApplyError::NotFound(*stream))
+        self.store.state(stream)?.ok_or(ApplyError::NotFound(*stream))
     }
 
     /// The state at a CommitID: the stream's log up to and including that commit.
@@ -433,7 +436,7 @@ impl Engine {
                         expected: "CIDv1",
                     })?;
                 let guard = self.write_lock(&stream);
-                if let Some(existing) = self.store.load_state(&stream)? {
+                if let Some(existing) = self.store.state(&stream)? {
                     return Ok(existing);
                 }
                 (stream, None, guard)
@@ -479,7 +482,7 @@ impl Engine {
             }
         };
         if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &loaded {
-            commit_blocks.extend(verify_merkle_path(
+            commit_blocks.extend(verify_anchor_path(
                 &source,
                 *cid,
                 proof.root,
@@ -490,7 +493,7 @@ impl Engine {
         let (state, _) =
             self.apply_commits(&source, &stream, state, std::slice::from_ref(&loaded), true, 0)?;
         let state = state.ok_or(ApplyError::NotFound(stream))?;
-        self.store.commit(&commit_blocks, &state)?;
+        self.store.write_commit(&commit_blocks, &state)?;
         self.publisher.publish_update(&stream, &state.tip());
         Ok(state)
     }
@@ -512,7 +515,7 @@ impl Engine {
     ) -> Result<TipOutcome, ApplyError> {
         let source = Overlay { first: source, then: self.store.as_ref() };
         let _guard = self.write_lock(stream);
-        let Some(local) = self.store.load_state(stream)? else {
+        let Some(local) = self.store.state(stream)? else {
             let (commits, blocks, _) = self.fetch_back(&source, tip, &|_| false)?;
             let genesis = commits.first().map(LoadedCommit::cid);
             if genesis != Some(stream.cid()) {
@@ -523,7 +526,7 @@ impl Engine {
             }
             let (state, applied) = self.apply_commits(&source, stream, None, &commits, false, 0)?;
             let state = state.ok_or(ApplyError::NotFound(*stream))?;
-            self.store.commit(&blocks[..applied].concat(), &state)?;
+            self.store.write_commit(&blocks[..applied].concat(), &state)?;
             self.publisher.publish_update(stream, &state.tip());
             return Ok(TipOutcome::Created(state));
         };
@@ -558,7 +561,7 @@ impl Engine {
             return Ok(TipOutcome::Unchanged);
         }
         debug_assert_eq!(winner_tip(winner, local_branch, remote_branch), Some(candidate.tip()));
-        self.store.commit(&blocks[..applied].concat(), &candidate)?;
+        self.store.write_commit(&blocks[..applied].concat(), &candidate)?;
         self.publisher.publish_update(stream, &candidate.tip());
         Ok(TipOutcome::Accepted(candidate))
     }

@@ -1,57 +1,17 @@
 //! Errors of the engine, one variant per rule.
 
-use std::error::Error as StdError;
-
+use ceramic_anchor::AnchorError;
 use ceramic_codecs::Cid;
 use ceramic_doctype::DoctypeError;
 use ceramic_streamid::{StreamId, StreamType};
-
-/// A storage backend failed (not a problem with the input).
-#[derive(Debug, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub struct StoreError(#[source] pub Box<dyn StdError + Send + Sync>);
-
-/// Why an anchor commit is not valid.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AnchorError {
-    /// The Merkle path does not lead from the proof's root to the anchored commit.
-    #[error("the path {path:?} from root {root} does not lead to prev {prev}")]
-    PathMismatch {
-        /// The proof's root.
-        root: Box<Cid>,
-        /// The path.
-        path: String,
-        /// The anchored commit.
-        prev: Box<Cid>,
-    },
-    /// A path step is not `0`, `1` (or `2` for a root's metadata), or a node is not a list of links.
-    #[error("invalid Merkle path {path:?}: {reason}")]
-    InvalidPath {
-        /// The path.
-        path: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// The chain does not confirm the proof.
-    #[error("chain verification of tx {tx_hash} on {chain_id} failed: {reason}")]
-    Chain {
-        /// The proof's chain.
-        chain_id: String,
-        /// The proof's transaction.
-        tx_hash: Box<Cid>,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// Why a commit, a log or a tip was not applied. The state is unchanged in every case.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
-    /// Storage failed.
+    /// Storage failed (boxed: a storage error names its key and is large).
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(Box<ceramic_storage::Error>),
     /// A block the log needs is not available.
     #[error("block {0} is not available")]
     MissingBlock(Box<Cid>),
@@ -167,4 +127,10 @@ pub enum ApplyError {
     /// Loading streams for a doctype nested deeper than allowed (e.g. schemas of schemas).
     #[error("loading nested streams deeper than {0} levels")]
     TooDeep(usize),
+}
+
+impl From<ceramic_storage::Error> for ApplyError {
+    fn from(e: ceramic_storage::Error) -> Self {
+        ApplyError::Store(Box::new(e))
+    }
 }

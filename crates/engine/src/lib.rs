@@ -3,20 +3,24 @@
 //! branches exactly as js-ceramic's `_pickLogToAccept` does.
 //!
 //! Layer: above the doctype SDK and the built-in doctypes' crates (which it never names: they
-//! arrive through a [`ceramic_doctype::Registry`]); below storage, networking and the node. It
-//! talks to the world only through the traits defined here — [`Store`] (blocks and states),
-//! [`AnchorVerifier`] (chain inclusion) and [`Publisher`] (announcing new tips) — with in-memory
-//! implementations in [`memory`] for tests. Follows `specs/engine.md`.
+//! arrive through a [`ceramic_doctype::Registry`]), the storage traits (`ceramic-storage`) and
+//! the anchor checks (`ceramic-anchor`); below the RocksDB store, networking and the node. It
+//! talks to the world only through traits — [`ceramic_storage::Storage`] (blocks and states,
+//! read through [`ceramic_storage::BlockSource`]s), [`AnchorVerifier`] (chain inclusion, from
+//! `ceramic-anchor`, re-exported here) and [`Publisher`] (announcing new tips) — with in-memory
+//! implementations in `ceramic_storage::MemoryStorage` and [`memory`] for tests. Follows
+//! `specs/engine.md`.
 //!
 //! Feature flags: `test-utils` (a minimal doctype and commit builders in [`test_utils`], for
 //! the tests of this crate and the crates above).
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ceramic_engine::{Engine, memory::{MemoryStore, FakeAnchorVerifier, RecordingPublisher}};
+//! use ceramic_engine::{Engine, memory::{FakeAnchorVerifier, RecordingPublisher}};
+//! use ceramic_storage::MemoryStorage;
 //!
 //! let engine = Engine::new(
-//!     Arc::new(MemoryStore::default()),
+//!     Arc::new(MemoryStorage::new()),
 //!     ceramic_doctype::Registry::new(),
 //!     Arc::new(FakeAnchorVerifier::default()),
 //!     Arc::new(RecordingPublisher::default()),
@@ -35,8 +39,9 @@ pub mod memory;
 pub mod test_utils;
 mod traits;
 
+pub use ceramic_anchor::{AnchorError, AnchorVerifier};
 pub use conflict::{Branch, Winner, js_bytes_less, pick_log_to_accept};
 pub use engine::{Engine, Expect, TipOutcome};
-pub use error::{AnchorError, ApplyError, StoreError};
-pub use log::{LoadedCommit, verify_merkle_path};
-pub use traits::{AnchorVerifier, BlockSource, Fanout, Publisher, Store};
+pub use error::ApplyError;
+pub use log::LoadedCommit;
+pub use traits::{Fanout, Publisher};

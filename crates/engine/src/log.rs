@@ -1,12 +1,11 @@
 //! Loading commits from blocks: signature checks, anchor proofs and Merkle paths.
 
-use ceramic_codecs::{AnchorCommit, AnchorProof, Block, Cid, Codec, Envelope, Ipld, Payload};
+use ceramic_anchor::{AnchorError, PathError};
+use ceramic_codecs::{AnchorCommit, AnchorProof, Block, Cid, Codec, Envelope, Payload};
 use ceramic_did::{Resolver, verify_commit};
+use ceramic_storage::BlockSource;
 
-use crate::{AnchorError, ApplyError, BlockSource};
-
-/// The deepest Merkle path accepted (2^64 leaves is more than any batch).
-const MAX_PATH: usize = 64;
+use crate::ApplyError;
 
 /// A commit loaded from its blocks: decoded strictly, its signature (if any) verified.
 #[derive(Debug, Clone)]
@@ -117,58 +116,32 @@ pub(crate) fn load_commit(
     }
 }
 
-/// Checks that `path` leads from `root` to `prev` through dag-cbor Merkle nodes (lists whose
-/// elements are links), returning the nodes walked. An empty path means `root == prev`.
+/// Checks an anchor commit's Merkle path with [`ceramic_anchor::verify_merkle_path`], naming
+/// the anchor commit `anchor` in the errors: the nodes walked.
 ///
 /// # Errors
 /// [`ApplyError::Anchor`] with [`AnchorError::PathMismatch`] or [`AnchorError::InvalidPath`],
-/// [`ApplyError::MissingBlock`] for a missing node.
-pub fn verify_merkle_path(
+/// [`ApplyError::MissingBlock`] for a missing node, [`ApplyError::Codec`] for a malformed one,
+/// [`ApplyError::Store`] when the source fails.
+pub(crate) fn verify_anchor_path(
     source: &dyn BlockSource,
     anchor: Cid,
     root: Cid,
     path: &str,
     prev: Cid,
 ) -> Result<Vec<Block>, ApplyError> {
-    let invalid = |reason| ApplyError::Anchor {
-        cid: Box::new(anchor),
-        source: AnchorError::InvalidPath { path: path.to_string(), reason },
-    };
-    let mismatch = || ApplyError::Anchor {
-        cid: Box::new(anchor),
-        source: AnchorError::PathMismatch {
-            root: Box::new(root),
-            path: path.to_string(),
-            prev: Box::new(prev),
+    ceramic_anchor::verify_merkle_path(source, root, path, prev).map_err(|e| match e {
+        PathError::Anchor(source) => ApplyError::Anchor { cid: Box::new(anchor), source },
+        PathError::MissingBlock(cid) => ApplyError::MissingBlock(cid),
+        PathError::Codec { cid, source } => ApplyError::Codec { cid, source },
+        PathError::Source(e) => ApplyError::Store(e),
+        // `PathError` is non-exhaustive: a reason added later is still an invalid path.
+        _ => ApplyError::Anchor {
+            cid: Box::new(anchor),
+            source: AnchorError::InvalidPath {
+                path: path.to_string(),
+                reason: "the path could not be verified",
+            },
         },
-    };
-    if path.is_empty() {
-        return if root == prev { Ok(vec![]) } else { Err(mismatch()) };
-    }
-    let steps: Vec<&str> = path.split('/').collect();
-    if steps.len() > MAX_PATH {
-        return Err(invalid("longer than 64 steps"));
-    }
-    let mut nodes = Vec::with_capacity(steps.len());
-    let mut at = root;
-    for (i, step) in steps.iter().enumerate() {
-        let index: usize = match *step {
-            "0" => 0,
-            "1" => 1,
-            _ => return Err(invalid("a step is not 0 or 1")),
-        };
-        let block = get_block(source, &at)?;
-        let node: Ipld = ceramic_codecs::decode(block.data(), "Merkle node")
-            .map_err(|source| ApplyError::Codec { cid: Box::new(at), source })?;
-        let Ipld::List(children) = node else { return Err(invalid("a node is not a list")) };
-        let Some(Ipld::Link(child)) = children.get(index) else {
-            return Err(invalid("a step leads to no link"));
-        };
-        nodes.push(block);
-        if i + 1 == steps.len() {
-            return if *child == prev { Ok(nodes) } else { Err(mismatch()) };
-        }
-        at = *child;
-    }
-    Err(invalid("empty step"))
+    })
 }

@@ -11,10 +11,11 @@ use ceramic_doctype::{
     AnchorStatus, Commit, CommitKind, Context, Doctype, LogEntry, Next, SignatureStatus,
     StreamState,
 };
+use ceramic_storage::MapSource;
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::json;
 
-use crate::memory::{FakeAnchorVerifier, MapSource};
+use crate::memory::FakeAnchorVerifier;
 
 /// The test doctype's stream type.
 pub const ADDER: StreamType = StreamType::new(77);

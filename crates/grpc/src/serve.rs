@@ -49,7 +49,10 @@ pub async fn serve(
         .add_service(grpc.into_server())
         .add_service(reflection)
         .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
+            // TCP_NODELAY: a client with one request in flight per connection would otherwise
+            // wait on Nagle + delayed ACK (~40 ms per call; `Server::tcp_nodelay` does not apply
+            // to an incoming stream). benches/README.md "node_wire_load" measured it.
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         );
     let grace_over = async move {

@@ -143,6 +143,13 @@ pub async fn serve(
         shutdown.await;
         let _ = signalled.send(());
     };
+    use axum::serve::ListenerExt as _;
+    // TCP_NODELAY on every accepted connection: answers go out at once, not after Nagle.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
     let grace_over = async move {
         match on_signal.await {

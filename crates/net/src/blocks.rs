@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ceramic_engine::StoreError;
-use ceramic_storage::Storage;
+use ceramic_bitswap::StoreError;
+use ceramic_storage::{BlockSource, Storage};
 
 use ceramic_codecs::{Block, Cid, Envelope};
 use futures::future::BoxFuture;

@@ -629,7 +629,7 @@ impl Task {
                     self.strike(author, true);
                     return MessageAcceptance::Ignore;
                 }
-                match self.shared.storage.load_state(&query.stream) {
+                match self.shared.storage.state(&query.stream) {
                     Ok(Some(state)) => {
                         let tips = [(query.stream, state.tip())].into_iter().collect();
                         let response = Message::Response(Response { id: query.id, tips });
@@ -667,7 +667,7 @@ impl Task {
             let stream = update.stream;
             let followed = tokio::task::spawn_blocking(move || match follow {
                 Follow::Stored => {
-                    storage.load_state(&stream).map(|s| s.is_some()).map_err(|e| e.to_string())
+                    storage.state(&stream).map(|s| s.is_some()).map_err(|e| e.to_string())
                 }
                 Follow::Pinned => storage.is_pinned(&stream).map_err(|e| e.to_string()),
             })

@@ -12,9 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ceramic_codecs::{Block, Cid, Envelope, Payload};
-use ceramic_engine::memory::MapSource;
 use ceramic_engine::{ApplyError, TipOutcome};
-use ceramic_storage::Storage;
+use ceramic_storage::{MapSource, Storage};
 use ceramic_streamid::StreamId;
 use libp2p::PeerId;
 

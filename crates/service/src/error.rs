@@ -88,10 +88,7 @@ pub(crate) fn storage_kind(error: &ceramic_storage::Error) -> ErrorKind {
 /// things (a missing block is the client's omission in a write, an unknown commit in a read).
 pub(crate) fn apply_kind(error: &ApplyError, read: bool) -> ErrorKind {
     match error {
-        ApplyError::Store(store) => match store.0.downcast_ref::<ceramic_storage::Error>() {
-            Some(e) => storage_kind(e),
-            None => ErrorKind::Unavailable,
-        },
+        ApplyError::Store(store) => storage_kind(store),
         ApplyError::NotFound(_) => ErrorKind::NotFound,
         ApplyError::MissingBlock(_) | ApplyError::NotThisStream { .. } if read => {
             ErrorKind::NotFound
@@ -300,11 +297,8 @@ mod tests {
             key: ceramic_storage::Key::Pin(id),
             reason: "test",
         };
-        let e = ApplyError::Store(ceramic_engine::StoreError(Box::new(inner)));
+        let e = ApplyError::Store(Box::new(inner));
         assert_eq!(LoadError::from(e).kind(), ErrorKind::Corrupt);
-        let io = std::io::Error::other("disk on fire");
-        let e = ApplyError::Store(ceramic_engine::StoreError(Box::new(io)));
-        assert_eq!(LoadError::from(e).kind(), ErrorKind::Unavailable);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The logic both stores share: encodings, index upkeep, pins, queries and GC, over a
-//! [`Backend`].
+//! The logic every store shares: encodings, index upkeep, pins, queries and GC, over a
+//! [`Backend`]: [`Core`] and its one implementation of [`Storage`].
 
 use std::collections::{BTreeSet, HashSet};
 use std::ops::ControlFlow;
@@ -9,10 +9,10 @@ use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::StreamState;
 use ceramic_streamid::StreamId;
 
-use crate::backend::{Backend, Batch, Column};
 use crate::error::{Error, Key, Result, StateDecodeError};
+use crate::kv::{Backend, Batch, Column};
 use crate::log::walk_log;
-use crate::{GcReport, IndexKind, MAX_PAGE, Page, Stats};
+use crate::{BlockSource, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage};
 
 /// The first byte of every stored state: the format (1: js-ceramic state JSON).
 const STATE_FORMAT: u8 = 1;
@@ -61,8 +61,8 @@ pub(crate) fn decode_state_json(
 
 /// The StreamID of a state given to be written, without panicking on a malformed one.
 pub(crate) fn stream_of(state: &StreamState) -> Result<StreamId> {
-    let genesis = state.log.first().ok_or(Error::InvalidState("the log is empty"))?;
-    StreamId::new(state.stream_type, genesis.cid)
+    let genesis = state.log().first().ok_or(Error::InvalidState("the log is empty"))?;
+    StreamId::new(state.stream_type(), genesis.cid)
         .map_err(|_| Error::InvalidState("the genesis CID is not a CIDv1"))
 }
 
@@ -140,21 +140,24 @@ fn stripe(key: &[u8]) -> usize {
     (hash % STRIPES as u64) as usize
 }
 
-/// The shared store logic.
+/// A store over a key-value [`Backend`]: implements [`Storage`] (and [`BlockSource`]) for any
+/// backend, so every store behaves the same. [`MemoryStorage`](crate::MemoryStorage) is
+/// `Core<MemoryBackend>`; `ceramic-storage-rocks` makes `Core` over RocksDB.
 ///
 /// Locking: a write (commit, pin, unpin) holds `writers` for reading and its stream's stripe
 /// lock (so reading a stream's old index terms and writing the new ones cannot interleave with
 /// another write of that stream); GC holds `writers` for writing, so no write lands between its
 /// mark and its sweep. Locks poisoned by a panicking thread are recovered: they guard no data.
 #[derive(Debug)]
-pub(crate) struct Core<B> {
+pub struct Core<B> {
     backend: B,
     writers: RwLock<()>,
     stripes: Vec<Mutex<()>>,
 }
 
 impl<B: Backend> Core<B> {
-    pub(crate) fn new(backend: B) -> Self {
+    /// A store over `backend` (which may already hold a store's data).
+    pub fn with_backend(backend: B) -> Self {
         Core {
             backend,
             writers: RwLock::new(()),
@@ -162,8 +165,15 @@ impl<B: Backend> Core<B> {
         }
     }
 
-    pub(crate) fn backend(&self) -> &B {
+    /// The backend, e.g. to flush or inspect it. Writing to it directly bypasses the store's
+    /// invariants (complete logs, index upkeep).
+    pub fn backend(&self) -> &B {
         &self.backend
+    }
+
+    /// The backend, the store given up.
+    pub fn into_backend(self) -> B {
+        self.backend
     }
 
     fn get(
@@ -200,19 +210,6 @@ impl<B: Backend> Core<B> {
         })
     }
 
-    pub(crate) fn block(&self, cid: &Cid) -> Result<Option<Block>> {
-        let Some(data) = self.get(Column::Blocks, &cid.to_bytes(), || Key::Block(*cid))? else {
-            return Ok(None);
-        };
-        Block::new(*cid, data).map(Some).map_err(|source| Error::CorruptBlock { cid: *cid, source })
-    }
-
-    pub(crate) fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
-        self.get(Column::States, &id.to_bytes(), || Key::State(*id))?
-            .map(|bytes| decode_state(id, &bytes))
-            .transpose()
-    }
-
     fn index_terms(&self, id: &StreamId, stream: &[u8]) -> Result<Option<BTreeSet<Term>>> {
         let Some(bytes) = self.get(Column::Index, &reverse_key(stream), || Key::Index(*id))? else {
             return Ok(None);
@@ -221,77 +218,6 @@ impl<B: Backend> Core<B> {
             key: Key::Index(*id),
             reason: "the stream's index record does not parse",
         })
-    }
-
-    pub(crate) fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
-        let id = stream_of(state)?;
-        let stream = id.to_bytes();
-        let _writers = read_lock(&self.writers);
-        let _stream = lock(&self.stripes[stripe(&stream)]);
-        // A stream has an index record exactly when it has a state.
-        let old = self.index_terms(&id, &stream)?;
-        if old.is_none() {
-            // A new stream: every commit of its log must be given or stored, so that a stored
-            // state's log is always complete (also when GC just removed the stream).
-            let given: HashSet<&Cid> = blocks.iter().map(Block::cid).collect();
-            for entry in &state.log {
-                if !given.contains(&entry.cid)
-                    && self
-                        .get(Column::Blocks, &entry.cid.to_bytes(), || Key::Block(entry.cid))?
-                        .is_none()
-                {
-                    return Err(Error::MissingBlock { stream: id, cid: entry.cid });
-                }
-            }
-        }
-        let mut batch = Batch::default();
-        for block in blocks {
-            batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
-        }
-        batch.put(Column::States, stream.clone(), encode_state(state));
-        let new = terms(state);
-        let none = BTreeSet::new();
-        let before = old.as_ref().unwrap_or(&none);
-        for term in before.difference(&new) {
-            batch.delete(Column::Index, index_key(term, &stream));
-        }
-        for term in new.difference(before) {
-            batch.put(Column::Index, index_key(term, &stream), Vec::new());
-        }
-        if old.as_ref() != Some(&new) {
-            batch.put(Column::Index, reverse_key(&stream), encode_terms(&new));
-        }
-        self.write(batch, Key::State(id))
-    }
-
-    pub(crate) fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>> {
-        let id = stream_of(state)?;
-        walk_log(state, id, &mut |cid| self.block(cid))
-    }
-
-    pub(crate) fn pin(&self, id: &StreamId) -> Result<()> {
-        let _writers = read_lock(&self.writers);
-        let state = self.state(id)?.ok_or(Error::NotFound(*id))?;
-        self.log_blocks(&state)?;
-        let mut batch = Batch::default();
-        batch.put(Column::Pins, id.to_bytes(), Vec::new());
-        self.write(batch, Key::Pin(*id))
-    }
-
-    pub(crate) fn unpin(&self, id: &StreamId) -> Result<bool> {
-        let _writers = read_lock(&self.writers);
-        let key = id.to_bytes();
-        if self.get(Column::Pins, &key, || Key::Pin(*id))?.is_none() {
-            return Ok(false);
-        }
-        let mut batch = Batch::default();
-        batch.delete(Column::Pins, key);
-        self.write(batch, Key::Pin(*id))?;
-        Ok(true)
-    }
-
-    pub(crate) fn is_pinned(&self, id: &StreamId) -> Result<bool> {
-        Ok(self.get(Column::Pins, &id.to_bytes(), || Key::Pin(*id))?.is_some())
     }
 
     /// A page of the StreamIDs that end the keys with `prefix`, after `after`.
@@ -326,16 +252,108 @@ impl<B: Backend> Core<B> {
         };
         Ok(Page { streams, next })
     }
+}
 
-    pub(crate) fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+impl<B: Backend> BlockSource for Core<B> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>> {
+        Ok(self.block(cid)?.map(|block| block.into_parts().1))
+    }
+}
+
+impl<B: Backend> Storage for Core<B> {
+    fn block(&self, cid: &Cid) -> Result<Option<Block>> {
+        let Some(data) = self.get(Column::Blocks, &cid.to_bytes(), || Key::Block(*cid))? else {
+            return Ok(None);
+        };
+        Block::new(*cid, data).map(Some).map_err(|source| Error::CorruptBlock { cid: *cid, source })
+    }
+
+    fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
+        self.get(Column::States, &id.to_bytes(), || Key::State(*id))?
+            .map(|bytes| decode_state(id, &bytes))
+            .transpose()
+    }
+
+    fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+        let id = stream_of(state)?;
+        let stream = id.to_bytes();
+        let _writers = read_lock(&self.writers);
+        let _stream = lock(&self.stripes[stripe(&stream)]);
+        // A stream has an index record exactly when it has a state.
+        let old = self.index_terms(&id, &stream)?;
+        if old.is_none() {
+            // A new stream: every commit of its log must be given or stored, so that a stored
+            // state's log is always complete (also when GC just removed the stream).
+            let given: HashSet<&Cid> = blocks.iter().map(Block::cid).collect();
+            for entry in state.log() {
+                if !given.contains(&entry.cid)
+                    && self
+                        .get(Column::Blocks, &entry.cid.to_bytes(), || Key::Block(entry.cid))?
+                        .is_none()
+                {
+                    return Err(Error::MissingBlock { stream: id, cid: entry.cid });
+                }
+            }
+        }
+        let mut batch = Batch::default();
+        for block in blocks {
+            batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
+        }
+        batch.put(Column::States, stream.clone(), encode_state(state));
+        let new = terms(state);
+        let none = BTreeSet::new();
+        let before = old.as_ref().unwrap_or(&none);
+        for term in before.difference(&new) {
+            batch.delete(Column::Index, index_key(term, &stream));
+        }
+        for term in new.difference(before) {
+            batch.put(Column::Index, index_key(term, &stream), Vec::new());
+        }
+        if old.as_ref() != Some(&new) {
+            batch.put(Column::Index, reverse_key(&stream), encode_terms(&new));
+        }
+        self.write(batch, Key::State(id))
+    }
+
+    fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>> {
+        let id = stream_of(state)?;
+        walk_log(state, id, &mut |cid| self.block(cid))
+    }
+
+    fn pin(&self, id: &StreamId) -> Result<()> {
+        let _writers = read_lock(&self.writers);
+        let state = self.state(id)?.ok_or(Error::NotFound(*id))?;
+        self.log_blocks(&state)?;
+        let mut batch = Batch::default();
+        batch.put(Column::Pins, id.to_bytes(), Vec::new());
+        self.write(batch, Key::Pin(*id))
+    }
+
+    fn unpin(&self, id: &StreamId) -> Result<bool> {
+        let _writers = read_lock(&self.writers);
+        let key = id.to_bytes();
+        if self.get(Column::Pins, &key, || Key::Pin(*id))?.is_none() {
+            return Ok(false);
+        }
+        let mut batch = Batch::default();
+        batch.delete(Column::Pins, key);
+        self.write(batch, Key::Pin(*id))?;
+        Ok(true)
+    }
+
+    fn is_pinned(&self, id: &StreamId) -> Result<bool> {
+        Ok(self.get(Column::Pins, &id.to_bytes(), || Key::Pin(*id))?.is_some())
+    }
+
+    fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
         self.page(Column::Pins, &[], after, limit)
     }
 
-    pub(crate) fn streams(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+    fn streams(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
         self.page(Column::States, &[], after, limit)
     }
 
-    pub(crate) fn list(
+    fn list(
         &self,
         kind: IndexKind,
         term: &str,
@@ -345,7 +363,7 @@ impl<B: Backend> Core<B> {
         self.page(Column::Index, &term_prefix(kind as u8, term), after, limit)
     }
 
-    pub(crate) fn stats(&self) -> Result<Stats> {
+    fn stats(&self) -> Result<Stats> {
         let count = |column: Column| -> Result<usize> {
             let mut n = 0;
             self.backend
@@ -363,7 +381,7 @@ impl<B: Backend> Core<B> {
         })
     }
 
-    pub(crate) fn gc(&self) -> Result<GcReport> {
+    fn gc(&self) -> Result<GcReport> {
         let _writers = self.writers.write().unwrap_or_else(PoisonError::into_inner);
         // Mark: every block of every pinned stream's log. Any doubt (a missing or undecodable
         // block, a pin without state) stops GC before it deletes anything.
@@ -487,14 +505,7 @@ mod tests {
 
     #[test]
     fn reads_corrupt_values_as_typed_errors_in_memory() {
-        reads_corrupt_values_as_typed_errors(&crate::MemoryStorage::new().core);
-    }
-
-    #[test]
-    fn reads_corrupt_values_as_typed_errors_in_rocksdb() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::RocksStorage::open(dir.path(), crate::Config::default()).unwrap();
-        reads_corrupt_values_as_typed_errors(&store.core);
+        reads_corrupt_values_as_typed_errors(&crate::MemoryStorage::new());
     }
 
     fn arb_state() -> impl proptest::strategy::Strategy<Value = StreamState> {

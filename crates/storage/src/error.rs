@@ -7,6 +7,8 @@ use ceramic_codecs::Cid;
 use ceramic_doctype::StateJsonError;
 use ceramic_streamid::StreamId;
 
+use crate::kv::{BackendError, BackendErrorKind};
+
 /// The stored item an error is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -71,14 +73,14 @@ pub enum StateDecodeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// RocksDB could not open the database.
+    /// The backend could not open the database.
     #[error("opening the store at {path}: {source}")]
     Open {
         /// The database directory.
         path: PathBuf,
-        /// RocksDB's reason.
+        /// The backend's reason.
         #[source]
-        source: rocksdb::Error,
+        source: BackendError,
     },
     /// The database was written by an unknown version of this crate.
     #[error("the store at {path} has format {found:?}; this build reads format 1")]
@@ -88,32 +90,34 @@ pub enum Error {
         /// The stored format marker.
         found: Vec<u8>,
     },
-    /// RocksDB failed to read a key (an I/O error, not corruption).
+    /// The backend failed to read a key (an I/O error, not corruption).
     #[error("reading {key}: {source}")]
     Read {
         /// What was read.
         key: Key,
-        /// RocksDB's reason.
+        /// The backend's reason.
         #[source]
-        source: rocksdb::Error,
+        source: BackendError,
     },
-    /// RocksDB failed to write a batch; nothing of it was written.
+    /// The backend failed to write a batch; nothing of it was written. The source's
+    /// [`kind`](BackendError::kind) tells e.g. a full disk
+    /// ([`BackendErrorKind::NoSpace`](crate::kv::BackendErrorKind::NoSpace)).
     #[error("writing {key}: {source}")]
     Write {
         /// What the batch was for.
         key: Key,
-        /// RocksDB's reason.
+        /// The backend's reason.
         #[source]
-        source: rocksdb::Error,
+        source: BackendError,
     },
-    /// A file RocksDB read is corrupted (a checksum failed).
+    /// A file the backend read is corrupted (e.g. a RocksDB checksum failed).
     #[error("{key} is in a corrupted file: {source}")]
     CorruptFile {
         /// What was read.
         key: Key,
-        /// RocksDB's report.
+        /// The backend's report.
         #[source]
-        source: rocksdb::Error,
+        source: BackendError,
     },
     /// A stored block's bytes do not hash to its CID.
     #[error("stored block {cid} is corrupt: {source}")]
@@ -232,10 +236,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// Classifies a RocksDB read error: corruption or I/O.
-    pub(crate) fn read(key: Key, source: rocksdb::Error) -> Self {
+    /// Classifies a backend's read error: corruption ([`Error::CorruptFile`]) or not
+    /// ([`Error::Read`]).
+    pub(crate) fn read(key: Key, source: BackendError) -> Self {
         match source.kind() {
-            rocksdb::ErrorKind::Corruption => Error::CorruptFile { key, source },
+            BackendErrorKind::Corruption => Error::CorruptFile { key, source },
             _ => Error::Read { key, source },
         }
     }

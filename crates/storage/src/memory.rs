@@ -1,11 +1,10 @@
-//! [`MemoryStorage`]: the same store in ordered maps, for tests and examples.
+//! [`MemoryStorage`]: the store in ordered maps, for tests, examples and caches.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{PoisonError, RwLock};
 
-use crate::backend::{Backend, Batch, Column, Op, Visit};
-use crate::core::Core;
+use crate::kv::{Backend, BackendError, Batch, Column, Core, Op, Visit};
 
 type Columns = [BTreeMap<Vec<u8>, Vec<u8>>; 4];
 
@@ -13,19 +12,19 @@ type Columns = [BTreeMap<Vec<u8>, Vec<u8>>; 4];
 /// to readers. A lock poisoned by a panicking thread is recovered: batches are applied only
 /// after they are complete, by code that does not panic.
 #[derive(Debug, Default)]
-pub(crate) struct MemoryBackend {
+pub struct MemoryBackend {
     columns: RwLock<Columns>,
 }
 
 impl Backend for MemoryBackend {
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, rocksdb::Error> {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
         let columns = self.columns.read().unwrap_or_else(PoisonError::into_inner);
         Ok(columns[column.index()].get(key).cloned())
     }
 
-    fn write(&self, batch: Batch) -> Result<(), rocksdb::Error> {
+    fn write(&self, batch: Batch) -> Result<(), BackendError> {
         let mut columns = self.columns.write().unwrap_or_else(PoisonError::into_inner);
-        for op in batch.ops {
+        for op in batch.into_ops() {
             match op {
                 Op::Put(column, key, value) => {
                     columns[column.index()].insert(key, value);
@@ -44,7 +43,7 @@ impl Backend for MemoryBackend {
         from: &[u8],
         prefix: &[u8],
         visit: &mut Visit<'_>,
-    ) -> Result<(), rocksdb::Error> {
+    ) -> Result<(), BackendError> {
         let columns = self.columns.read().unwrap_or_else(PoisonError::into_inner);
         let range = columns[column.index()]
             .range::<[u8], _>((Bound::Included(from), Bound::Unbounded))
@@ -58,8 +57,9 @@ impl Backend for MemoryBackend {
     }
 }
 
-/// The store in memory: same behaviour as [`crate::RocksStorage`] (the same code runs over
-/// ordered maps instead of column families), nothing survives the process.
+/// The store in memory: the same code ([`Core`]) as the RocksDB store of
+/// `ceramic-storage-rocks`, over ordered maps instead of column families; nothing survives the
+/// process. It never fails on its own (its backend has no I/O).
 ///
 /// ```
 /// use ceramic_storage::{MemoryStorage, Storage};
@@ -68,22 +68,17 @@ impl Backend for MemoryBackend {
 /// assert_eq!(store.stats()?.blocks, 0);
 /// # Ok::<(), ceramic_storage::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct MemoryStorage {
-    pub(crate) core: Core<MemoryBackend>,
-}
+pub type MemoryStorage = Core<MemoryBackend>;
 
-impl MemoryStorage {
-    /// An empty store.
+impl Core<MemoryBackend> {
+    /// An empty store in memory.
     pub fn new() -> Self {
-        MemoryStorage { core: Core::new(MemoryBackend::default()) }
+        Core::with_backend(MemoryBackend::default())
     }
 }
 
-impl Default for MemoryStorage {
+impl Default for Core<MemoryBackend> {
     fn default() -> Self {
         Self::new()
     }
 }
-
-crate::storage::impl_storage!(MemoryStorage);

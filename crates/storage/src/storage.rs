@@ -1,10 +1,10 @@
-//! The [`Storage`] trait: the engine's [`Store`] plus pins, GC and queries.
+//! The [`Storage`] trait: blocks and stream states written together, pins, GC and queries.
 
 use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::StreamState;
-use ceramic_engine::Store;
 use ceramic_streamid::StreamId;
 
+use crate::BlockSource;
 use crate::error::Result;
 
 /// The largest page a query returns; larger limits are lowered to it.
@@ -66,16 +66,18 @@ pub struct Stats {
     pub pins: usize,
 }
 
-/// The engine's [`Store`] with typed errors, pins, GC and queries. [`crate::RocksStorage`] and
-/// [`MemoryStorage`](crate::MemoryStorage) implement it with the same behaviour.
+/// Blocks and stream states (written together, one atomic batch per commit), pins, GC and
+/// queries: what the engine stores through and the node serves from. It is implemented once,
+/// for [`Core`](crate::kv::Core) over any [`Backend`](crate::kv::Backend):
+/// [`MemoryStorage`](crate::MemoryStorage) here, the RocksDB store in `ceramic-storage-rocks`,
+/// with the same behaviour.
 ///
 /// Invariant: every stored state's log is complete, i.e. [`Storage::log_blocks`] succeeds for
 /// it. A new stream's state is refused unless each of its log's commits is given or stored, and
 /// GC removes an unpinned stream's state before its blocks.
 ///
-/// Through [`Store`] (the engine's view) errors arrive boxed in a
-/// [`StoreError`](ceramic_engine::StoreError) that downcasts to [`Error`](crate::Error).
-pub trait Storage: Store {
+/// As a [`BlockSource`] it serves its blocks' bytes, hash-checked.
+pub trait Storage: BlockSource {
     /// A block, its hash checked.
     ///
     /// # Errors
@@ -91,7 +93,7 @@ pub trait Storage: Store {
     fn state(&self, id: &StreamId) -> Result<Option<StreamState>>;
 
     /// Writes a commit's blocks, the stream's new state and its index entries as one atomic
-    /// batch ([`Store::commit`] with a typed error). Blocks are [`Block`]s, so their hashes were
+    /// batch. Blocks are [`Block`]s, so their hashes were
     /// checked when they were made.
     ///
     /// # Errors
@@ -199,103 +201,3 @@ pub trait Storage: Store {
     /// Read errors.
     fn stats(&self) -> Result<Stats>;
 }
-
-/// Implements [`BlockSource`](ceramic_engine::BlockSource), [`Store`] and [`Storage`] for a
-/// type with a `core: Core<_>` field.
-macro_rules! impl_storage {
-    ($ty:ty) => {
-        impl ceramic_engine::BlockSource for $ty {
-            fn get_block(
-                &self,
-                cid: &ceramic_codecs::Cid,
-            ) -> std::result::Result<Option<Vec<u8>>, ceramic_engine::StoreError> {
-                self.core
-                    .block(cid)
-                    .map(|b| b.map(|b| b.into_parts().1))
-                    .map_err(|e| ceramic_engine::StoreError(Box::new(e)))
-            }
-        }
-
-        impl ceramic_engine::Store for $ty {
-            fn load_state(
-                &self,
-                id: &ceramic_streamid::StreamId,
-            ) -> std::result::Result<Option<ceramic_doctype::StreamState>, ceramic_engine::StoreError>
-            {
-                self.core.state(id).map_err(|e| ceramic_engine::StoreError(Box::new(e)))
-            }
-
-            fn commit(
-                &self,
-                blocks: &[ceramic_codecs::Block],
-                state: &ceramic_doctype::StreamState,
-            ) -> std::result::Result<(), ceramic_engine::StoreError> {
-                self.core.write_commit(blocks, state).map_err(|e| ceramic_engine::StoreError(Box::new(e)))
-            }
-        }
-
-        impl $crate::Storage for $ty {
-            fn block(&self, cid: &ceramic_codecs::Cid) -> $crate::Result<Option<ceramic_codecs::Block>> {
-                self.core.block(cid)
-            }
-            fn state(
-                &self,
-                id: &ceramic_streamid::StreamId,
-            ) -> $crate::Result<Option<ceramic_doctype::StreamState>> {
-                self.core.state(id)
-            }
-            fn write_commit(
-                &self,
-                blocks: &[ceramic_codecs::Block],
-                state: &ceramic_doctype::StreamState,
-            ) -> $crate::Result<()> {
-                self.core.write_commit(blocks, state)
-            }
-            fn log_blocks(
-                &self,
-                state: &ceramic_doctype::StreamState,
-            ) -> $crate::Result<Vec<ceramic_codecs::Block>> {
-                self.core.log_blocks(state)
-            }
-            fn pin(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<()> {
-                self.core.pin(id)
-            }
-            fn unpin(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<bool> {
-                self.core.unpin(id)
-            }
-            fn is_pinned(&self, id: &ceramic_streamid::StreamId) -> $crate::Result<bool> {
-                self.core.is_pinned(id)
-            }
-            fn pins(
-                &self,
-                after: Option<&ceramic_streamid::StreamId>,
-                limit: usize,
-            ) -> $crate::Result<$crate::Page> {
-                self.core.pins(after, limit)
-            }
-            fn streams(
-                &self,
-                after: Option<&ceramic_streamid::StreamId>,
-                limit: usize,
-            ) -> $crate::Result<$crate::Page> {
-                self.core.streams(after, limit)
-            }
-            fn list(
-                &self,
-                kind: $crate::IndexKind,
-                term: &str,
-                after: Option<&ceramic_streamid::StreamId>,
-                limit: usize,
-            ) -> $crate::Result<$crate::Page> {
-                self.core.list(kind, term, after, limit)
-            }
-            fn gc(&self) -> $crate::Result<$crate::GcReport> {
-                self.core.gc()
-            }
-            fn stats(&self) -> $crate::Result<$crate::Stats> {
-                self.core.stats()
-            }
-        }
-    };
-}
-pub(crate) use impl_storage;

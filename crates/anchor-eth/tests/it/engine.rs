@@ -11,9 +11,10 @@ use ceramic_anchor_eth::test_utils::Anvil;
 use ceramic_codecs::{Block, cid_of};
 use ceramic_did::{KeySigner, KeyType};
 use ceramic_doctype::{AnchorStatus, CommitKind, Registry};
-use ceramic_engine::memory::{MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::RecordingPublisher;
 use ceramic_engine::test_utils::{ADDER, Adder, add};
 use ceramic_engine::{AnchorError, ApplyError, Engine};
+use ceramic_storage::MemoryStorage;
 
 /// Nine other streams' requests.
 fn others() -> impl Iterator<Item = Request> {
@@ -26,7 +27,7 @@ fn an_anchor_commit_on_anvil_applies_with_the_block_timestamp() {
     let (chain, _) = anvil.chain_with_contract();
     let chain = Arc::new(chain);
     let engine = Engine::new(
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStorage::new()),
         Registry::new().with(Adder).unwrap(),
         Arc::new(Chains::new().with(chain.clone())),
         Arc::new(RecordingPublisher::default()),

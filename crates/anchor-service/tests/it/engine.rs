@@ -9,14 +9,15 @@ use ceramic_anchor_service::{BroadcastSink, CasBuilder, MemoryStore, NewRequest,
 use ceramic_did::{KeySigner, KeyType};
 use ceramic_doctype::{AnchorStatus, CommitKind, Registry};
 use ceramic_engine::Engine;
-use ceramic_engine::memory::{MemoryStore as EngineStore, RecordingPublisher};
+use ceramic_engine::memory::RecordingPublisher;
 use ceramic_engine::test_utils::{ADDER, Adder, add, genesis};
+use ceramic_storage::MemoryStorage;
 
 use crate::new_request;
 
 fn engine(chain: Arc<DevChain>) -> Engine {
     Engine::new(
-        Arc::new(EngineStore::default()),
+        Arc::new(MemoryStorage::new()),
         Registry::new().with(Adder).unwrap(),
         chain,
         Arc::new(RecordingPublisher::default()),

@@ -5,14 +5,16 @@
 use std::sync::Arc;
 
 use ceramic_anchor::{
-    Batch, DEV_CHAIN_ID, DevChain, ManualClock, Request, TX_TYPE_V1, Witness, tx_hash_cid,
+    AnchorError, Batch, DEV_CHAIN_ID, DevChain, ManualClock, Request, TX_TYPE_V1, Witness,
+    tx_hash_cid,
 };
 use ceramic_codecs::{Block, cid_of};
 use ceramic_did::{KeySigner, KeyType};
 use ceramic_doctype::{AnchorStatus, CommitKind, Registry};
-use ceramic_engine::memory::{MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::RecordingPublisher;
 use ceramic_engine::test_utils::{ADDER, Adder, Made, add};
-use ceramic_engine::{AnchorError, ApplyError, Engine};
+use ceramic_engine::{ApplyError, Engine};
+use ceramic_storage::MemoryStorage;
 use ceramic_streamid::StreamId;
 use serde_json::json;
 
@@ -23,7 +25,7 @@ fn genesis(author: &KeySigner) -> (StreamId, Made) {
 fn engine(chain: Arc<DevChain>) -> Engine {
     let registry = Registry::new().with(Adder).unwrap();
     Engine::new(
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStorage::new()),
         registry,
         chain,
         Arc::new(RecordingPublisher::default()),

@@ -4,11 +4,10 @@ use ceramic_anchor::test_utils::{arb_cid, arb_leaves, arb_requests};
 use ceramic_anchor::{
     Batch, Node, Tree, Witness, cas_order, eth_tx_hash, root_from_v0_calldata, root_from_v0_hex,
     root_from_v1_calldata, root_to_v0_calldata, root_to_v0_hex, root_to_v1_calldata, sort_leaves,
-    tx_hash_cid,
+    tx_hash_cid, verify_merkle_path,
 };
 use ceramic_codecs::{Cid, Codec, cid_of};
-use ceramic_engine::memory::MapSource;
-use ceramic_engine::verify_merkle_path;
+use ceramic_storage::MapSource;
 use proptest::prelude::*;
 
 /// Truncations and single bit flips of `bytes`, chosen by `cut` and `flip`.
@@ -30,12 +29,11 @@ proptest! {
         let tree = Tree::build(leaves.clone()).unwrap();
         let mut source = MapSource::default();
         source.extend(tree.nodes());
-        let anchor = cid_of(0x71, b"anchor");
         let n = tree.leaf_count();
         prop_assert_eq!(n, leaves.len());
         for (i, leaf) in tree.leaves().iter().enumerate() {
             let path = tree.path(i).unwrap();
-            prop_assert!(verify_merkle_path(&source, anchor, tree.root(), &path, *leaf).is_ok());
+            prop_assert!(verify_merkle_path(&source, tree.root(), &path, *leaf).is_ok());
             // Small trees: every other leaf; large ones: the neighbours and the far side.
             let others: Vec<usize> = if n <= 24 {
                 (0..n).filter(|&j| j != i).collect()
@@ -45,7 +43,7 @@ proptest! {
             for j in others.into_iter().filter(|&j| j != i) {
                 let other = tree.leaves()[j];
                 prop_assert!(
-                    verify_merkle_path(&source, anchor, tree.root(), &path, other).is_err(),
+                    verify_merkle_path(&source, tree.root(), &path, other).is_err(),
                     "path {} of leaf {} leads to leaf {}", path, i, j
                 );
             }

@@ -1,9 +1,10 @@
 //! Tree shapes: every path of every small tree leads to its leaf, and a pinned root.
 
-use ceramic_anchor::{Batch, DEV_CHAIN_ID, Node, Request, Tree, Witness, path_for, tx_hash_cid};
+use ceramic_anchor::{
+    Batch, DEV_CHAIN_ID, Node, Request, Tree, Witness, path_for, tx_hash_cid, verify_merkle_path,
+};
 use ceramic_codecs::{Block, Cid, cid_of};
-use ceramic_engine::memory::MapSource;
-use ceramic_engine::verify_merkle_path;
+use ceramic_storage::MapSource;
 
 fn source(tree: &Tree) -> MapSource {
     let mut source = MapSource::default();
@@ -13,7 +14,6 @@ fn source(tree: &Tree) -> MapSource {
 
 #[test]
 fn every_path_leads_from_the_root_to_its_leaf_for_1_to_64_leaves() {
-    let anchor = cid_of(0x71, b"anchor commit");
     for n in 1..=64u8 {
         let leaves: Vec<Cid> = (0..n).map(|i| cid_of(0x85, &[n, i])).collect();
         let tree = Tree::build(leaves.clone()).unwrap();
@@ -29,7 +29,7 @@ fn every_path_leads_from_the_root_to_its_leaf_for_1_to_64_leaves() {
             let path = tree.path(i).unwrap();
             assert_eq!(paths[i], path, "n = {n}, leaf {i}");
             assert_eq!(path_for(i, n.into()).unwrap(), path);
-            let nodes = verify_merkle_path(&source, anchor, tree.root(), &path, *leaf)
+            let nodes = verify_merkle_path(&source, tree.root(), &path, *leaf)
                 .unwrap_or_else(|e| panic!("n = {n}, leaf {i}, path {path}: {e}"));
             let witness: Vec<Block> = tree.witness(i).unwrap().into_iter().cloned().collect();
             assert_eq!(nodes, witness, "n = {n}, leaf {i}");

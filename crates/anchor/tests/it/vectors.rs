@@ -3,12 +3,11 @@
 //! `ceramic-codecs` keeps in `testdata/rust-ceramic-cars.json`.
 
 use ceramic_anchor::{
-    Error, Node, TX_TYPE_V1, Witness, eth_tx_hash, root_from_v1_calldata, root_to_v1_calldata,
-    tx_hash_cid,
+    AnchorError, Error, Node, PathError, TX_TYPE_V1, Witness, eth_tx_hash, root_from_v1_calldata,
+    root_to_v1_calldata, tx_hash_cid, verify_merkle_path,
 };
 use ceramic_codecs::{AnchorCommit, AnchorProof, Block, Cid, Codec, Payload, read_car, write_car};
-use ceramic_engine::memory::MapSource;
-use ceramic_engine::{AnchorError, ApplyError, verify_merkle_path};
+use ceramic_storage::MapSource;
 use serde_json::Value;
 
 /// The CAR bytes and the expected root of a case of the codecs crate's rust-ceramic vectors.
@@ -23,7 +22,7 @@ fn case(name: &str) -> (Vec<u8>, Cid) {
 }
 
 /// The anchor commit, its proof and a source of every block of the CAR.
-fn open(name: &str) -> (Cid, AnchorCommit, AnchorProof, MapSource) {
+fn open(name: &str) -> (AnchorCommit, AnchorProof, MapSource) {
     let (bytes, root) = case(name);
     let car = read_car(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(car.roots, [root], "{name}");
@@ -34,13 +33,13 @@ fn open(name: &str) -> (Cid, AnchorCommit, AnchorProof, MapSource) {
         ceramic_codecs::decode(car.get(&commit.proof).unwrap().data(), "proof").unwrap();
     let mut source = MapSource::default();
     source.extend(&car.blocks);
-    (root, commit, proof, source)
+    (commit, proof, source)
 }
 
 #[test]
 fn single_event_batch_path_leads_from_the_root_to_prev() {
     let name = "time-event-single-event-batch";
-    let (cid, commit, proof, source) = open(name);
+    let (commit, proof, source) = open(name);
     assert_eq!(commit.path, "0");
     assert_eq!(
         proof.root.to_string(),
@@ -48,7 +47,7 @@ fn single_event_batch_path_leads_from_the_root_to_prev() {
     );
     assert_eq!(proof.chain_id, "eip155:11155111");
     assert_eq!(proof.tx_type.as_deref(), Some(TX_TYPE_V1));
-    let nodes = verify_merkle_path(&source, cid, proof.root, &commit.path, commit.prev).unwrap();
+    let nodes = verify_merkle_path(&source, proof.root, &commit.path, commit.prev).unwrap();
     assert_eq!(nodes.len(), 1, "{name}");
     // An older CAS root: [prev, null, metadata].
     let root = Node::decode(nodes[0].data()).unwrap();
@@ -61,10 +60,10 @@ fn single_event_batch_path_leads_from_the_root_to_prev() {
 #[test]
 fn multi_event_batch_path_leads_from_the_root_to_prev() {
     let name = "time-event-multi-event-batch";
-    let (cid, commit, proof, source) = open(name);
+    let (commit, proof, source) = open(name);
     let steps = commit.path.split('/').count();
     assert!(steps > 1, "{name}: path {:?}", commit.path);
-    let nodes = verify_merkle_path(&source, cid, proof.root, &commit.path, commit.prev).unwrap();
+    let nodes = verify_merkle_path(&source, proof.root, &commit.path, commit.prev).unwrap();
     assert_eq!(nodes.len(), steps, "{name}");
     assert_eq!(*nodes[0].cid(), proof.root);
     for node in &nodes {
@@ -76,18 +75,18 @@ fn multi_event_batch_path_leads_from_the_root_to_prev() {
 
 #[test]
 fn vector_proofs_carry_eth_tx_hashes_and_v1_roots() {
-    let (_, _, proof, _) = open("time-event-single-event-batch");
+    let (_, proof, _) = open("time-event-single-event-batch");
     let hash = eth_tx_hash(&proof.tx_hash).unwrap();
     assert_eq!(tx_hash_cid(hash), proof.tx_hash);
     assert!(proof.tx_hash.to_string().starts_with("bagjqcgza"));
     for name in ["time-event-single-event-batch", "time-event-multi-event-batch"] {
-        let (_, _, proof, _) = open(name);
+        let (_, proof, _) = open(name);
         let calldata = root_to_v1_calldata(&proof.root).unwrap();
         assert_eq!(root_from_v1_calldata(&calldata).unwrap(), proof.root, "{name}");
     }
     // rust-ceramic's multi-event vector has a placeholder tx hash: codec 0x00, sha2-256
     // (`baeabei…`), which is not an eth-tx CID.
-    let (_, _, proof, _) = open("time-event-multi-event-batch");
+    let (_, proof, _) = open("time-event-multi-event-batch");
     assert_eq!((proof.tx_hash.codec(), proof.tx_hash.hash().code()), (0x00, 0x12));
     assert!(matches!(eth_tx_hash(&proof.tx_hash), Err(Error::NotEthTxHash(_))));
 }
@@ -103,7 +102,7 @@ fn vector_cars_read_as_witnesses() {
 
 #[test]
 fn a_wrong_path_in_the_vector_does_not_verify() {
-    let (cid, commit, proof, source) = open("time-event-multi-event-batch");
+    let (commit, proof, source) = open("time-event-multi-event-batch");
     let flipped: String = commit
         .path
         .chars()
@@ -113,14 +112,14 @@ fn a_wrong_path_in_the_vector_does_not_verify() {
             c => c,
         })
         .collect();
-    let err = verify_merkle_path(&source, cid, proof.root, &flipped, commit.prev).unwrap_err();
+    let err = verify_merkle_path(&source, proof.root, &flipped, commit.prev).unwrap_err();
     // Flipping every step leaves the CAR's blocks (only the path's nodes are in it).
-    assert!(matches!(err, ApplyError::MissingBlock(_) | ApplyError::Anchor { .. }), "{err}");
-    let (cid, commit, proof, source) = open("time-event-single-event-batch");
-    let err = verify_merkle_path(&source, cid, proof.root, "1", commit.prev).unwrap_err();
-    assert!(matches!(err, ApplyError::Anchor { source: AnchorError::InvalidPath { .. }, .. }));
-    let err = verify_merkle_path(&source, cid, proof.root, "0", proof.root).unwrap_err();
-    assert!(matches!(err, ApplyError::Anchor { source: AnchorError::PathMismatch { .. }, .. }));
+    assert!(matches!(err, PathError::MissingBlock(_) | PathError::Anchor(_)), "{err}");
+    let (commit, proof, source) = open("time-event-single-event-batch");
+    let err = verify_merkle_path(&source, proof.root, "1", commit.prev).unwrap_err();
+    assert!(matches!(err, PathError::Anchor(AnchorError::InvalidPath { .. })));
+    let err = verify_merkle_path(&source, proof.root, "0", proof.root).unwrap_err();
+    assert!(matches!(err, PathError::Anchor(AnchorError::PathMismatch { .. })));
 }
 
 #[test]

@@ -7,15 +7,16 @@ use std::sync::Arc;
 use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::Registry;
 use ceramic_doctype_tile::Tile;
-use ceramic_engine::memory::{FakeAnchorVerifier, MapSource, MemoryStore, RecordingPublisher};
+use ceramic_engine::memory::{FakeAnchorVerifier, RecordingPublisher};
 use ceramic_engine::{ApplyError, Engine, TipOutcome};
+use ceramic_storage::{MapSource, MemoryStorage};
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::Value;
 
 fn engine() -> Engine {
     let registry = Registry::new().with(Tile::new()).unwrap();
     Engine::new(
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStorage::new()),
         registry,
         Arc::new(FakeAnchorVerifier::default()),
         Arc::new(RecordingPublisher::default()),

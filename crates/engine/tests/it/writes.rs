@@ -5,6 +5,8 @@ use std::sync::Arc;
 use ceramic_doctype::{AnchorStatus, CommitKind};
 use ceramic_engine::ApplyError;
 use ceramic_engine::memory::FakeAnchorVerifier;
+use ceramic_storage::BackendError;
+use ceramic_storage::kv::{Backend, Batch, Column, Core, MemoryBackend, Visit};
 use serde_json::json;
 
 use crate::fixtures::{ADDER, AdderError, add, anchor, genesis, node, signer};
@@ -166,48 +168,41 @@ fn a_commit_naming_another_streams_genesis_is_refused_on_load() {
     let write = n.engine.apply_commit(ADDER, misdirected.cid, &misdirected.blocks).unwrap_err();
     assert!(matches!(write, ApplyError::NotFound(_)), "{write}");
     // Loading strictly through it names the rule.
-    for block in &misdirected.blocks {
-        n.store.put_block(block);
-    }
+    crate::fixtures::put_blocks(&n.store, &misdirected.blocks);
     let strict = n.engine.state_at(&stream, misdirected.cid).unwrap_err();
     assert!(matches!(strict, ApplyError::WrongStream { .. }), "{strict}");
 }
 
-/// A store whose commits take a while, so that racing writers overlap between reading the tip
-/// and storing the new state.
-struct SlowStore(ceramic_engine::memory::MemoryStore);
+/// A backend whose writes take a while, so that racing writers overlap between reading the
+/// tip and storing the new state.
+#[derive(Debug, Default)]
+struct SlowBackend(MemoryBackend);
 
-impl ceramic_engine::BlockSource for SlowStore {
-    fn get_block(
-        &self,
-        cid: &ceramic_codecs::Cid,
-    ) -> Result<Option<Vec<u8>>, ceramic_engine::StoreError> {
-        self.0.get_block(cid)
-    }
-}
-
-impl ceramic_engine::Store for SlowStore {
-    fn load_state(
-        &self,
-        id: &ceramic_streamid::StreamId,
-    ) -> Result<Option<ceramic_doctype::StreamState>, ceramic_engine::StoreError> {
-        self.0.load_state(id)
+impl Backend for SlowBackend {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.0.get(column, key)
     }
 
-    fn commit(
-        &self,
-        blocks: &[ceramic_codecs::Block],
-        state: &ceramic_doctype::StreamState,
-    ) -> Result<(), ceramic_engine::StoreError> {
+    fn write(&self, batch: Batch) -> Result<(), BackendError> {
         std::thread::sleep(std::time::Duration::from_millis(30));
-        self.0.commit(blocks, state)
+        self.0.write(batch)
+    }
+
+    fn scan(
+        &self,
+        column: Column,
+        from: &[u8],
+        prefix: &[u8],
+        visit: &mut Visit<'_>,
+    ) -> Result<(), BackendError> {
+        self.0.scan(column, from, prefix, visit)
     }
 }
 
 #[test]
 fn concurrent_writes_on_one_tip_let_exactly_one_win() {
     use ceramic_engine::memory::RecordingPublisher;
-    let store = Arc::new(SlowStore(ceramic_engine::memory::MemoryStore::default()));
+    let store = Arc::new(Core::with_backend(SlowBackend::default()));
     let registry = ceramic_doctype::Registry::new().with(crate::fixtures::Adder).unwrap();
     let engine = Arc::new(ceramic_engine::Engine::new(
         store,

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use ceramic_engine::memory::FakeAnchorVerifier;
-use ceramic_storage::{Config, Error, Key, RocksStorage, Storage};
+use ceramic_storage::{Error, Key, Storage};
+use ceramic_storage_rocks::{Config, RocksStorage};
 
 use crate::fixtures::{engine, grow, signer};
 
 fn open(dir: &std::path::Path) -> RocksStorage {
-    RocksStorage::open(dir, Config::default().with_sync(false)).unwrap()
+    ceramic_storage_rocks::open(dir, Config::default().with_sync(false)).unwrap()
 }
 
 #[test]
@@ -27,15 +28,15 @@ fn reopens_with_everything_written() {
     assert!(store.is_pinned(&id).unwrap());
     assert_eq!(store.list_by_tag("tag", None, 10).unwrap().streams, [id]);
     store.log_blocks(&state).unwrap();
-    assert_eq!(store.path(), dir.path());
-    assert!(!store.config().sync);
+    assert_eq!(store.backend().path(), dir.path());
+    assert!(!store.backend().config().sync);
 }
 
 #[test]
 fn refuses_a_directory_another_store_has_open() {
     let dir = tempfile::tempdir().unwrap();
     let _first = open(dir.path());
-    let second = RocksStorage::open(dir.path(), Config::default());
+    let second = ceramic_storage_rocks::open(dir.path(), Config::default());
     assert!(matches!(second, Err(Error::Open { path, .. }) if path == dir.path()));
 }
 
@@ -51,7 +52,7 @@ fn refuses_a_store_of_another_format() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
     raw(dir.path()).put(b"ceramic-storage/format", b"2").unwrap();
-    let err = RocksStorage::open(dir.path(), Config::default()).unwrap_err();
+    let err = ceramic_storage_rocks::open(dir.path(), Config::default()).unwrap_err();
     assert!(matches!(err, Error::Format { ref found, .. } if found == b"2"), "{err}");
 }
 
@@ -106,7 +107,7 @@ fn reads_a_corrupted_file_as_a_typed_error_naming_the_key() {
         let store = Arc::new(open(dir.path()));
         let (id, state) =
             grow(&engine(store.clone(), chain.clone()), &chain, &signer(1), "a", 3, 0);
-        store.flush().unwrap();
+        ceramic_storage_rocks::flush(&store).unwrap();
         (id, state)
     };
     // Flip bytes early in every table file: inside its first data block.

@@ -1,4 +1,4 @@
-//! Commits stored per second: one `Store::commit` (the commit's blocks, the stream's new state
+//! Commits stored per second: one `Storage::write_commit` (the commit's blocks, the stream's new state
 //! and its index entries in one atomic batch), on RocksDB with the WAL on and sync off or on,
 //! and in memory for reference.
 //!
@@ -6,9 +6,9 @@
 //! streams, recorded from the engine beforehand, so only the store is timed. They are written
 //! in a cycle; a rewrite costs RocksDB what a new write does.
 //!
-//! Run with `cargo bench -p ceramic-storage --bench store`.
+//! Run with `cargo bench -p ceramic-storage-rocks --bench store`.
 
-#[path = "../tests/it/fixtures.rs"]
+#[path = "../../storage/tests/it/fixtures.rs"]
 #[allow(dead_code, unreachable_pub)] // shared with the tests; the bench uses part of it
 mod fixtures;
 
@@ -17,8 +17,10 @@ use std::sync::{Arc, Mutex};
 use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::StreamState;
 use ceramic_engine::memory::FakeAnchorVerifier;
-use ceramic_engine::{BlockSource, Store, StoreError};
-use ceramic_storage::{Config, MemoryStorage, RocksStorage, Storage};
+use ceramic_storage::{
+    BlockSource, GcReport, IndexKind, MemoryStorage, Page, Result, Stats, Storage,
+};
+use ceramic_storage_rocks::Config;
 use ceramic_streamid::StreamId;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -27,7 +29,7 @@ use fixtures::{ADDER, Rng, add, anchor, genesis, signer};
 const STREAMS: usize = 16;
 const COMMITS: usize = 2_000;
 
-/// What the engine hands `Store::commit`.
+/// What the engine hands `Storage::write_commit`.
 type Commit = (Vec<Block>, StreamState);
 
 /// A store that records what the engine asks it to commit.
@@ -38,18 +40,54 @@ struct Recorder {
 }
 
 impl BlockSource for Recorder {
-    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>> {
         self.inner.get_block(cid)
     }
 }
 
-impl Store for Recorder {
-    fn load_state(&self, id: &StreamId) -> Result<Option<StreamState>, StoreError> {
-        self.inner.load_state(id)
-    }
-    fn commit(&self, blocks: &[Block], state: &StreamState) -> Result<(), StoreError> {
+impl Storage for Recorder {
+    fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
         self.commits.lock().expect("unpoisoned").push((blocks.to_vec(), state.clone()));
-        Store::commit(&self.inner, blocks, state)
+        self.inner.write_commit(blocks, state)
+    }
+    fn block(&self, cid: &Cid) -> Result<Option<Block>> {
+        self.inner.block(cid)
+    }
+    fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
+        self.inner.state(id)
+    }
+    fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>> {
+        self.inner.log_blocks(state)
+    }
+    fn pin(&self, id: &StreamId) -> Result<()> {
+        self.inner.pin(id)
+    }
+    fn unpin(&self, id: &StreamId) -> Result<bool> {
+        self.inner.unpin(id)
+    }
+    fn is_pinned(&self, id: &StreamId) -> Result<bool> {
+        self.inner.is_pinned(id)
+    }
+    fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.inner.pins(after, limit)
+    }
+    fn streams(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
+        self.inner.streams(after, limit)
+    }
+    fn list(
+        &self,
+        kind: IndexKind,
+        term: &str,
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        self.inner.list(kind, term, after, limit)
+    }
+    fn gc(&self) -> Result<GcReport> {
+        self.inner.gc()
+    }
+    fn stats(&self) -> Result<Stats> {
+        self.inner.stats()
     }
 }
 
@@ -96,14 +134,14 @@ fn bench_commit(c: &mut Criterion) {
         (
             "rocksdb_wal_sync_off",
             Box::new(
-                RocksStorage::open(dirs[0].path(), Config::default().with_sync(false))
+                ceramic_storage_rocks::open(dirs[0].path(), Config::default().with_sync(false))
                     .expect("opens"),
             ),
         ),
         (
             "rocksdb_wal_sync_on",
             Box::new(
-                RocksStorage::open(dirs[1].path(), Config::default().with_sync(true))
+                ceramic_storage_rocks::open(dirs[1].path(), Config::default().with_sync(true))
                     .expect("opens"),
             ),
         ),

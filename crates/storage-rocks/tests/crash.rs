@@ -1,9 +1,9 @@
 //! Crash test: no acknowledged commit is lost when the writer is killed with SIGKILL.
 //!
 //! The test binary re-invokes itself as a child (`CERAMIC_CRASH_CHILD=<dir>`) that opens a
-//! [`RocksStorage`] and writes signed commits through the engine in a loop over a few streams
+//! `RocksStorage` and writes signed commits through the engine in a loop over a few streams
 //! (data commits and anchors), printing `<stream> <commit> <log length>` after each
-//! `Store::commit` returned. The parent reads those acknowledgements, kills the child with
+//! `Storage::write_commit` returned. The parent reads those acknowledgements, kills the child with
 //! SIGKILL (`Child::kill`) after a random number of them, reads the lines already in the pipe,
 //! reopens the store and checks that every commit acknowledged in any round is there at its
 //! place in its stream's state, that each stored state's log is complete and intact
@@ -14,9 +14,9 @@
 //! `CERAMIC_CRASH_SEED=<n>` replays a run (the seed is printed); `CERAMIC_CRASH_ROUNDS=<n>`
 //! changes the number of kill rounds (default 24).
 //!
-//! Run with `cargo test -p ceramic-storage --test crash`.
+//! Run with `cargo test -p ceramic-storage-rocks --test crash`.
 
-#[path = "it/fixtures.rs"]
+#[path = "../../storage/tests/it/fixtures.rs"]
 #[allow(dead_code)] // shared with the integration tests; this binary uses only part of it
 mod fixtures;
 
@@ -30,7 +30,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use ceramic_codecs::Cid;
 use ceramic_doctype::CommitKind;
 use ceramic_engine::memory::FakeAnchorVerifier;
-use ceramic_storage::{Config, RocksStorage, Storage};
+use ceramic_storage::Storage;
+use ceramic_storage_rocks::Config;
 use ceramic_streamid::StreamId;
 
 use fixtures::{ADDER, Rng, add, anchor, engine, genesis, signer};
@@ -67,8 +68,9 @@ fn env_u64(name: &str) -> Option<u64> {
 fn child(dir: &Path) {
     let sync = env_u64("CERAMIC_CRASH_SYNC") == Some(1);
     let mut rng = Rng::new(env_u64("CERAMIC_CRASH_SEED").unwrap_or(1));
-    let store =
-        Arc::new(RocksStorage::open(dir, Config::default().with_sync(sync)).expect("opens"));
+    let store = Arc::new(
+        ceramic_storage_rocks::open(dir, Config::default().with_sync(sync)).expect("opens"),
+    );
     let chain = Arc::new(FakeAnchorVerifier::default());
     let engine = engine(store, chain.clone());
     let stdout = std::io::stdout();
@@ -90,8 +92,8 @@ fn child(dir: &Path) {
             add(author, id, state.tip(), 1)
         };
         *state = engine.apply_commit(ADDER, made.cid, &made.blocks).expect("commit applies");
-        // Acknowledged: `Store::commit` returned.
-        writeln!(out, "{id} {} {}", made.cid, state.log.len()).expect("stdout");
+        // Acknowledged: `Storage::write_commit` returned.
+        writeln!(out, "{id} {} {}", made.cid, state.log().len()).expect("stdout");
     }
 }
 
@@ -186,7 +188,7 @@ fn parent() {
 /// Reopens the store and checks every acknowledgement and every stored log. Returns the number
 /// of streams and of commits stored.
 fn check(dir: &Path, acks: &[Ack], round: u64) -> (usize, usize) {
-    let store = RocksStorage::open(dir, Config::default()).expect("reopens after SIGKILL");
+    let store = ceramic_storage_rocks::open(dir, Config::default()).expect("reopens after SIGKILL");
     let mut states = HashMap::new();
     for (stream, cid, len) in acks {
         let state = states.entry(*stream).or_insert_with(|| {
@@ -196,7 +198,7 @@ fn check(dir: &Path, acks: &[Ack], round: u64) -> (usize, usize) {
                 .unwrap_or_else(|| panic!("round {round}: LOST the state of {stream}"))
         });
         assert!(
-            state.log.get(len - 1).is_some_and(|e| e.cid == *cid),
+            state.log().get(len - 1).is_some_and(|e| e.cid == *cid),
             "round {round}: LOST acknowledged commit {cid} at position {len} of {stream}"
         );
         assert!(store.block(cid).expect("reads").is_some(), "round {round}: LOST block {cid}");
@@ -210,9 +212,9 @@ fn check(dir: &Path, acks: &[Ack], round: u64) -> (usize, usize) {
             let state = store.state(stream).expect("reads").expect("listed");
             // Complete and intact: every block present, each prev the previous entry.
             store.log_blocks(&state).unwrap_or_else(|e| panic!("round {round}: {stream}: {e}"));
-            let data = state.log.iter().filter(|e| e.kind == CommitKind::Data).count();
+            let data = state.log().iter().filter(|e| e.kind == CommitKind::Data).count();
             assert_eq!(state.current_content()["n"], data, "round {round}: {stream}'s content");
-            commits += state.log.len();
+            commits += state.log().len();
             streams += 1;
         }
         match page.next {

@@ -681,7 +681,9 @@ fn main() {
             );
         }
     }
-    if let [(Transport::Http, _, http), (Transport::Grpc, _, grpc)] = rows.as_slice() {
+    if let [(Transport::Http, _, http), (Transport::Grpc, _, grpc)] = rows.as_slice()
+        && grpc.cpu > 0.0
+    {
         println!(
             "HTTP/gRPC node CPU per update: {:.2}x",
             http.cpu_ms_per_commit() / grpc.cpu_ms_per_commit()

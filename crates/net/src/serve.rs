@@ -75,7 +75,8 @@ pub(crate) struct Reader {
 }
 
 /// Spawns the worker on the current runtime: the sender of jobs and the receiver of results.
-/// It stops when both the job sender and the result receiver are dropped.
+/// It stops when the job sender is dropped or the result receiver is gone (the swarm task
+/// stopped).
 pub(crate) fn spawn(reader: Reader) -> (mpsc::Sender<Job>, mpsc::Receiver<Done>) {
     let (jobs, job_rx) = mpsc::channel(JOB_QUEUE);
     let (done_tx, done) = mpsc::channel(DONE_QUEUE);

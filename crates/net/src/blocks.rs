@@ -21,7 +21,7 @@ use serde_bytes::ByteBuf;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::FetchError;
-use crate::network::Command;
+use crate::handle::Command;
 
 /// The block protocol's name.
 pub const BLOCKS_PROTOCOL: &str = "/ceramic-rs/blocks/1.0.0";

@@ -12,6 +12,12 @@
 //! stored blocks, hash-checked, to any IPFS peer (helia, kubo, ceramic-one) and fetches blocks
 //! from them, so that a ceramic-rs node and an IPFS peer exchange commit blocks.
 //!
+//! Inside, by responsibility: `swarm` builds the libp2p swarm; `protocol` is the pubsub rules as
+//! a state machine with no I/O (it returns actions); `bans` and `limits` hold strikes, bans,
+//! rate limits; `task` is the one task that owns the swarm and carries the actions out; `serve`
+//! is the worker that reads the store for it (block serving, QUERY answers); `handle` is
+//! [`NetworkHandle`] and the engine's [`Announcer`]; `sync` fetches and applies a tip.
+//!
 //! Layer: above `ceramic-engine`, `ceramic-storage` and `ceramic-bitswap`, below `ceramic-proto` and the node.
 //! Follows `specs/network.md` (and `ceramic-protocol-notes.md` §4.1 for the pubsub protocol).
 //!
@@ -46,23 +52,30 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod bans;
 mod blocks;
 mod config;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+mod handle;
 mod limits;
 pub mod message;
 mod network;
+mod protocol;
+mod serve;
 mod stats;
+mod swarm;
 mod sync;
+mod task;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
 pub use blocks::{BLOCKS_PROTOCOL, BlockFetcher, MAX_REQUEST_CIDS, MAX_RESPONSE_BYTES};
 pub use config::{Config, Follow};
 pub use error::{Error, FetchError};
+pub use handle::{Announcements, Announcer, NetworkHandle, announcer};
 pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
 pub use message::{MAX_MESSAGE_SIZE, Message, ParseError, query_id};
-pub use network::{Announcements, Announcer, Network, NetworkHandle, announcer};
+pub use network::Network;
 pub use stats::Stats;

@@ -17,8 +17,9 @@ pub(crate) struct RateLimiter<K> {
 const WINDOW: Duration = Duration::from_secs(1);
 
 impl<K: Hash + Eq> RateLimiter<K> {
-    pub(crate) fn new(per_key: u32, global: u32) -> Self {
-        RateLimiter { per_key, global, window: Instant::now(), total: 0, counts: HashMap::new() }
+    /// Limits whose first window starts at `now`.
+    pub(crate) fn new(per_key: u32, global: u32, now: Instant) -> Self {
+        RateLimiter { per_key, global, window: now, total: 0, counts: HashMap::new() }
     }
 
     /// Counts an event for `key` at `now`; `false` if it is over a limit (and is dropped).
@@ -75,8 +76,8 @@ mod tests {
 
     #[test]
     fn limits_per_key_and_globally_and_resets_each_second() {
-        let mut limiter = RateLimiter::new(2, 3);
         let t = Instant::now();
+        let mut limiter = RateLimiter::new(2, 3, t);
         assert!(limiter.allow("a", t));
         assert!(limiter.allow("a", t));
         assert!(!limiter.allow("a", t), "third from one key in a window");

@@ -17,6 +17,7 @@ use ceramic_storage::{MapSource, Storage};
 use ceramic_streamid::StreamId;
 use libp2p::PeerId;
 
+use crate::config::Follow;
 use crate::error::Error;
 use crate::network::Shared;
 use crate::stats::Counters;
@@ -140,4 +141,36 @@ async fn sync(
             Err(e) => return Err(Error::Apply(e)),
         }
     }
+}
+
+/// An UPDATE's tip: synced in its own task if the stream is followed ([`crate::Follow`]; the
+/// check reads the store off the caller's task), else counted as skipped.
+pub(crate) fn spawn_update(shared: &Arc<Shared>, stream: StreamId, tip: Cid, from: PeerId) {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let storage = shared.storage.clone();
+        let follow = shared.config.follow;
+        let followed = tokio::task::spawn_blocking(move || match follow {
+            Follow::Stored => {
+                storage.state(&stream).map(|s| s.is_some()).map_err(|e| e.to_string())
+            }
+            Follow::Pinned => storage.is_pinned(&stream).map_err(|e| e.to_string()),
+        })
+        .await;
+        match followed {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => {
+                Counters::inc(&shared.counters.updates_skipped);
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(%stream, error = %e, "cannot tell whether the stream is followed");
+                return;
+            }
+            Err(_) => return,
+        }
+        if let Err(e) = sync_tip(&shared, stream, tip, Some(from)).await {
+            tracing::info!(%stream, %tip, error = %e, "UPDATE not applied");
+        }
+    });
 }

@@ -1,9 +1,12 @@
 //! `cargo xtask <task>`: the project's tasks, plain Rust over `std::process::Command`.
 //!
-//! - `ci`: exactly what CI runs: `cargo fmt --check`, `cargo clippy -D warnings` on all targets
-//!   and features, `vectors --check` (needs Node and npm), then the whole test suite
-//!   (`cargo test --workspace --all-features`, then the doc tests) and one closing line
+//! - `ci`: exactly what CI runs: `cargo fmt --check`, `layers`, `cargo clippy -D warnings` on
+//!   all targets and features, `vectors --check` (needs Node and npm), then the whole test
+//!   suite (`cargo test --workspace --all-features`, then the doc tests) and one closing line
 //!   `summary: N passed, N failed, N skipped`.
+//! - `layers`: check that every crate depends only on crates of its own or a lower layer of
+//!   README.md's `## Layers`, and the named rules of `layers.rs` (e.g. `ceramic-net` links no
+//!   RocksDB), against `cargo metadata`.
 //! - `test`: only the test suite (after `tools`).
 //! - `tools`: install the real external programs the tests drive (anvil, js-libp2p, the
 //!   js-ceramic http-client, ...): every `tools/<name>/` with a `package.json` gets `npm ci`.
@@ -22,6 +25,7 @@
 mod codegen;
 mod contract;
 mod fuzz;
+mod layers;
 mod setup;
 mod tools;
 mod vectors;
@@ -126,6 +130,7 @@ fn test(root: &Path) -> Result<()> {
 fn ci(root: &Path) -> Result<()> {
     setup::system_packages()?;
     cargo(root, &["fmt", "--all", "--", "--check"])?;
+    layers::run(root)?;
     let clippy = ["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--"];
     cargo(root, &[&clippy[..], &["-D", "warnings"]].concat())?;
     // The committed generated code and golden vectors must be what their generators make.
@@ -142,6 +147,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("test") => test(&root),
+        Some("layers") => layers::run(&root),
         Some("node") => {
             setup::system_packages()?;
             let mut run = vec!["run", "--release", "-p", "ceramic-node", "--"];
@@ -160,7 +166,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
+                "usage: cargo xtask <ci | layers | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
             );
             std::process::exit(2)
         }

@@ -3,16 +3,16 @@
 //! trigger) and gRPC, exits 0 on SIGTERM, and finds the request again after a restart; a bad
 //! config is refused. Every wait has a timeout, and a child left running is killed on drop.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::ExitStatus;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use ceramic_proto::v1::SupportedChainsRequest;
 use ceramic_proto::v1::anchor_service_client::AnchorServiceClient;
+use ceramic_testkit::{Process, Program, Signal};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-anchor-service");
@@ -22,41 +22,22 @@ const GRPC_READY: &str = "ceramic-anchor-service grpc listening on ";
 
 /// A running service; killed on drop unless it has already exited.
 struct Running {
-    pid: u32,
-    exited: bool,
-    status: mpsc::Receiver<std::io::Result<ExitStatus>>,
-    lines: mpsc::Receiver<String>,
+    process: Process,
 }
 
 impl Running {
     fn start(config: &Path) -> Result<Running> {
-        let mut child: Child = Command::new(BINARY)
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting ceramic-anchor-service")?;
-        let pid = child.id();
-        let stdout = child.stdout.take().context("stdout")?;
-        let (line_tx, lines) = mpsc::sync_channel(64);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (status_tx, status) = mpsc::sync_channel(1);
-        std::thread::spawn(move || status_tx.send(child.wait()));
-        Ok(Running { pid, exited: false, status, lines })
+        let process = Program::new(BINARY).arg("--config").arg(config).spawn()?;
+        Ok(Running { process })
     }
 
     /// The HTTP and gRPC addresses from the printed lines.
-    fn addresses(&self) -> Result<(SocketAddr, SocketAddr)> {
+    fn addresses(&mut self) -> Result<(SocketAddr, SocketAddr)> {
         let (mut http, mut grpc) = (None, None);
         while http.is_none() || grpc.is_none() {
-            let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the addresses")?;
+            let line = self.process.wait_for_line("the address lines", TIMEOUT, |l| {
+                l.starts_with(HTTP_READY) || l.starts_with(GRPC_READY)
+            })?;
             if let Some(addr) = line.strip_prefix(HTTP_READY) {
                 http = Some(addr.trim().parse()?);
             } else if let Some(addr) = line.strip_prefix(GRPC_READY) {
@@ -66,27 +47,12 @@ impl Running {
         Ok((http.context("http")?, grpc.context("grpc")?))
     }
 
-    fn signal(&self, name: &str) -> Result<()> {
-        let status =
-            Command::new("kill").arg(format!("-{name}")).arg(self.pid.to_string()).status()?;
-        if !status.success() {
-            bail!("kill -{name} {} failed", self.pid);
-        }
-        Ok(())
+    fn signal(&self, signal: Signal) -> Result<()> {
+        Ok(self.process.signal(signal)?)
     }
 
     fn wait(&mut self) -> Result<ExitStatus> {
-        let status = self.status.recv_timeout(TIMEOUT).context("waiting for the exit")??;
-        self.exited = true;
-        Ok(status)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if !self.exited && self.status.try_recv().is_err() {
-            let _ = self.signal("KILL");
-        }
+        Ok(self.process.wait_exit(TIMEOUT)?)
     }
 }
 
@@ -149,7 +115,7 @@ fn the_binary_serves_anchors_and_exits_cleanly_on_sigterm() -> Result<()> {
     })?;
     drop(runtime);
 
-    service.signal("TERM")?;
+    service.signal(Signal::Term)?;
     let status = service.wait()?;
     assert!(status.success(), "ceramic-anchor-service exited with {status}");
     assert!(dir.path().join("data/requests").is_dir(), "the store is under the data dir");
@@ -160,7 +126,7 @@ fn the_binary_serves_anchors_and_exits_cleanly_on_sigterm() -> Result<()> {
     let (status, body) = http(http_addr, "GET", &path, None)?;
     assert_eq!(status, 200);
     assert_eq!(serde_json::from_str::<Value>(&body)?, anchored);
-    service.signal("INT")?;
+    service.signal(Signal::Int)?;
     assert!(service.wait()?.success());
     Ok(())
 }
@@ -208,7 +174,7 @@ fn the_binary_anchors_on_ethereum_and_the_proof_checks_on_the_chain() -> Result<
     assert_eq!(witness.proof().chain_id, "eip155:1337");
     // The chain itself confirms the proof: the root is in a transaction to the contract.
     assert!(chain.check_proof(witness.proof()).is_ok());
-    service.signal("TERM")?;
+    service.signal(Signal::Term)?;
     assert!(service.wait()?.success());
     Ok(())
 }

@@ -1,23 +1,29 @@
 //! The `ceramic` binary end to end: JSON out, typed errors as `{"error"}` with exit status 1.
 
-use std::process::{Command, Output};
+use std::time::Duration;
 
+use ceramic_testkit::{Finished, Program};
 use serde_json::Value;
 
-fn ceramic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ceramic")).args(args).output().expect("runs")
+/// Runs `ceramic <args>`; killed if it has not finished within a minute.
+fn ceramic(args: &[&str]) -> Finished {
+    Program::new(env!("CARGO_BIN_EXE_ceramic"))
+        .args(args)
+        .echo(false)
+        .run(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 fn json_ok(args: &[&str]) -> Value {
     let out = ceramic(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    assert!(out.status.success(), "{args:?}: {}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("JSON on stdout")
 }
 
 fn json_err(args: &[&str]) -> String {
     let out = ceramic(args);
     assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
-    let err: Value = serde_json::from_slice(&out.stderr).expect("JSON on stderr");
+    let err: Value = serde_json::from_str(&out.stderr).expect("JSON on stderr");
     err["error"].as_str().expect("an error message").to_string()
 }
 

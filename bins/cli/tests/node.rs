@@ -2,10 +2,11 @@
 //! directory, the Tile doctype): create, show, update, commits, pin, unpin, and the errors a
 //! user sees for a wrong key, a bad id and an unreachable node.
 
-use std::process::{Command, Output};
+use std::time::Duration;
 
 use ceramic_core::{Node, NodeConfig};
 use ceramic_doctype_tile::Tile;
+use ceramic_testkit::{Finished, Program};
 use serde_json::{Value, json};
 
 const SEED: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -24,24 +25,26 @@ fn serve(dir: &std::path::Path) -> (String, tokio::runtime::Runtime, ceramic_ser
     (url, runtime, metrics)
 }
 
-fn ceramic(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ceramic"))
+/// Runs `ceramic <args>` against `url`; killed if it has not finished within a minute.
+fn ceramic(url: &str, args: &[&str]) -> Finished {
+    Program::new(env!("CARGO_BIN_EXE_ceramic"))
         .args(args)
         .env("CERAMIC_NODE", url)
-        .output()
-        .expect("runs")
+        .echo(false)
+        .run(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 fn ok(url: &str, args: &[&str]) -> Value {
     let out = ceramic(url, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    assert!(out.status.success(), "{args:?}: {}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("JSON on stdout")
 }
 
 fn err(url: &str, args: &[&str]) -> String {
     let out = ceramic(url, args);
     assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = out.stderr;
     let last = stderr.lines().last().expect("an error line");
     let error: Value = serde_json::from_str(last).expect("JSON error on the last stderr line");
     error["error"].as_str().expect("an error message").to_owned()
@@ -79,19 +82,17 @@ fn creates_updates_shows_lists_and_pins_a_tile() {
     assert_eq!(ok(&url, &["show", first])["state"]["content"], json!({"title": "hello"}));
 
     // `subscribe --count 2`: the current state, then the next write's.
-    let follower = Command::new(env!("CARGO_BIN_EXE_ceramic"))
+    let follower = Program::new(env!("CARGO_BIN_EXE_ceramic"))
         .args(["subscribe", &stream, "--count", "2"])
         .env("CERAMIC_NODE", &url)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     wait_for_subscriptions(&metrics, 1);
     let third = ok(&url, &["update", &stream, "--seed", SEED, "--content", r#"{"title":"3rd"}"#]);
-    let out = follower.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = follower.finish(Duration::from_secs(60)).unwrap();
+    assert!(out.status.success(), "{}", out.stderr);
     // One JSON line per state, then the (pretty-printed) summary.
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = out.stdout;
     let lines: Vec<&str> = stdout.lines().collect();
     let states: Vec<Value> = lines[..2].iter().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(states[0]["tip"], tip.as_str());

@@ -2,16 +2,15 @@
 //! address, answers Health and NodeInfo, and exits 0 on SIGTERM; a bad config is refused.
 //! Every wait has a timeout, and a child left running by a failed test is killed on drop.
 
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::ExitStatus;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{HealthRequest, NodeInfoRequest, ServingStatus};
+use ceramic_testkit::{Process, Program, Signal};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-node");
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -19,70 +18,27 @@ const READY: &str = "ceramic-node listening on ";
 
 /// A running node; killed on drop unless it has already exited.
 struct Running {
-    pid: u32,
-    exited: bool,
-    /// The process's exit status, sent by the thread that waits for it.
-    status: mpsc::Receiver<std::io::Result<ExitStatus>>,
-    /// Standard output lines, sent by the thread that reads them.
-    lines: mpsc::Receiver<String>,
+    process: Process,
 }
 
 impl Running {
     fn start(config: &Path) -> Result<Running> {
-        let mut child: Child = Command::new(BINARY)
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting ceramic-node")?;
-        let pid = child.id();
-        let stdout = child.stdout.take().context("stdout")?;
-        let (line_tx, lines) = mpsc::sync_channel(64);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (status_tx, status) = mpsc::sync_channel(1);
-        std::thread::spawn(move || status_tx.send(child.wait()));
-        Ok(Running { pid, exited: false, status, lines })
+        let process = Program::new(BINARY).arg("--config").arg(config).spawn()?;
+        Ok(Running { process })
     }
 
     /// The address from the node's `listening on` line.
-    fn address(&self) -> Result<SocketAddr> {
-        loop {
-            let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the address")?;
-            if let Some(addr) = line.strip_prefix(READY) {
-                return addr.trim().parse().context("parsing the printed address");
-            }
-        }
+    fn address(&mut self) -> Result<SocketAddr> {
+        let addr = self.process.wait_for_prefix(READY, TIMEOUT)?;
+        addr.trim().parse().context("parsing the printed address")
     }
 
-    fn signal(&self, name: &str) -> Result<()> {
-        let status =
-            Command::new("kill").arg(format!("-{name}")).arg(self.pid.to_string()).status()?;
-        if !status.success() {
-            bail!("kill -{name} {} failed", self.pid);
-        }
-        Ok(())
+    fn signal(&self, signal: Signal) -> Result<()> {
+        Ok(self.process.signal(signal)?)
     }
 
     fn wait(&mut self) -> Result<ExitStatus> {
-        let status =
-            self.status.recv_timeout(TIMEOUT).context("waiting for the node to exit")??;
-        self.exited = true;
-        Ok(status)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if !self.exited && self.status.try_recv().is_err() {
-            let _ = self.signal("KILL");
-        }
+        Ok(self.process.wait_exit(TIMEOUT)?)
     }
 }
 
@@ -119,7 +75,7 @@ fn the_binary_serves_health_and_exits_cleanly_on_sigterm() -> Result<()> {
     // (up to the node's grace period), and this runtime will not run again.
     drop(runtime);
 
-    node.signal("TERM")?;
+    node.signal(Signal::Term)?;
     let status = node.wait()?;
     assert!(status.success(), "ceramic-node exited with {status}");
     assert!(dir.path().join("data/store").is_dir(), "the store is under the data dir");

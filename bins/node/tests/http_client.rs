@@ -4,16 +4,14 @@
 //! commits and runs a multiquery; then the stream is cross-checked over gRPC. Every wait has a
 //! timeout, and the node is killed on drop if a check fails.
 
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{ListCommitsRequest, LoadStreamRequest};
+use ceramic_testkit::{Process, Program, Signal, tools};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ceramic-node");
@@ -23,8 +21,7 @@ const ADMIN_DID: &str = "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvV
 
 /// The node process; killed on drop.
 struct Node {
-    child: Child,
-    lines: mpsc::Receiver<String>,
+    process: Process,
 }
 
 impl Node {
@@ -42,35 +39,25 @@ impl Node {
                 dir.join("data")
             ),
         )?;
-        let mut child = Command::new(BINARY)
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting ceramic-node")?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let (tx, lines) = mpsc::sync_channel(64);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Node { child, lines })
+        let process = Program::new(BINARY).arg("--config").arg(&config).spawn()?;
+        Ok(Node { process })
     }
 
     /// The gRPC, HTTP and (first) libp2p addresses from the node's ready lines.
-    fn addresses(&self) -> Result<(SocketAddr, SocketAddr, String)> {
+    fn addresses(&mut self) -> Result<(SocketAddr, SocketAddr, String)> {
+        const GRPC: &str = "ceramic-node listening on ";
+        const HTTP: &str = "ceramic-node http on ";
+        const P2P: &str = "ceramic-node p2p on ";
         let (mut grpc, mut http, mut p2p) = (None, None, None);
         while grpc.is_none() || http.is_none() || p2p.is_none() {
-            let line = self.lines.recv_timeout(TIMEOUT).context("waiting for the addresses")?;
-            if let Some(a) = line.strip_prefix("ceramic-node listening on ") {
+            let line = self.process.wait_for_line("the address lines", TIMEOUT, |l| {
+                [GRPC, HTTP, P2P].iter().any(|p| l.starts_with(p))
+            })?;
+            if let Some(a) = line.strip_prefix(GRPC) {
                 grpc = Some(a.trim().parse()?);
-            } else if let Some(a) = line.strip_prefix("ceramic-node http on ") {
+            } else if let Some(a) = line.strip_prefix(HTTP) {
                 http = Some(a.trim().parse()?);
-            } else if let Some(a) = line.strip_prefix("ceramic-node p2p on ") {
+            } else if let Some(a) = line.strip_prefix(P2P) {
                 p2p = Some(a.trim().to_owned());
             }
         }
@@ -78,23 +65,10 @@ impl Node {
     }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `tools/http-client/`, checked to be installed.
 fn tool_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/http-client");
-    let client = dir.join("node_modules/@ceramicnetwork/http-client/package.json");
-    assert!(
-        client.is_file(),
-        "{} is missing: run `cargo xtask tools` (npm ci in tools/http-client)",
-        client.display()
-    );
-    dir
+    tools::tool_dir("http-client", &["node_modules/@ceramicnetwork/http-client/package.json"])
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs `node e2e.mjs <url>` with a timeout; its exit status and stdout.
@@ -102,46 +76,24 @@ fn run_script(dir: &Path, url: &str, second: &str) -> Result<(bool, String, Stri
     run_node(dir, &["e2e.mjs", "--anchor", "--second-node", second, url])
 }
 
-/// Runs `node <args>` in `dir` with a timeout; its exit status and output.
+/// Runs `node <args>` in `dir` with a timeout (killed after it); its exit status and output.
 fn run_node(dir: &Path, args: &[&str]) -> Result<(bool, String, String)> {
-    let mut child = Command::new("node")
+    let finished = Program::new("node")
         .args(args)
         .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .run(Duration::from_secs(120))
         .context("running `node` (Node.js 20 or later must be on PATH)")?;
-    let pid = child.id();
-    let (tx, rx) = mpsc::sync_channel(1);
-    let stdout = child.stdout.take().context("stdout")?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        let mut err = String::new();
-        let _ = std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut out);
-        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut err);
-        (out, err)
-    });
-    std::thread::spawn(move || tx.send(child.wait()));
-    let status = match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(status) => status?,
-        Err(_) => {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            bail!("node {args:?} did not finish in 120 s");
-        }
-    };
-    let (out, err) = reader.join().map_err(|_| anyhow::anyhow!("reader thread"))?;
-    Ok((status.success(), out, err))
+    Ok((finished.success(), finished.stdout, finished.stderr))
 }
 
 #[test]
 fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()> {
     let tools = tool_dir();
     let dir = tempfile::tempdir()?;
-    let node = Node::start(&dir.path().join("a"), None)?;
+    let mut node = Node::start(&dir.path().join("a"), None)?;
     let (grpc, http, p2p) = node.addresses()?;
     // A second node that knows only the first one's libp2p address.
-    let second = Node::start(&dir.path().join("b"), Some(&p2p))?;
+    let mut second = Node::start(&dir.path().join("b"), Some(&p2p))?;
     let (_, second_http, _) = second.addresses()?;
 
     let (ok, stdout, stderr) =
@@ -213,17 +165,8 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     assert!(metrics.contains("ceramic_anchor_latency_seconds_count 1"), "{metrics}");
 
     // One SIGTERM stops both servers, and the node exits cleanly.
-    let mut node = node;
-    let status = Command::new("kill").arg("-TERM").arg(node.child.id().to_string()).status()?;
-    assert!(status.success(), "kill -TERM failed");
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    let exit = loop {
-        if let Some(exit) = node.child.try_wait()? {
-            break exit;
-        }
-        assert!(std::time::Instant::now() < deadline, "the node did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    node.process.signal(Signal::Term)?;
+    let exit = node.process.wait_exit(TIMEOUT)?;
     assert!(exit.success(), "ceramic-node exited with {exit}");
     Ok(())
 }

@@ -1,12 +1,11 @@
 //! A real Ethereum dev chain for tests: [`Anvil`] runs Foundry's `anvil` (installed from npm
 //! into `tools/anvil/` by `cargo xtask tools`) on 127.0.0.1 with a port it picks and prints,
-//! and kills it on drop.
+//! through the `ceramic-testkit` harness, and kills it on drop.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ceramic_testkit::{Process, Program};
 use k256::ecdsa::SigningKey;
 
 use crate::tx::Address;
@@ -18,7 +17,7 @@ pub const DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784
 /// anvil's account 1 key (`0x70997970c51812dc3a010c7d01b50e0d17dc79c8`).
 pub const DEV_KEY_1: &str = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
-/// How long anvil may take to print its address and answer `eth_chainId`.
+/// How long anvil may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The key [`DEV_KEY`].
@@ -40,7 +39,7 @@ pub fn anvil_binary() -> PathBuf {
 /// A running anvil (automining, chain id [`Anvil::CHAIN_ID`]); killed on drop.
 #[derive(Debug)]
 pub struct Anvil {
-    child: Child,
+    process: Process,
     url: String,
 }
 
@@ -48,10 +47,11 @@ impl Anvil {
     /// The chain id anvil runs with.
     pub const CHAIN_ID: u64 = 1337;
 
-    /// Starts anvil and waits until it answers `eth_chainId`.
+    /// Starts anvil, waits for its `Listening on <address>` line and checks its chain id.
     ///
     /// # Panics
-    /// When the binary is missing (run `cargo xtask tools`) or anvil does not start.
+    /// When the binary is missing (run `cargo xtask tools`) or anvil does not start; the
+    /// message holds anvil's output.
     pub fn start() -> Anvil {
         Self::start_with(&[])
     }
@@ -67,52 +67,22 @@ impl Anvil {
             "anvil is not installed at {}: run `cargo xtask tools` (npm ci in tools/anvil/)",
             binary.display()
         );
-        let mut child = Command::new(&binary)
+        let program = Program::new(&binary)
             .args(["--host", "127.0.0.1", "--port", "0", "--chain-id"])
             .arg(Self::CHAIN_ID.to_string())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout);
-        let mut address = None;
-        let mut line = String::new();
-        // anvil prints its banner, then "Listening on 127.0.0.1:<port>".
-        while lines.read_line(&mut line).unwrap_or(0) > 0 {
-            if let Some(rest) = line.trim().strip_prefix("Listening on ") {
-                address = Some(rest.to_owned());
-                break;
-            }
-            line.clear();
+            .args(args);
+        // anvil prints its banner, then "Listening on 127.0.0.1:<port>" once it has bound the
+        // port: from then on it answers.
+        let (process, address) = program
+            .start("Listening on ", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("anvil did not start: {e}"));
+        let anvil = Anvil { process, url: format!("http://{}", address.trim()) };
+        let rpc = crate::rpc::Rpc::new(&anvil.url, START_TIMEOUT);
+        match rpc.chain_id() {
+            Ok(id) => assert_eq!(id, Self::CHAIN_ID, "anvil's chain id"),
+            Err(e) => panic!("anvil did not answer: {e}\n{}", anvil.process.output()),
         }
-        let Some(address) = address else {
-            let mut stderr = String::new();
-            if let Some(mut err) = child.stderr.take() {
-                let _ = err.read_to_string(&mut stderr);
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("anvil exited without printing its address: {stderr}");
-        };
-        // Keep reading anvil's request log so that it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-        if let Some(mut err) = child.stderr.take() {
-            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        }
-        let anvil = Anvil { child, url: format!("http://{address}") };
-        let rpc = crate::rpc::Rpc::new(&anvil.url, Duration::from_secs(5));
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            match rpc.chain_id() {
-                Ok(id) if id == Self::CHAIN_ID => return anvil,
-                Ok(id) => panic!("anvil reports chain id {id}"),
-                Err(e) if Instant::now() >= deadline => panic!("anvil did not answer: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
+        anvil
     }
 
     /// Its JSON-RPC URL, `http://127.0.0.1:<port>`.
@@ -147,13 +117,6 @@ impl Anvil {
 
     /// Kills anvil now (as drop does), e.g. to show a result came from a cache.
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.kill();
     }
 }

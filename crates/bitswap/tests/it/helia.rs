@@ -1,25 +1,20 @@
 //! Interop with helia 7 / js-libp2p 3 (`tools/helia/peer.mjs`, run with the npm-installed
-//! Node 22): each side fetches the other's dag-cbor block over bitswap 1.2.0.
+//! Node 22, through the shared `ceramic_testkit::Helia` harness): each side fetches the other's
+//! dag-cbor block over bitswap 1.2.0.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use ceramic_bitswap::Config;
 use ceramic_codecs::{Block, Cid, Codec, Ipld};
+use ceramic_testkit::Helia;
 use libp2p::Multiaddr;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
 use crate::harness::{Node, NodeEvent};
 
-/// helia starts in 1–5 s, and up to 15 s while cargo builds on both cores.
-const STARTUP: Duration = Duration::from_secs(120);
 const FETCH: Duration = Duration::from_secs(90);
 
 struct JsPeer {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    helia: Helia,
     addr: Multiaddr,
     cid: Cid,
     data: Vec<u8>,
@@ -27,65 +22,20 @@ struct JsPeer {
 
 impl JsPeer {
     async fn start() -> JsPeer {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/helia");
-        let node = dir.join("node_modules/node/bin/node");
-        assert!(
-            node.is_file() && dir.join("node_modules/helia").is_dir(),
-            "{} or helia is missing: run `cargo xtask tools` (npm ci in tools/helia)",
-            node.display()
-        );
-        let mut child = Command::new(&node)
-            .arg(dir.join("peer.mjs"))
-            .arg("rust-interop")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
-        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let (mut cid, mut data) = (None, None);
-        let addr = tokio::time::timeout(STARTUP, async {
-            loop {
-                let line = lines.next_line().await.expect("read").expect("helia peer exited early");
-                if let Some(c) = line.strip_prefix("CID ") {
-                    cid = Some(c.parse::<Cid>().expect("a CID"));
-                } else if let Some(d) = line.strip_prefix("DATA ") {
-                    data = Some(hex::decode(d).expect("hex"));
-                } else if let Some(a) = line.strip_prefix("ADDR ") {
-                    break a.parse::<Multiaddr>().expect("a multiaddr");
-                }
-            }
-        })
-        .await
-        .expect("helia peer printed no ADDR line in time");
-        JsPeer {
-            child,
-            lines,
-            addr,
-            cid: cid.expect("CID line before ADDR"),
-            data: data.expect("DATA line before ADDR"),
-        }
+        let helia = Helia::start("rust-interop").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = helia.addr().parse::<Multiaddr>().expect("a multiaddr");
+        let cid = helia.cid().parse::<Cid>().expect("a CID");
+        let data = hex::decode(helia.data_hex()).expect("hex");
+        JsPeer { helia, addr, cid, data }
     }
 
     async fn command(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().expect("piped");
-        stdin.write_all(format!("{line}\n").as_bytes()).await.expect("write to helia");
-        stdin.flush().await.expect("flush");
+        self.helia.send(line).unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// The next line starting with one of `prefixes`.
     async fn expect_line(&mut self, prefixes: &[&str], wait: Duration) -> String {
-        tokio::time::timeout(wait, async {
-            loop {
-                let line = self.lines.next_line().await.expect("read").expect("helia peer exited");
-                if prefixes.iter().any(|p| line.starts_with(p)) {
-                    return line;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("no {prefixes:?} line from helia in time"))
+        self.helia.next_answer(prefixes, wait).await.unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

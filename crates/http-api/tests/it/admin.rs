@@ -225,16 +225,11 @@ async fn without_admin_dids_every_admin_request_is_forbidden() {
 /// refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_js_client_pins_lists_and_unpins() {
-    use std::io::Read as _;
-    use std::process::{Command, Stdio};
+    use ceramic_testkit::{Program, tools};
 
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/http-client");
-    let client = dir.join("node_modules/@ceramicnetwork/http-client/package.json");
-    assert!(
-        client.is_file(),
-        "{} is missing: run `cargo xtask tools` (npm ci in tools/http-client)",
-        client.display()
-    );
+    let dir =
+        tools::tool_dir("http-client", &["node_modules/@ceramicnetwork/http-client/package.json"])
+            .unwrap_or_else(|e| panic!("{e}"));
     let seed: Vec<u8> = (0..32).collect();
     let admin = KeySigner::from_seed(KeyType::Ed25519, &seed).expect("seed");
     let node = TestNode::with(|api| api.with_admin_dids(vec![admin.did_key().did().to_string()]));
@@ -250,24 +245,14 @@ async fn the_real_js_client_pins_lists_and_unpins() {
         Duration::from_secs(1),
     ));
 
+    // The script talks to the server on this runtime: wait for it off the runtime's threads.
     let run = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new("node")
-            .arg("admin.mjs")
-            .arg(&url)
-            .current_dir(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("running `node` (Node.js 20 or later must be on PATH)");
-        let (mut out, mut err) = (String::new(), String::new());
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("reads");
-        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("reads");
-        (child.wait().expect("waits"), out, err)
+        // Node.js 20 or later on PATH; killed if it has not finished within 120 s.
+        let program = Program::new("node").arg("admin.mjs").arg(&url).current_dir(&dir);
+        program.run(Duration::from_secs(120)).map(|f| (f.status, f.stdout, f.stderr))
     });
-    let (status, out, err) = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("admin.mjs finishes within 120 s")
-        .expect("joins");
+    let (status, out, err) =
+        run.await.expect("joins").unwrap_or_else(|e| panic!("admin.mjs finishes: {e}"));
     let _ = stop.send(());
     server.await.expect("joins").expect("serves");
     assert!(status.success(), "admin.mjs failed:\n{out}\n{err}");

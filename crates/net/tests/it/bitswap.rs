@@ -1,9 +1,8 @@
 //! Bitswap in the node's swarm, against a real helia 7 / js-libp2p 3 peer
-//! (`tools/helia/peer.mjs`, run with the npm-installed Node 22): helia fetches a node's commit
-//! blocks, and a node loads a stream whose blocks only helia holds.
+//! (`tools/helia/peer.mjs`, run with the npm-installed Node 22, through the shared
+//! `ceramic_testkit::Helia` harness): helia fetches a node's commit blocks, and a node loads a
+//! stream whose blocks only helia holds.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,20 +12,15 @@ use ceramic_engine::memory::FakeAnchorVerifier;
 use ceramic_engine::test_utils::{genesis, signer};
 use ceramic_net::{Multiaddr, PeerId};
 use ceramic_storage::Storage;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
 use crate::harness::{Node, config, eventually, start};
 
-/// helia starts in 1–5 s, and up to 15 s while cargo builds on both cores.
-const STARTUP: Duration = Duration::from_secs(120);
 /// A line from helia in answer to a command (its own fetches give up after 60 s).
 const ANSWER: Duration = Duration::from_secs(90);
 
 /// A helia peer on 127.0.0.1, driven through its stdin and stdout.
 struct Helia {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    js: ceramic_testkit::Helia,
     addr: Multiaddr,
     peer: PeerId,
     /// The dag-cbor block helia holds from the start, and its bytes.
@@ -36,66 +30,18 @@ struct Helia {
 
 impl Helia {
     async fn start() -> Helia {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/helia");
-        let node = dir.join("node_modules/node/bin/node");
-        assert!(
-            node.is_file() && dir.join("node_modules/helia").is_dir(),
-            "{} or helia is missing: run `cargo xtask tools` (npm ci in tools/helia)",
-            node.display()
-        );
-        let mut child = Command::new(&node)
-            .arg(dir.join("peer.mjs"))
-            .arg("ceramic-net")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
-        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let (mut cid, mut data) = (None, None);
-        let addr = tokio::time::timeout(STARTUP, async {
-            loop {
-                let line = lines.next_line().await.expect("read").expect("helia peer exited early");
-                if let Some(c) = line.strip_prefix("CID ") {
-                    cid = Some(c.parse::<Cid>().expect("a CID"));
-                } else if let Some(d) = line.strip_prefix("DATA ") {
-                    data = Some(hex::decode(d).expect("hex"));
-                } else if let Some(a) = line.strip_prefix("ADDR ") {
-                    break a.parse::<Multiaddr>().expect("a multiaddr");
-                }
-            }
-        })
-        .await
-        .expect("helia peer printed no ADDR line in time");
-        let text = addr.to_string();
-        let peer = text.rsplit_once("/p2p/").expect("ADDR ends in /p2p/").1;
-        let peer: PeerId = peer.parse().expect("a peer id");
-        Helia {
-            child,
-            lines,
-            addr,
-            peer,
-            cid: cid.expect("CID line before ADDR"),
-            data: data.expect("DATA line before ADDR"),
-        }
+        let js =
+            ceramic_testkit::Helia::start("ceramic-net").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr: Multiaddr = js.addr().parse().expect("a multiaddr");
+        let peer: PeerId = js.peer_id().parse().expect("ADDR ends in /p2p/<peer id>");
+        let cid: Cid = js.cid().parse().expect("a CID");
+        let data = hex::decode(js.data_hex()).expect("hex");
+        Helia { js, addr, peer, cid, data }
     }
 
     /// Sends a command and returns the first line starting with one of `answers`.
     async fn ask(&mut self, command: &str, answers: &[&str]) -> String {
-        let stdin = self.child.stdin.as_mut().expect("piped");
-        stdin.write_all(format!("{command}\n").as_bytes()).await.expect("write to helia");
-        stdin.flush().await.expect("flush");
-        tokio::time::timeout(ANSWER, async {
-            loop {
-                let line = self.lines.next_line().await.expect("read").expect("helia peer exited");
-                if answers.iter().any(|p| line.starts_with(p)) {
-                    return line;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("no {answers:?} line from helia in time for {command}"))
+        self.js.ask(command, answers, ANSWER).await.unwrap_or_else(|e| panic!("{command}: {e}"))
     }
 
     /// Stores a block of any codec in helia.

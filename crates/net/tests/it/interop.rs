@@ -1,88 +1,49 @@
 //! Interop with an independently written libp2p: a js-libp2p 3 gossipsub peer
-//! (`tools/helia-gossip/peer.mjs`, run with the npm-installed Node 22) and our node exchange
-//! Ceramic pubsub messages on one topic, both ways: its UPDATE reaches us, our UPDATE reaches
-//! it, and its QUERY for a stream we have gets our RESPONSE.
+//! (`tools/helia-gossip/peer.mjs`, run with the npm-installed Node 22 through
+//! `ceramic_testkit`) and our node exchange Ceramic pubsub messages on one topic, both ways:
+//! its UPDATE reaches us, our UPDATE reaches it, and its QUERY for a stream we have gets our
+//! RESPONSE.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ceramic_engine::memory::FakeAnchorVerifier;
 use ceramic_engine::test_utils::{genesis, signer};
 use ceramic_net::message::Update;
 use ceramic_net::{Message, Multiaddr, query_id};
+use ceramic_testkit::{Error, Process, tools};
 
 use crate::harness::{TIMEOUT, config, start};
 
+/// The JS peer; killed on drop.
 struct JsPeer {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-}
-
-impl Drop for JsPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    process: Process,
 }
 
 impl JsPeer {
-    fn start(topic: &str) -> (JsPeer, Multiaddr) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/helia-gossip");
-        let node = dir.join("node_modules/node/bin/node");
-        assert!(
-            node.is_file() && dir.join("node_modules/@libp2p/gossipsub").is_dir(),
-            "{} is missing: run `cargo xtask tools` (npm ci in tools/helia-gossip)",
-            node.display()
-        );
-        let mut child = Command::new(node)
-            .arg(dir.join("peer.mjs"))
-            .arg(topic)
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, lines) = std::sync::mpsc::sync_channel(1024);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut peer = JsPeer { child, stdin, lines };
-        let addr = peer.next_line_with("ADDR ", TIMEOUT).expect("the JS peer prints its address");
-        (peer, addr.parse().expect("a multiaddr"))
+    async fn start(topic: &str) -> (JsPeer, Multiaddr) {
+        let program =
+            tools::node_script("helia-gossip", "peer.mjs", &["node_modules/@libp2p/gossipsub"])
+                .unwrap_or_else(|e| panic!("{e}"))
+                .arg(topic)
+                .stdin();
+        let (process, addr) = program
+            .start_async("ADDR ", TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("the JS peer prints its address: {e}"));
+        (JsPeer { process }, addr.parse().expect("a multiaddr"))
     }
 
     fn publish(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}").expect("writes to the JS peer");
-        self.stdin.flush().expect("flushes");
+        self.process.write_line(line).expect("writes to the JS peer");
     }
 
     /// The rest of the next line starting with `prefix`, within `wait`.
-    fn next_line_with(&mut self, prefix: &str, wait: Duration) -> Option<String> {
-        let deadline = Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return Some(rest.to_string());
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => return None,
-                Err(RecvTimeoutError::Disconnected) => panic!("the JS peer exited"),
-            }
+    async fn next_line_with(&mut self, prefix: &str, wait: Duration) -> Option<String> {
+        match self.process.wait_for_prefix_async(prefix, wait).await {
+            Ok(rest) => Some(rest),
+            Err(Error::Timeout { .. }) => None,
+            Err(e) => panic!("the JS peer exited: {e}"),
         }
     }
 
@@ -92,7 +53,7 @@ impl JsPeer {
         again().await;
         loop {
             assert!(Instant::now() < deadline, "the JS peer never received {expected}");
-            if let Some(got) = self.next_line_with("GOT ", Duration::from_secs(1)) {
+            if let Some(got) = self.next_line_with("GOT ", Duration::from_secs(1)).await {
                 let got: serde_json::Value = serde_json::from_str(&got).expect("JSON");
                 if &got == expected {
                     return;
@@ -107,7 +68,7 @@ impl JsPeer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_libp2p_peer_and_our_node_exchange_ceramic_messages() {
     let topic = "/ceramic/inmemory-interop";
-    let (mut js, addr) = JsPeer::start(topic);
+    let (mut js, addr) = JsPeer::start(topic).await;
     let chain = Arc::new(FakeAnchorVerifier::default());
     let ours = start(config("unused", vec![addr]).with_topic(topic), &chain).await;
     ours.wait_topic_peers(1).await;
@@ -123,7 +84,7 @@ async fn js_libp2p_peer_and_our_node_exchange_ceramic_messages() {
     'received: loop {
         assert!(Instant::now() < deadline, "our node never received the JS UPDATE");
         js.publish(&js_update);
-        let _ = js.next_line_with("SENT ", Duration::from_secs(5));
+        let _ = js.next_line_with("SENT ", Duration::from_secs(5)).await;
         for _ in 0..50 {
             if net.stats().updates_received > 0 {
                 break 'received;
@@ -152,7 +113,7 @@ async fn js_libp2p_peer_and_our_node_exchange_ceramic_messages() {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         assert!(Instant::now() < deadline, "no RESPONSE to the JS QUERY");
-        match js.next_line_with("GOT ", Duration::from_secs(1)) {
+        match js.next_line_with("GOT ", Duration::from_secs(1)).await {
             Some(got)
                 if serde_json::from_str::<serde_json::Value>(&got).ok().as_ref()
                     == Some(&response) =>

@@ -358,8 +358,8 @@ async fn list_commits(
                 None
             }
         };
-        let mut commits = Vec::with_capacity(state.log.len());
-        for entry in &state.log {
+        let mut commits = Vec::with_capacity(state.log().len());
+        for entry in state.log() {
             let value = to_json(&entry.cid, read);
             if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 return Err(ApiError::from(e));

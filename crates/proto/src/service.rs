@@ -378,7 +378,7 @@ impl Node for NodeService {
         let state = self.load(&request.into_inner().id, None).await?;
         let stream = state.stream_id();
         let commits = state
-            .log
+            .log()
             .iter()
             .map(|entry| v1::LogEntry {
                 cid: entry.cid.to_string(),
@@ -544,7 +544,7 @@ fn to_proto_state(state: &StreamState) -> v1::StreamState {
         stream_type: stream.stream_type().code(),
         tip: tip.to_string(),
         tip_commit_id: stream.at_commit(tip).map(|c| c.to_string()).unwrap_or_default(),
-        log_length: u64::try_from(state.log.len()).unwrap_or(u64::MAX),
+        log_length: u64::try_from(state.log().len()).unwrap_or(u64::MAX),
         state_json: state.to_js_json().to_string(),
     }
 }

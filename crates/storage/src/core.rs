@@ -61,9 +61,8 @@ pub(crate) fn decode_state_json(
 
 /// The StreamID of a state given to be written, without panicking on a malformed one.
 pub(crate) fn stream_of(state: &StreamState) -> Result<StreamId> {
-    let genesis = state.log.first().ok_or(Error::InvalidState("the log is empty"))?;
-    StreamId::new(state.stream_type, genesis.cid)
-        .map_err(|_| Error::InvalidState("the genesis CID is not a CIDv1"))
+    // A state's log is never empty and its genesis CID is a CIDv1 (the SDK's invariant).
+    Ok(state.stream_id())
 }
 
 /// The index terms of a state: its controller, family and tags (of the current metadata).
@@ -234,7 +233,7 @@ impl<B: Backend> Core<B> {
             // A new stream: every commit of its log must be given or stored, so that a stored
             // state's log is always complete (also when GC just removed the stream).
             let given: HashSet<&Cid> = blocks.iter().map(Block::cid).collect();
-            for entry in &state.log {
+            for entry in state.log() {
                 if !given.contains(&entry.cid)
                     && self
                         .get(Column::Blocks, &entry.cid.to_bytes(), || Key::Block(entry.cid))?
@@ -448,8 +447,16 @@ mod tests {
             serde_json::json!({}),
             Default::default(),
             SignatureStatus::Genesis,
-        );
-        let other = StreamState { stream_type: StreamType::new(77), ..state.clone() };
+        )
+        .unwrap();
+        let other = StreamState::genesis(
+            StreamType::new(77),
+            cid,
+            serde_json::json!({}),
+            Default::default(),
+            SignatureStatus::Genesis,
+        )
+        .unwrap();
         for (value, expected) in [
             (vec![], "unknown state format None"),
             (vec![7, b'{', b'}'], "unknown state format Some(7)"),
@@ -503,19 +510,16 @@ mod tests {
             |(seed, text, tags, n)| {
                 let genesis = ceramic_codecs::cid_of(0x71, &[seed]);
                 let metadata = serde_json::json!({"controllers": [text.clone()], "tags": tags});
-                let mut state = StreamState::genesis(
+                let state = StreamState::genesis(
                     StreamType::TILE,
                     genesis,
                     serde_json::json!({"text": text, "n": n}),
                     metadata.as_object().cloned().unwrap_or_default(),
                     SignatureStatus::Signed,
-                );
-                state.log.push(ceramic_doctype::LogEntry {
-                    cid: ceramic_codecs::cid_of(0x85, &n.to_be_bytes()),
-                    kind: ceramic_doctype::CommitKind::Data,
-                    timestamp: None,
-                });
-                state
+                )
+                .unwrap();
+                let data = ceramic_codecs::cid_of(0x85, &n.to_be_bytes());
+                state.with_change(data, None, ceramic_doctype::Change::content(None))
             },
         )
     }

@@ -91,7 +91,7 @@ fn child(dir: &Path) {
         };
         *state = engine.apply_commit(ADDER, made.cid, &made.blocks).expect("commit applies");
         // Acknowledged: `Store::commit` returned.
-        writeln!(out, "{id} {} {}", made.cid, state.log.len()).expect("stdout");
+        writeln!(out, "{id} {} {}", made.cid, state.log().len()).expect("stdout");
     }
 }
 
@@ -196,7 +196,7 @@ fn check(dir: &Path, acks: &[Ack], round: u64) -> (usize, usize) {
                 .unwrap_or_else(|| panic!("round {round}: LOST the state of {stream}"))
         });
         assert!(
-            state.log.get(len - 1).is_some_and(|e| e.cid == *cid),
+            state.log().get(len - 1).is_some_and(|e| e.cid == *cid),
             "round {round}: LOST acknowledged commit {cid} at position {len} of {stream}"
         );
         assert!(store.block(cid).expect("reads").is_some(), "round {round}: LOST block {cid}");
@@ -210,9 +210,9 @@ fn check(dir: &Path, acks: &[Ack], round: u64) -> (usize, usize) {
             let state = store.state(stream).expect("reads").expect("listed");
             // Complete and intact: every block present, each prev the previous entry.
             store.log_blocks(&state).unwrap_or_else(|e| panic!("round {round}: {stream}: {e}"));
-            let data = state.log.iter().filter(|e| e.kind == CommitKind::Data).count();
+            let data = state.log().iter().filter(|e| e.kind == CommitKind::Data).count();
             assert_eq!(state.current_content()["n"], data, "round {round}: {stream}'s content");
-            commits += state.log.len();
+            commits += state.log().len();
             streams += 1;
         }
         match page.next {

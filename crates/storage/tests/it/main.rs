@@ -48,7 +48,6 @@ suite!(
     stores_and_loads_a_log_written_through_the_engine,
     reports_its_errors_to_the_engine_as_storage_errors,
     refuses_a_new_stream_whose_log_is_not_all_there,
-    refuses_a_malformed_state,
     stores_only_hash_checked_blocks,
     pins_unpins_and_lists_pins_in_pages,
     refuses_to_pin_an_unknown_stream,

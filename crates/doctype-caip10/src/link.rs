@@ -549,7 +549,11 @@ mod props {
         let commit =
             Commit { cid, payload: &payload, signer: None, capability: None, timestamp: None };
         let genesis = Caip10Link.apply_genesis(&commit, &NoContext).unwrap();
-        StreamState::from_genesis(StreamId::new(StreamType::CAIP10_LINK, cid).unwrap(), None, genesis)
+        StreamState::from_genesis(
+            StreamId::new(StreamType::CAIP10_LINK, cid).unwrap(),
+            None,
+            genesis,
+        )
     }
 
     fn step(state: &StreamState, op: &Op) -> Result<StreamState> {

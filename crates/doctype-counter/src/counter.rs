@@ -134,8 +134,8 @@ mod tests {
     use ceramic_codecs::{AnchorProof, Block, Codec, DataCommit, GenesisCommit, cid_of};
     use ceramic_doctype::{CommitKind, ContextError, apply_anchor};
     use ceramic_streamid::{CommitId, StreamId};
-    use serde_json::Value;
     use proptest::prelude::*;
+    use serde_json::Value;
 
     const ALICE: &str = "did:key:z6MkAlice";
     const BOB: &str = "did:key:z6MkBob";

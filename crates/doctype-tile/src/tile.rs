@@ -308,8 +308,7 @@ mod tests {
                 header: header.clone(),
                 data: Some(data.clone()),
             }));
-            let state =
-                genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
+            let state = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
             assert_eq!(state.content(), &json!({}), "{data:?}");
         }
     }
@@ -322,8 +321,7 @@ mod tests {
                 header: header.clone(),
                 data: Some(data),
             }));
-            let err =
-                genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
+            let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
             assert!(matches!(err, Error::UnsignedGenesisWithContent), "{err}");
         }
     }
@@ -353,8 +351,7 @@ mod tests {
         for controllers in [None, Some(vec![])] {
             let header = Header { controllers, ..writer.header() };
             let genesis = Fixture::unsigned(Payload::Genesis(GenesisCommit { header, data: None }));
-            let err =
-                genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
+            let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
             assert!(matches!(err, Error::ControllerCount(0)), "{err}");
         }
     }
@@ -536,8 +533,14 @@ mod tests {
         let mut metadata = metadata_from_header(&writer.header());
         metadata.insert("controllers".into(), json!([""]));
         let cid = cid_of(0x71, b"genesis");
-        let state = StreamState::genesis(StreamType::TILE, cid, json!({}), metadata, SignatureStatus::Signed)
-            .unwrap();
+        let state = StreamState::genesis(
+            StreamType::TILE,
+            cid,
+            json!({}),
+            metadata,
+            SignatureStatus::Signed,
+        )
+        .unwrap();
         let update = writer.update(&state, Header::default(), replace_a(json!(2)));
         assert!(matches!(
             rejects_data(&state, &update, &MemoryContext::new()),
@@ -558,7 +561,11 @@ mod tests {
         );
         let state = handover.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.controller(), Some(second.did()));
-        assert_eq!(state.metadata()["controllers"], json!([first.did()]), "anchored view unchanged");
+        assert_eq!(
+            state.metadata()["controllers"],
+            json!([first.did()]),
+            "anchored view unchanged"
+        );
 
         let by_first = first.update(&state, Header::default(), replace_a(json!(2)));
         assert!(matches!(rejects_data(&state, &by_first, &ctx), Error::NotController { .. }));

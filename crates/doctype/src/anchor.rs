@@ -72,9 +72,15 @@ mod tests {
     #[test]
     fn moves_next_into_place_and_stamps_the_log() {
         let metadata = serde_json::Map::from_iter([("k".to_string(), json!("v"))]);
-        let state = genesis()
-            .with_change(cid(1), None, Change::content(Some(json!({"a": 2}))).with_metadata(metadata.clone()));
-        assert_eq!(state.next(), Some(&Next { content: Some(json!({"a": 2})), metadata: Some(metadata.clone()) }));
+        let state = genesis().with_change(
+            cid(1),
+            None,
+            Change::content(Some(json!({"a": 2}))).with_metadata(metadata.clone()),
+        );
+        assert_eq!(
+            state.next(),
+            Some(&Next { content: Some(json!({"a": 2})), metadata: Some(metadata.clone()) })
+        );
         let anchored = apply_anchor(&state, cid(2), proof(1), 100);
         assert_eq!(anchored.content(), &json!({"a": 2}));
         assert_eq!(anchored.metadata(), &metadata);

@@ -142,8 +142,11 @@ pub trait DynDoctype: Send + Sync {
     ///
     /// # Errors
     /// The doctype's error, wrapped.
-    fn apply_genesis(&self, commit: &Commit<'_>, ctx: &dyn Context)
-    -> Result<Genesis, DoctypeError>;
+    fn apply_genesis(
+        &self,
+        commit: &Commit<'_>,
+        ctx: &dyn Context,
+    ) -> Result<Genesis, DoctypeError>;
     /// See [`Doctype::apply_data`].
     ///
     /// # Errors
@@ -163,7 +166,11 @@ impl<D: Doctype> DynDoctype for D {
     fn name(&self) -> &'static str {
         Doctype::name(self)
     }
-    fn apply_genesis(&self, commit: &Commit<'_>, ctx: &dyn Context) -> Result<Genesis, DoctypeError> {
+    fn apply_genesis(
+        &self,
+        commit: &Commit<'_>,
+        ctx: &dyn Context,
+    ) -> Result<Genesis, DoctypeError> {
         Doctype::apply_genesis(self, commit, ctx)
             .map_err(|e| DoctypeError::new(Doctype::name(self), e))
     }

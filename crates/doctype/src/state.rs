@@ -639,8 +639,13 @@ mod tests {
     #[test]
     fn genesis_rejects_a_cid_v0() {
         let v0: Cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".parse().unwrap();
-        let made =
-            StreamState::genesis(StreamType::TILE, v0, json!({}), Map::new(), SignatureStatus::Genesis);
+        let made = StreamState::genesis(
+            StreamType::TILE,
+            v0,
+            json!({}),
+            Map::new(),
+            SignatureStatus::Genesis,
+        );
         assert!(made.is_err());
     }
 
@@ -655,7 +660,8 @@ mod tests {
         // A zero timestamp is falsy in js and not recorded.
         assert_eq!(state.log()[0].timestamp, None);
         let m = Map::from_iter([("k".to_string(), json!(1))]);
-        let one = state.with_change(cid(1), Some(5), Change::content(None).with_metadata(m.clone()));
+        let one =
+            state.with_change(cid(1), Some(5), Change::content(None).with_metadata(m.clone()));
         assert_eq!(one.next(), Some(&Next { content: None, metadata: Some(m.clone()) }));
         assert_eq!(one.current_content(), &json!({"a": 1}));
         assert_eq!(one.log()[1].timestamp, Some(5));

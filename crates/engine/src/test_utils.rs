@@ -7,9 +7,7 @@ use ceramic_codecs::{
     Unique, cid_of,
 };
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
-use ceramic_doctype::{
-    Change, Commit, Context, Doctype, Genesis, SignatureStatus, StreamState,
-};
+use ceramic_doctype::{Change, Commit, Context, Doctype, Genesis, SignatureStatus, StreamState};
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::json;
 

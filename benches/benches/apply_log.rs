@@ -109,7 +109,7 @@ fn bench(c: &mut Criterion) {
         Arc::new(RecordingPublisher::default()),
     );
     let state = engine.state_at(&stream, tip).expect("the log applies");
-    assert_eq!(state.log.len(), COMMITS);
+    assert_eq!(state.log().len(), COMMITS);
     assert_eq!(state.current_content()["n"], (COMMITS - 1) as u64);
 
     let ceramic_did::PublicKey::Ed25519(key) = signer.did_key().public_key().clone() else {

@@ -93,12 +93,12 @@ fn a_thousand_requests_one_transaction_and_every_proof_verifies_on_anvil() {
         tx_hashes.insert(witness.proof().tx_hash);
         let state = node.apply_commit(ADDER, commit.cid, &commit.blocks).unwrap();
         assert_eq!(state.stream_id(), *stream);
-        assert_eq!(state.anchor_status, AnchorStatus::Anchored);
+        assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
         assert_eq!(state.tip(), commit.cid);
-        let stamped = state.log.last().unwrap().timestamp.expect("stamped");
+        let stamped = state.log().last().unwrap().timestamp.expect("stamped");
         assert_eq!(*timestamp.get_or_insert(stamped), stamped);
         // The stamp covers the anchored update too.
-        assert_eq!(state.log[1].timestamp, Some(stamped));
+        assert_eq!(state.log()[1].timestamp, Some(stamped));
     }
     // One proof check (transaction, receipt, block); the other 999 came from the cache.
     let calls = chain.rpc_calls() - calls_before;
@@ -167,6 +167,6 @@ fn the_earlier_anchored_branch_wins_on_every_node() {
     for node in [&node1, &node2, &node3] {
         let state = node.load(&stream).unwrap();
         assert_eq!(state.tip(), anchor_a.cid);
-        assert_eq!(state.log.last().unwrap().timestamp, Some(time_a));
+        assert_eq!(state.log().last().unwrap().timestamp, Some(time_a));
     }
 }

@@ -106,8 +106,8 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
             let current = load(&mut client, &stream, None).await?;
             let state = StreamState::from_js_json(&current["state"])
                 .context("the node sent a state this client cannot read")?;
-            if state.stream_type != StreamType::TILE {
-                bail!("{stream} is not a tile (stream type {})", state.stream_type.code());
+            if state.stream_type() != StreamType::TILE {
+                bail!("{stream} is not a tile (stream type {})", state.stream_type().code());
             }
             let payload = update_payload(&state, &content)?;
             progress(&format!("updating {stream} on tip {}", state.tip()));

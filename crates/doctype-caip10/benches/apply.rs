@@ -8,11 +8,11 @@
 use std::hint::black_box;
 
 use ceramic_codecs::{Block, Codec, DataCommit, Payload};
-use ceramic_doctype::{Commit, Context, ContextError, Doctype};
+use ceramic_doctype::{Commit, Context, ContextError, Doctype, StreamState};
 use ceramic_doctype_caip10::{
     Caip10Link, LinkProof, eth_address, genesis_for_account, recover_address,
 };
-use ceramic_streamid::CommitId;
+use ceramic_streamid::{CommitId, StreamId, StreamType};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use k256::ecdsa::SigningKey;
 
@@ -36,7 +36,9 @@ fn apply(c: &mut Criterion) {
         capability: None,
         timestamp: None,
     };
-    let state = Caip10Link.apply_genesis(&commit, &NoStreams).expect("a valid genesis");
+    let genesis = Caip10Link.apply_genesis(&commit, &NoStreams).expect("a valid genesis");
+    let stream = StreamId::new(StreamType::CAIP10_LINK, genesis_cid).expect("a CIDv1");
+    let state = StreamState::from_genesis(stream, None, genesis);
 
     let proof = LinkProof::sign_eoa(&wallet, "did:key:z6MkBenchmark", 1, 1_700_000_000);
     let update = Payload::Data(DataCommit {
@@ -51,7 +53,10 @@ fn apply(c: &mut Criterion) {
     let mut group = c.benchmark_group("caip10");
     group.throughput(Throughput::Elements(1));
     group.bench_function("apply_data", |b| {
-        b.iter(|| Caip10Link.apply_data(black_box(&state), black_box(&commit), &NoStreams))
+        b.iter(|| {
+            let change = Caip10Link.apply_data(black_box(&state), black_box(&commit), &NoStreams);
+            change.map(|change| state.with_change(cid, None, change))
+        })
     });
     group.bench_function("verify_proof", |b| b.iter(|| black_box(&proof).verify()));
     group.bench_function("recover_address", |b| {

@@ -119,9 +119,6 @@ pub enum Error {
         /// The controller, lower-cased.
         controller: String,
     },
-    /// The genesis header could not be turned into metadata.
-    #[error("the genesis header cannot be converted to metadata: {0}")]
-    Header(#[source] Box<ceramic_codecs::Error>),
     /// A value in the genesis header does not fit JSON metadata.
     #[error(transparent)]
     Json(#[from] ceramic_doctype::JsonError),

@@ -20,7 +20,8 @@
 //!
 //! ```
 //! use ceramic_codecs::{Block, Codec, DataCommit, Payload};
-//! use ceramic_doctype::{Commit, Context, ContextError, Doctype};
+//! use ceramic_doctype::{Commit, Context, ContextError, Doctype, StreamState};
+//! use ceramic_streamid::{StreamId, StreamType};
 //! use ceramic_doctype_caip10::{Caip10Link, LinkProof, eth_address, genesis_for_account};
 //! use k256::ecdsa::SigningKey;
 //!
@@ -37,7 +38,8 @@
 //! let genesis = Payload::Genesis(genesis_for_account(&account)?);
 //! let cid = *Block::encode(Codec::DagCbor, &genesis)?.cid();
 //! let commit = Commit { cid, payload: &genesis, signer: None, capability: None, timestamp: None };
-//! let state = Caip10Link.apply_genesis(&commit, &NoStreams)?;
+//! let genesis = Caip10Link.apply_genesis(&commit, &NoStreams)?;
+//! let state = StreamState::from_genesis(StreamId::new(StreamType::CAIP10_LINK, cid)?, None, genesis);
 //!
 //! let proof = LinkProof::sign_eoa(&wallet, "did:key:z6MkExample", 1, 1_700_000_000);
 //! let update = Payload::Data(DataCommit {
@@ -48,7 +50,8 @@
 //! });
 //! let cid = *Block::encode(Codec::DagCbor, &update)?.cid();
 //! let commit = Commit { cid, payload: &update, signer: None, capability: None, timestamp: None };
-//! let linked = Caip10Link.apply_data(&state, &commit, &NoStreams)?;
+//! let change = Caip10Link.apply_data(&state, &commit, &NoStreams)?;
+//! let linked = state.with_change(cid, None, change);
 //! assert_eq!(linked.current_content(), "did:key:z6MkExample");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

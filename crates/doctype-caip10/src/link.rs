@@ -1,10 +1,10 @@
 //! The [`Caip10Link`] doctype: genesis and data-commit rules (js-ceramic
 //! `stream-caip10-link-handler/src/caip10-link-handler.ts`).
 
-use ceramic_codecs::{Header, Ipld, Payload};
+use ceramic_codecs::{Ipld, Payload};
 use ceramic_doctype::{
-    AnchorStatus, Commit, CommitKind, Context, Doctype, LogEntry, Metadata, Next, SignatureStatus,
-    StreamState, ipld_to_json,
+    AnchorStatus, Change, Commit, Context, Doctype, Genesis, Next, SignatureStatus, StreamState,
+    metadata_from_header,
 };
 use ceramic_streamid::StreamType;
 use serde_json::Value;
@@ -33,22 +33,10 @@ fn js_truthy(value: &Ipld) -> bool {
     }
 }
 
-/// The genesis header as stream metadata (verbatim, in dag-json's forms for bytes and links).
-fn header_to_metadata(header: &Header) -> Result<Metadata> {
-    let to_err = |e| Error::Header(Box::new(e));
-    let bytes = ceramic_codecs::encode(header).map_err(to_err)?;
-    let ipld: Ipld = ceramic_codecs::decode(&bytes, "genesis header").map_err(to_err)?;
-    match ipld_to_json(&ipld)? {
-        Value::Object(map) => Ok(map),
-        // A header always encodes as a map.
-        _ => Ok(Metadata::new()),
-    }
-}
-
 /// The controller of a link stream, lower-cased: the legacy account in `controllers[0]`.
 fn controller(state: &StreamState) -> Result<String> {
     let controller = state
-        .metadata
+        .metadata()
         .get("controllers")
         .and_then(Value::as_array)
         .and_then(|c| c.first())
@@ -64,13 +52,13 @@ fn controller(state: &StreamState) -> Result<String> {
 /// The replay guard's lower bound for a new proof's timestamp, if any (js compares with
 /// `undefined` otherwise, which never rejects).
 fn replay_bound(state: &StreamState) -> Option<u64> {
-    if state.signature == SignatureStatus::Genesis {
+    if state.signature() == SignatureStatus::Genesis {
         return None;
     }
-    if state.anchor_status == AnchorStatus::Anchored {
+    if state.anchor_status() == AnchorStatus::Anchored {
         state.last_anchor_timestamp()
     } else {
-        state.next.as_ref()?.metadata.as_ref()?.get(LAST_UPDATE)?.as_u64()
+        state.next()?.metadata.as_ref()?.get(LAST_UPDATE)?.as_u64()
     }
 }
 
@@ -88,7 +76,7 @@ impl Doctype for Caip10Link {
     /// Genesis: unsigned, no data (js-falsy allowed), exactly one controller in the legacy
     /// CAIP-10 form. State: content `null`, `next.content` `null`, metadata the header verbatim,
     /// signature GENESIS.
-    fn apply_genesis(&self, commit: &Commit<'_>, _ctx: &dyn Context) -> Result<StreamState> {
+    fn apply_genesis(&self, commit: &Commit<'_>, _ctx: &dyn Context) -> Result<Genesis> {
         let Payload::Genesis(genesis) = commit.payload else {
             return Err(Error::WrongPayload { expected: "genesis", got: commit.payload.kind() });
         };
@@ -107,19 +95,10 @@ impl Doctype for Caip10Link {
         // account could never be linked, so we reject it up front.
         AccountId::from_legacy(controller)
             .map_err(|_| Error::ControllerNotLegacy { controller: controller.clone() })?;
-        let metadata = header_to_metadata(&genesis.header)?;
-        let mut state = StreamState::genesis(
-            StreamType::CAIP10_LINK,
-            commit.cid,
-            Value::Null,
-            metadata,
-            SignatureStatus::Genesis,
-        );
-        state.next = Some(Next { content: Some(Value::Null), metadata: None });
-        if let Some(entry) = state.log.first_mut() {
-            entry.timestamp = commit.timestamp;
-        }
-        Ok(state)
+        // js `metadata: {...payload.header}`, `next: {content: null}`.
+        let metadata = metadata_from_header(&genesis.header);
+        Ok(Genesis::new(Value::Null, metadata, SignatureStatus::Genesis)
+            .with_next(Next { content: Some(Value::Null), metadata: None }))
     }
 
     /// Data commit: unsigned `{id, prev, data: LinkProof}`. The proof must verify
@@ -130,7 +109,7 @@ impl Doctype for Caip10Link {
         state: &StreamState,
         commit: &Commit<'_>,
         _ctx: &dyn Context,
-    ) -> Result<StreamState> {
+    ) -> Result<Change> {
         let Payload::Data(data) = commit.payload else {
             return Err(Error::WrongPayload { expected: "data", got: commit.payload.kind() });
         };
@@ -154,17 +133,9 @@ impl Doctype for Caip10Link {
             return Err(Error::AccountMismatch { account, controller });
         }
 
-        let mut next = state.clone();
-        next.signature = SignatureStatus::Signed;
-        next.anchor_status = AnchorStatus::NotRequested;
-        next.log.push(LogEntry {
-            cid: commit.cid,
-            kind: CommitKind::Data,
-            timestamp: commit.timestamp,
-        });
         // js `{...state.metadata, lastUpdate: proof.timestamp}`: an absent timestamp is
         // `undefined`, which drops the key.
-        let mut metadata = state.metadata.clone();
+        let mut metadata = state.metadata().clone();
         match link.timestamp() {
             Some(t) => metadata.insert(LAST_UPDATE.to_owned(), Value::from(t)),
             None => metadata.remove(LAST_UPDATE),
@@ -172,11 +143,8 @@ impl Doctype for Caip10Link {
         // js `next.content = proof.did`, `undefined` for an unlink message. Compatibility
         // quirk reproduced: the anchor rule copies `next.content` only when truthy, so an
         // unlink leaves the previously linked DID in `content` (see specs/doctypes/caip10-link.md).
-        next.next = Some(Next {
-            content: link.did().map(|did| Value::String(did.to_owned())),
-            metadata: Some(metadata),
-        });
-        Ok(next)
+        let did = link.did().map(|did| Value::String(did.to_owned()));
+        Ok(Change::content(did).with_metadata(metadata))
     }
 }
 
@@ -186,7 +154,8 @@ mod tests {
     use crate::test_utils::{NoContext, account_of, key, link_commit};
     use crate::{LinkProof, genesis_for_account};
     use ceramic_codecs::{AnchorProof, Block, Codec, DataCommit, GenesisCommit, cid_of};
-    use ceramic_doctype::apply_anchor;
+    use ceramic_doctype::{CommitKind, LogEntry, apply_anchor};
+    use ceramic_streamid::StreamId;
     use serde_json::json;
 
     fn genesis_state(account: &str) -> StreamState {
@@ -198,7 +167,9 @@ mod tests {
         let payload = Payload::Genesis(genesis.clone());
         let cid = *Block::encode(Codec::DagCbor, &payload).unwrap().cid();
         let commit = Commit { cid, payload: &payload, signer, capability: None, timestamp: None };
-        Caip10Link.apply_genesis(&commit, &NoContext)
+        let genesis = Caip10Link.apply_genesis(&commit, &NoContext)?;
+        let stream = StreamId::new(StreamType::CAIP10_LINK, cid).unwrap();
+        Ok(StreamState::from_genesis(stream, commit.timestamp, genesis))
     }
 
     fn apply(state: &StreamState, proof: &Ipld) -> Result<StreamState> {
@@ -211,17 +182,15 @@ mod tests {
         signer: Option<&str>,
     ) -> Result<StreamState> {
         let payload = Payload::Data(DataCommit {
-            id: state.log[0].cid,
+            id: state.stream_id().cid(),
             prev: state.tip(),
             header: None,
             data: proof,
         });
         let cid = *Block::encode(Codec::DagCbor, &payload).unwrap().cid();
         let commit = Commit { cid, payload: &payload, signer, capability: None, timestamp: None };
-        let before = state.clone();
-        let out = Caip10Link.apply_data(state, &commit, &NoContext);
-        assert_eq!(state, &before, "apply_data left the state unchanged");
-        out
+        let change = Caip10Link.apply_data(state, &commit, &NoContext)?;
+        Ok(state.with_change(cid, commit.timestamp, change))
     }
 
     fn anchor(state: &StreamState, timestamp: u64) -> StreamState {
@@ -247,17 +216,20 @@ mod tests {
     #[test]
     fn genesis_state_follows_js() {
         let state = genesis_state(&account_of(1, 1));
-        assert_eq!(state.stream_type, StreamType::CAIP10_LINK);
-        assert_eq!(state.content, Value::Null);
-        assert_eq!(state.next, Some(Next { content: Some(Value::Null), metadata: None }));
-        assert_eq!(state.signature, SignatureStatus::Genesis);
-        assert_eq!(state.anchor_status, AnchorStatus::NotRequested);
-        assert_eq!(state.metadata["family"], json!("caip10-eip155:1"));
+        assert_eq!(state.stream_type(), StreamType::CAIP10_LINK);
+        assert_eq!(state.content(), &Value::Null);
+        assert_eq!(state.next(), Some(&Next { content: Some(Value::Null), metadata: None }));
+        assert_eq!(state.signature(), SignatureStatus::Genesis);
+        assert_eq!(state.anchor_status(), AnchorStatus::NotRequested);
+        assert_eq!(state.metadata()["family"], json!("caip10-eip155:1"));
+        // js `{...header}` in the block's (canonical) key order.
+        let keys: Vec<_> = state.metadata().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["family", "controllers"]);
         assert_eq!(
             state.controller().unwrap(),
             format!("{}@eip155:1", crate::eth_address(key(1).verifying_key()))
         );
-        assert_eq!(state.log.len(), 1);
+        assert_eq!(state.log().len(), 1);
     }
 
     #[test]
@@ -330,23 +302,23 @@ mod tests {
     fn links_relinks_and_anchors() {
         let state = genesis_state(&account_of(1, 1));
         let linked = apply(&state, &proof(1, "did:key:alice", 1, 100)).unwrap();
-        assert_eq!(linked.signature, SignatureStatus::Signed);
-        assert_eq!(linked.content, Value::Null);
+        assert_eq!(linked.signature(), SignatureStatus::Signed);
+        assert_eq!(linked.content(), &Value::Null);
         assert_eq!(linked.current_content(), &json!("did:key:alice"));
         assert_eq!(linked.current_metadata()[LAST_UPDATE], json!(100));
-        assert_eq!(linked.log.len(), 2);
-        assert_eq!(linked.log[1].kind, CommitKind::Data);
+        assert_eq!(linked.log().len(), 2);
+        assert_eq!(linked.log()[1].kind, CommitKind::Data);
 
         let anchored = anchor(&linked, 150);
-        assert_eq!(anchored.content, json!("did:key:alice"));
-        assert_eq!(anchored.metadata[LAST_UPDATE], json!(100));
+        assert_eq!(anchored.content(), &json!("did:key:alice"));
+        assert_eq!(anchored.metadata()[LAST_UPDATE], json!(100));
 
         let relinked = apply(&anchored, &proof(1, "did:key:bob", 1, 200)).unwrap();
-        assert_eq!(relinked.content, json!("did:key:alice"));
+        assert_eq!(relinked.content(), &json!("did:key:alice"));
         assert_eq!(relinked.current_content(), &json!("did:key:bob"));
         assert_eq!(relinked.current_metadata()[LAST_UPDATE], json!(200));
-        assert_eq!(relinked.anchor_status, AnchorStatus::NotRequested);
-        assert_eq!(anchor(&relinked, 250).content, json!("did:key:bob"));
+        assert_eq!(relinked.anchor_status(), AnchorStatus::NotRequested);
+        assert_eq!(anchor(&relinked, 250).content(), &json!("did:key:bob"));
     }
 
     #[test]
@@ -354,10 +326,10 @@ mod tests {
         let state = genesis_state(&account_of(1, 1));
         let linked = anchor(&apply(&state, &proof(1, "did:key:alice", 1, 100)).unwrap(), 150);
         let cleared = apply(&linked, &proof(1, "", 1, 200)).unwrap();
-        let next = cleared.next.as_ref().unwrap();
+        let next = cleared.next().unwrap();
         assert_eq!(next.content, None);
         assert_eq!(cleared.current_content(), &json!("did:key:alice"));
-        assert_eq!(anchor(&cleared, 300).content, json!("did:key:alice"));
+        assert_eq!(anchor(&cleared, 300).content(), &json!("did:key:alice"));
     }
 
     #[test]
@@ -520,7 +492,7 @@ mod tests {
     #[test]
     fn replay_guard_is_off_while_only_the_genesis_is_applied() {
         let state = anchor(&genesis_state(&account_of(1, 1)), 500);
-        assert_eq!(state.signature, SignatureStatus::Genesis);
+        assert_eq!(state.signature(), SignatureStatus::Genesis);
         assert!(apply(&state, &proof(1, "did:key:a", 1, 1)).is_ok());
     }
 
@@ -530,9 +502,10 @@ mod tests {
         let (cid, payload) = link_commit(&state, &proof(1, "did:key:a", 1, 1));
         let commit =
             Commit { cid, payload: &payload, signer: None, capability: None, timestamp: Some(42) };
-        let next = Caip10Link.apply_data(&state, &commit, &NoContext).unwrap();
+        let change = Caip10Link.apply_data(&state, &commit, &NoContext).unwrap();
+        let next = state.with_change(cid, commit.timestamp, change);
         assert_eq!(
-            next.log.last(),
+            next.log().last(),
             Some(&LogEntry { cid, kind: CommitKind::Data, timestamp: Some(42) })
         );
     }
@@ -565,6 +538,7 @@ mod props {
     use crate::{LinkProof, genesis_for_account};
     use ceramic_codecs::{AnchorProof, Block, Codec, cid_of};
     use ceramic_doctype::apply_anchor;
+    use ceramic_streamid::StreamId;
     use proptest::prelude::*;
 
     const DIDS: [&str; 4] = ["did:key:alice", "did:key:bob", "did:pkh:eip155:1:0xabc", "did:3:kjz"];
@@ -574,7 +548,12 @@ mod props {
         let cid = *Block::encode(Codec::DagCbor, &payload).unwrap().cid();
         let commit =
             Commit { cid, payload: &payload, signer: None, capability: None, timestamp: None };
-        Caip10Link.apply_genesis(&commit, &NoContext).unwrap()
+        let genesis = Caip10Link.apply_genesis(&commit, &NoContext).unwrap();
+        StreamState::from_genesis(
+            StreamId::new(StreamType::CAIP10_LINK, cid).unwrap(),
+            None,
+            genesis,
+        )
     }
 
     fn step(state: &StreamState, op: &Op) -> Result<StreamState> {
@@ -589,7 +568,8 @@ mod props {
                     capability: None,
                     timestamp: None,
                 };
-                Caip10Link.apply_data(state, &commit, &NoContext)
+                let change = Caip10Link.apply_data(state, &commit, &NoContext)?;
+                Ok(state.with_change(cid, None, change))
             }
             Op::Anchor { timestamp } => {
                 let proof = AnchorProof {
@@ -598,7 +578,7 @@ mod props {
                     tx_hash: cid_of(0x93, &timestamp.to_be_bytes()),
                     tx_type: None,
                 };
-                let cid = cid_of(0x71, &[state.log.len() as u8]);
+                let cid = cid_of(0x71, &[state.log().len() as u8]);
                 Ok(apply_anchor(state, cid, proof, timestamp))
             }
         }
@@ -662,9 +642,9 @@ mod props {
                     Err(e) => prop_assert!(matches!(e, Error::StaleProof { .. }), "{e}"),
                 }
             }
-            prop_assert_eq!(state.log.len(), 1 + model.applied);
+            prop_assert_eq!(state.log().len(), 1 + model.applied);
             let content = model.content.clone().map_or(Value::Null, Value::String);
-            prop_assert_eq!(&state.content, &content);
+            prop_assert_eq!(state.content(), &content);
             let current = model.pending.clone().map_or(content, Value::String);
             prop_assert_eq!(state.current_content(), &current);
             let last_update = state.current_metadata().get(LAST_UPDATE).and_then(Value::as_u64);

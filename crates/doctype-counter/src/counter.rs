@@ -2,11 +2,10 @@
 
 use ceramic_codecs::{Header, Ipld, Payload};
 use ceramic_doctype::{
-    AnchorStatus, Commit, CommitKind, Context, Doctype, LogEntry, Metadata, Next, SignatureStatus,
-    StreamState, ipld_to_json,
+    Change, Commit, Context, Doctype, Genesis, SignatureStatus, StreamState, metadata_from_header,
 };
 use ceramic_streamid::StreamType;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{DataError, Error, Result};
 
@@ -51,24 +50,6 @@ fn integer_in(
     }
 }
 
-/// The genesis header as metadata, using the SDK's IPLD → JSON conversion.
-fn header_to_metadata(header: &Header) -> Metadata {
-    // A header always encodes and decodes (it came from a decoded block), and holds no value
-    // JSON cannot carry; if that ever changed, keep only the controllers rather than panic.
-    let converted = ceramic_codecs::encode(header)
-        .and_then(|bytes| ceramic_codecs::decode::<Ipld>(&bytes, "genesis header"))
-        .ok()
-        .and_then(|ipld| ipld_to_json(&ipld).ok());
-    match converted {
-        Some(Value::Object(map)) => map,
-        _ => {
-            let mut map = Metadata::new();
-            map.insert("controllers".into(), json!(header.controllers));
-            map
-        }
-    }
-}
-
 impl Doctype for Counter {
     type Error = Error;
 
@@ -82,7 +63,7 @@ impl Doctype for Counter {
 
     /// Genesis: signed by its one controller (a DID); `data` absent, null, or
     /// `{"count": n}` with `0 ≤ n ≤ MAX_COUNT`. Content `{"count": n}` (n defaults to 0).
-    fn apply_genesis(&self, commit: &Commit<'_>, _ctx: &dyn Context) -> Result<StreamState> {
+    fn apply_genesis(&self, commit: &Commit<'_>, _ctx: &dyn Context) -> Result<Genesis> {
         let Payload::Genesis(genesis) = commit.payload else {
             return Err(Error::WrongPayload { expected: "genesis", got: commit.payload.kind() });
         };
@@ -107,28 +88,21 @@ impl Doctype for Counter {
                 Some(n) => integer_in(n, 0..=MAX_COUNT, DataError::BadCount)?,
             },
         };
-        let mut state = StreamState::genesis(
-            STREAM_TYPE,
-            commit.cid,
-            json!({ "count": count }),
-            header_to_metadata(&genesis.header),
-            SignatureStatus::Signed,
-        );
-        if let Some(entry) = state.log.first_mut() {
-            entry.timestamp = commit.timestamp;
-        }
-        Ok(state)
+        // The metadata is the header, by the SDK's one rule for every doctype.
+        let metadata = metadata_from_header(&genesis.header);
+        Ok(Genesis::new(json!({ "count": count }), metadata, SignatureStatus::Signed))
     }
 
     /// Update: signed by the controller, no header changes, `data` exactly `{"add": k}` with
     /// `1 ≤ k ≤ MAX_ADD`. The pending view's count grows by `k` (the anchored `content` moves
-    /// when an anchor lands, as for every doctype).
+    /// when an anchor lands, as for every doctype). Returns only that new pending content: the
+    /// SDK appends the log entry and keeps the pending metadata.
     fn apply_data(
         &self,
         state: &StreamState,
         commit: &Commit<'_>,
         _ctx: &dyn Context,
-    ) -> Result<StreamState> {
+    ) -> Result<Change> {
         let Payload::Data(data) = commit.payload else {
             return Err(Error::WrongPayload { expected: "data", got: commit.payload.kind() });
         };
@@ -150,18 +124,7 @@ impl Doctype for Counter {
         let count = state.current_content()["count"].as_u64().ok_or(Error::CorruptState)?;
         let total = count.checked_add(add).filter(|t| *t <= MAX_COUNT);
         let total = total.ok_or(Error::Overflow { count, add })?;
-
-        let mut next = state.clone();
-        next.signature = SignatureStatus::Signed;
-        next.anchor_status = AnchorStatus::NotRequested;
-        next.log.push(LogEntry {
-            cid: commit.cid,
-            kind: CommitKind::Data,
-            timestamp: commit.timestamp,
-        });
-        let metadata = state.next.as_ref().and_then(|n| n.metadata.clone());
-        next.next = Some(Next { content: Some(json!({ "count": total })), metadata });
-        Ok(next)
+        Ok(Change::content(Some(json!({ "count": total }))))
     }
 }
 
@@ -169,9 +132,10 @@ impl Doctype for Counter {
 mod tests {
     use super::*;
     use ceramic_codecs::{AnchorProof, Block, Codec, DataCommit, GenesisCommit, cid_of};
-    use ceramic_doctype::{ContextError, apply_anchor};
-    use ceramic_streamid::CommitId;
+    use ceramic_doctype::{CommitKind, ContextError, apply_anchor};
+    use ceramic_streamid::{CommitId, StreamId};
     use proptest::prelude::*;
+    use serde_json::Value;
 
     const ALICE: &str = "did:key:z6MkAlice";
     const BOB: &str = "did:key:z6MkBob";
@@ -196,7 +160,9 @@ mod tests {
     fn genesis_with(payload: &Payload, signer: Option<&str>) -> Result<StreamState> {
         let cid = *Block::encode(Codec::DagCbor, payload).unwrap().cid();
         let commit = Commit { cid, payload, signer, capability: None, timestamp: None };
-        Counter.apply_genesis(&commit, &NoContext)
+        let stream = StreamId::new(STREAM_TYPE, cid).unwrap();
+        let genesis = Counter.apply_genesis(&commit, &NoContext)?;
+        Ok(StreamState::from_genesis(stream, commit.timestamp, genesis))
     }
 
     fn genesis(count: Option<i128>) -> StreamState {
@@ -210,14 +176,12 @@ mod tests {
         header: Option<Header>,
         signer: Option<&str>,
     ) -> Result<StreamState> {
-        let payload =
-            Payload::Data(DataCommit { id: state.log[0].cid, prev: state.tip(), header, data });
+        let id = state.stream_id().cid();
+        let payload = Payload::Data(DataCommit { id, prev: state.tip(), header, data });
         let cid = *Block::encode(Codec::DagCbor, &payload).unwrap().cid();
         let commit = Commit { cid, payload: &payload, signer, capability: None, timestamp: None };
-        let before = state.clone();
-        let out = Counter.apply_data(state, &commit, &NoContext);
-        assert_eq!(state, &before, "apply_data left the state unchanged");
-        out
+        let change = Counter.apply_data(state, &commit, &NoContext)?;
+        Ok(state.with_change(cid, commit.timestamp, change))
     }
 
     fn add_data(k: i128) -> Ipld {
@@ -235,7 +199,7 @@ mod tests {
             tx_hash: cid_of(0x93, &t.to_be_bytes()),
             tx_type: None,
         };
-        apply_anchor(state, cid_of(0x71, &[state.log.len() as u8]), proof, t)
+        apply_anchor(state, cid_of(0x71, &[state.log().len() as u8]), proof, t)
     }
 
     fn count(state: &StreamState) -> u64 {
@@ -245,15 +209,15 @@ mod tests {
     #[test]
     fn genesis_count_defaults_to_zero() {
         let state = genesis(None);
-        assert_eq!(state.content, json!({"count": 0}));
-        assert_eq!(state.stream_type, STREAM_TYPE);
-        assert_eq!(state.signature, SignatureStatus::Signed);
+        assert_eq!(state.content(), &json!({"count": 0}));
+        assert_eq!(state.stream_type(), STREAM_TYPE);
+        assert_eq!(state.signature(), SignatureStatus::Signed);
         assert_eq!(state.controller(), Some(ALICE));
-        assert_eq!(genesis(Some(7)).content, json!({"count": 7}));
+        assert_eq!(genesis(Some(7)).content(), &json!({"count": 7}));
         let empty = genesis_commit(&[ALICE], Some(Ipld::Map(Default::default())));
-        assert_eq!(genesis_with(&empty, Some(ALICE)).unwrap().content, json!({"count": 0}));
+        assert_eq!(genesis_with(&empty, Some(ALICE)).unwrap().content(), &json!({"count": 0}));
         let null = genesis_commit(&[ALICE], Some(Ipld::Null));
-        assert_eq!(genesis_with(&null, Some(ALICE)).unwrap().content, json!({"count": 0}));
+        assert_eq!(genesis_with(&null, Some(ALICE)).unwrap().content(), &json!({"count": 0}));
     }
 
     #[test]
@@ -308,14 +272,15 @@ mod tests {
     #[test]
     fn adds_to_the_pending_count_until_anchored() {
         let state = add(&genesis(Some(10)), 5).unwrap();
-        assert_eq!(state.content, json!({"count": 10}));
+        assert_eq!(state.content(), &json!({"count": 10}));
         assert_eq!(count(&state), 15);
-        assert_eq!(state.log.len(), 2);
-        assert_eq!(state.log[1].kind, CommitKind::Data);
+        assert_eq!(state.log().len(), 2);
+        assert_eq!(state.log()[1].kind, CommitKind::Data);
+        assert_eq!(state.next().and_then(|n| n.metadata.as_ref()), None, "no pending metadata");
         let state = add(&state, 1).unwrap();
         assert_eq!(count(&state), 16);
         let anchored = anchor(&state, 100);
-        assert_eq!(anchored.content, json!({"count": 16}));
+        assert_eq!(anchored.content(), &json!({"count": 16}));
         assert_eq!(count(&add(&anchored, 4).unwrap()), 20);
     }
 
@@ -415,7 +380,8 @@ mod tests {
             let one = add(&genesis(Some(start.into())), sum.into()).unwrap();
             prop_assert_eq!(count(&many), start + sum);
             prop_assert_eq!(count(&one), start + sum);
-            prop_assert_eq!(anchor(&many, 1000).content, anchor(&one, 1000).content);
+            let (many, one) = (anchor(&many, 1000), anchor(&one, 1000));
+            prop_assert_eq!(many.content(), one.content());
         }
     }
 }

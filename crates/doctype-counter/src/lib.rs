@@ -20,6 +20,14 @@
 //! whose signature really verified. What is left to the doctype: who may sign, and what the
 //! data means.
 //!
+//! What a doctype returns is only what the commit changes: `apply_genesis` a
+//! [`Genesis`](ceramic_doctype::Genesis) (content, metadata, signature status) and `apply_data`
+//! a [`Change`](ceramic_doctype::Change) (the new pending content, and metadata if it changes).
+//! The SDK does the bookkeeping that is the same for every doctype — the log entry, the
+//! anchored vs pending views, the anchor status — so a doctype cannot get it wrong; and the
+//! metadata comes from the header by the SDK's one rule,
+//! [`metadata_from_header`](ceramic_doctype::metadata_from_header).
+//!
 //! To run it, register it next to the built-in doctypes when the node starts:
 //!
 //! ```
@@ -32,12 +40,14 @@
 //! # Ok::<(), ceramic_doctype::RegistryError>(())
 //! ```
 //!
-//! Applying commits directly, as the engine does:
+//! Applying commits directly, as the engine does (the doctype decides, the SDK builds the
+//! state):
 //!
 //! ```
 //! use ceramic_codecs::{Block, Codec, DataCommit, GenesisCommit, Header, Ipld, Payload};
-//! use ceramic_doctype::{Commit, Context, ContextError, Doctype};
-//! use ceramic_doctype_counter::Counter;
+//! use ceramic_doctype::{Commit, Context, ContextError, Doctype, StreamState};
+//! use ceramic_doctype_counter::{Counter, STREAM_TYPE};
+//! use ceramic_streamid::StreamId;
 //!
 //! struct NoStreams;
 //! impl Context for NoStreams {
@@ -53,15 +63,19 @@
 //! });
 //! let cid = *Block::encode(Codec::DagCbor, &genesis)?.cid();
 //! let commit = Commit { cid, payload: &genesis, signer: Some(alice), capability: None, timestamp: None };
-//! let state = Counter.apply_genesis(&commit, &NoStreams)?;
+//! let genesis = Counter.apply_genesis(&commit, &NoStreams)?;
+//! let state = StreamState::from_genesis(StreamId::new(STREAM_TYPE, cid)?, None, genesis);
 //!
 //! let add = Ipld::Map([("add".to_string(), Ipld::Integer(5))].into());
 //! let update = Payload::Data(DataCommit { id: cid, prev: state.tip(), header: None, data: Some(add) });
 //! // In a real log this is the CID of the signed envelope.
 //! let cid = *Block::encode(Codec::DagCbor, &update)?.cid();
 //! let commit = Commit { cid, payload: &update, signer: Some(alice), capability: None, timestamp: None };
-//! let state = Counter.apply_data(&state, &commit, &NoStreams)?;
+//! let change = Counter.apply_data(&state, &commit, &NoStreams)?;
+//! let state = state.with_change(cid, commit.timestamp, change);
 //! assert_eq!(state.current_content(), &serde_json::json!({"count": 5}));
+//! assert_eq!(state.content(), &serde_json::json!({"count": 0}), "until an anchor lands");
+//! assert_eq!(state.log().len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

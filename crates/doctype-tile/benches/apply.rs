@@ -64,7 +64,7 @@ fn setup(tile: &Tile, ctx: &MemoryContext, with_schema: bool) -> (StreamState, F
     let writer = Writer::new(9);
     let header = Header { schema: with_schema.then(|| schema_id().to_string()), ..writer.header() };
     let genesis = writer.genesis(header, Some(content()));
-    let state = tile.apply_genesis(&genesis.commit(), ctx).expect("genesis applies");
+    let state = genesis.apply_genesis(tile, ctx).expect("genesis applies");
     let update = writer.update(&state, Header::default(), five_ops());
     (state, update)
 }

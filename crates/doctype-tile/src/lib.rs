@@ -9,13 +9,15 @@
 //!
 //! The engine has already decoded the commit strictly, verified its signature
 //! cryptographically and checked `id`/`prev`; [`Tile`] decides who may sign, what a header may
-//! hold and how a patch changes the content. Anchor commits use the SDK's shared rule,
-//! [`ceramic_doctype::apply_anchor`].
+//! hold and how a patch changes the content, and returns the new pending view
+//! ([`ceramic_doctype::Change`]); the SDK keeps the log. Headers become metadata by the SDK's
+//! shared rule ([`ceramic_doctype::metadata_from_header`], [`ceramic_doctype::merge_header`]).
+//! Anchor commits use the SDK's shared rule, [`ceramic_doctype::apply_anchor`].
 //!
 //! ```
 //! use ceramic_codecs::{Block, Codec, GenesisCommit, Header, Payload};
-//! use ceramic_doctype::{Commit, Context, ContextError, Doctype, SignatureStatus};
-//! use ceramic_streamid::CommitId;
+//! use ceramic_doctype::{Commit, Context, ContextError, Doctype, SignatureStatus, StreamState};
+//! use ceramic_streamid::{CommitId, StreamId, StreamType};
 //! use ceramic_doctype_tile::Tile;
 //!
 //! // A node answers schema look-ups from its streams; this example has none.
@@ -39,10 +41,12 @@
 //! let commit = Commit { cid, payload: &payload, signer: None, capability: None, timestamp: None };
 //!
 //! let tile = Tile::new();
-//! let state = tile.apply_genesis(&commit, &NoStreams)?;
-//! assert_eq!(state.content, serde_json::json!({}));
-//! assert_eq!(state.metadata["family"], "profile");
-//! assert_eq!(state.signature, SignatureStatus::Genesis);
+//! // The doctype validates and returns what the genesis makes; the SDK builds the state.
+//! let genesis = tile.apply_genesis(&commit, &NoStreams)?;
+//! let state = StreamState::from_genesis(StreamId::new(StreamType::TILE, cid)?, None, genesis);
+//! assert_eq!(state.content(), &serde_json::json!({}));
+//! assert_eq!(state.metadata()["family"], "profile");
+//! assert_eq!(state.signature(), SignatureStatus::Genesis);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -68,7 +72,6 @@ mod write;
 pub mod test_utils;
 
 pub use error::{Error, Result};
-pub use header::header_to_metadata;
 pub use schema::{DEFAULT_SCHEMA_CACHE_CAPACITY, MAX_SCHEMA_ERRORS};
 pub use tile::{MAX_CONTENT_DEPTH, Tile};
 pub use write::{GenesisOptions, genesis_payload, update_payload};

@@ -7,10 +7,43 @@ use std::collections::{BTreeSet, HashMap};
 
 use ceramic_codecs::{Block, Cid, Codec, DataCommit, GenesisCommit, Header, Payload, Unique};
 use ceramic_did::{KeySigner, KeyType, Signer as _, sign_commit};
-use ceramic_doctype::{Commit, Context, ContextError, StreamState, json_to_ipld};
-use ceramic_streamid::CommitId;
+use ceramic_doctype::{Commit, Context, ContextError, Doctype, StreamState, json_to_ipld};
+use ceramic_streamid::{CommitId, StreamId};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+
+/// Runs `doctype` on a genesis commit and makes the state from its [`ceramic_doctype::Genesis`]
+/// as the engine does.
+///
+/// # Errors
+/// The doctype's error.
+///
+/// # Panics
+/// If the commit's CID is a CIDv0 (no stream can have it; a test bug).
+pub fn genesis_state<D: Doctype>(
+    doctype: &D,
+    commit: &Commit<'_>,
+    ctx: &dyn Context,
+) -> Result<StreamState, D::Error> {
+    let genesis = doctype.apply_genesis(commit, ctx)?;
+    let stream = StreamId::new(doctype.stream_type(), commit.cid).expect("a CIDv1 genesis");
+    Ok(StreamState::from_genesis(stream, commit.timestamp, genesis))
+}
+
+/// Runs `doctype` on a data commit on top of `state` and applies its
+/// [`ceramic_doctype::Change`] as the engine does.
+///
+/// # Errors
+/// The doctype's error.
+pub fn data_state<D: Doctype>(
+    doctype: &D,
+    state: &StreamState,
+    commit: &Commit<'_>,
+    ctx: &dyn Context,
+) -> Result<StreamState, D::Error> {
+    let change = doctype.apply_data(state, commit, ctx)?;
+    Ok(state.with_change(commit.cid, commit.timestamp, change))
+}
 
 /// A commit ready to apply: its CID, payload and the DID that signed it (if signed).
 #[derive(Debug, Clone)]
@@ -35,6 +68,31 @@ impl Fixture {
             capability: None,
             timestamp: self.timestamp,
         }
+    }
+
+    /// Applies this genesis commit with `doctype`: [`genesis_state`].
+    ///
+    /// # Errors
+    /// The doctype's error.
+    pub fn apply_genesis<D: Doctype>(
+        &self,
+        doctype: &D,
+        ctx: &dyn Context,
+    ) -> Result<StreamState, D::Error> {
+        genesis_state(doctype, &self.commit(), ctx)
+    }
+
+    /// Applies this data commit on top of `state` with `doctype`: [`data_state`].
+    ///
+    /// # Errors
+    /// The doctype's error.
+    pub fn apply_data<D: Doctype>(
+        &self,
+        doctype: &D,
+        state: &StreamState,
+        ctx: &dyn Context,
+    ) -> Result<StreamState, D::Error> {
+        data_state(doctype, state, &self.commit(), ctx)
     }
 
     /// The same payload claimed by another signer (as if the engine had verified it): for
@@ -128,7 +186,7 @@ impl Writer {
 /// If `patch` is not representable (a test bug).
 pub fn data_payload(state: &StreamState, header: Option<Header>, patch: Option<Value>) -> Payload {
     Payload::Data(DataCommit {
-        id: state.log[0].cid,
+        id: state.stream_id().cid(),
         prev: state.tip(),
         header,
         data: patch.map(|p| json_to_ipld(&p).expect("patch converts")),

@@ -3,13 +3,13 @@
 
 use ceramic_codecs::{DataCommit, GenesisCommit, Ipld, Payload};
 use ceramic_doctype::{
-    AnchorStatus, Commit, CommitKind, Context, Doctype, LogEntry, Metadata, Next, SignatureStatus,
-    StreamState, ipld_to_json,
+    Change, Commit, Context, Doctype, Genesis, Metadata, SignatureStatus, StreamState,
+    ipld_to_json, merge_header, metadata_from_header,
 };
 use ceramic_streamid::StreamType;
 use serde_json::Value;
 
-use crate::header::{genesis_only_field, header_to_metadata, merge};
+use crate::header::genesis_only_field;
 use crate::schema::{DEFAULT_SCHEMA_CACHE_CAPACITY, SchemaCache};
 use crate::{Error, Result, patch};
 
@@ -83,11 +83,6 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A log entry as `StreamUtils.commitDataToLogEntry` makes it (a timestamp only when truthy).
-fn log_entry(commit: &Commit<'_>, kind: CommitKind) -> LogEntry {
-    LogEntry { cid: commit.cid, kind, timestamp: commit.timestamp.filter(|t| *t != 0) }
-}
-
 fn genesis_payload<'a>(commit: &Commit<'a>) -> Result<&'a GenesisCommit> {
     match commit.payload {
         Payload::Genesis(genesis) => Ok(genesis),
@@ -116,7 +111,7 @@ impl Doctype for Tile {
     /// `_applyGenesis`: the signer (if any) is `controllers[0]`; an unsigned genesis has no
     /// truthy content; exactly one controller, a `did:` string; content `data || {}`,
     /// metadata the header; then the schema check.
-    fn apply_genesis(&self, commit: &Commit<'_>, ctx: &dyn Context) -> Result<StreamState> {
+    fn apply_genesis(&self, commit: &Commit<'_>, ctx: &dyn Context) -> Result<Genesis> {
         let genesis = genesis_payload(commit)?;
         let header = &genesis.header;
         let controllers = header.controllers.as_deref().unwrap_or_default();
@@ -146,17 +141,14 @@ impl Doctype for Tile {
             Some(data) if truthy(data) => ipld_to_json(data)?,
             _ => Value::Object(Default::default()),
         };
-        let metadata = header_to_metadata(header);
+        let metadata = metadata_from_header(header);
         self.check_schema(&metadata, &content, ctx)?;
         let signature = if commit.signer.is_some() {
             SignatureStatus::Signed
         } else {
             SignatureStatus::Genesis
         };
-        let mut state =
-            StreamState::genesis(StreamType::TILE, commit.cid, content, metadata, signature);
-        state.log = vec![log_entry(commit, CommitKind::Genesis)];
-        Ok(state)
+        Ok(Genesis::new(content, metadata, signature))
     }
 
     /// `_applySigned`: signed by `next.metadata.controllers[0] || metadata.controllers[0]`;
@@ -167,12 +159,12 @@ impl Doctype for Tile {
         state: &StreamState,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState> {
+    ) -> Result<Change> {
         let data = data_payload(commit)?;
-        let pending_metadata = state.next.as_ref().and_then(|n| n.metadata.as_ref());
+        let pending_metadata = state.next().and_then(|n| n.metadata.as_ref());
         let controller = pending_metadata
             .and_then(first_controller)
-            .or_else(|| first_controller(&state.metadata))
+            .or_else(|| first_controller(state.metadata()))
             .ok_or(Error::ControllerNotSet)?;
         let signer = commit.signer.ok_or(Error::UpdateNotSigned)?;
         if signer != controller {
@@ -190,8 +182,8 @@ impl Doctype for Tile {
                 return Err(Error::EmptyController);
             }
             // js compares with the anchored metadata, not the pending one.
-            let current = string_list(state.metadata.get("controllers"));
-            if state.metadata.get("forbidControllerChange") == Some(&Value::Bool(true))
+            let current = string_list(state.metadata().get("controllers"));
+            if state.metadata().get("forbidControllerChange") == Some(&Value::Bool(true))
                 && *controllers != current
             {
                 return Err(Error::ControllerChangeForbidden {
@@ -202,7 +194,7 @@ impl Doctype for Tile {
         }
         if let Some(forbid) = header.forbid_controller_change {
             // Repeating the genesis value is allowed (js: `!==` against the anchored metadata).
-            if state.metadata.get("forbidControllerChange") != Some(&Value::Bool(forbid)) {
+            if state.metadata().get("forbidControllerChange") != Some(&Value::Bool(forbid)) {
                 return Err(Error::ForbidControllerChangeChanged);
             }
         }
@@ -212,28 +204,15 @@ impl Doctype for Tile {
         let patch = patch::parse(data.data.as_ref())?;
         // `state.next?.content ?? state.content`: a pending `null` falls back to the anchored
         // content, as `??` does in js.
-        let base = match state.next.as_ref().and_then(|n| n.content.as_ref()) {
+        let base = match state.next().and_then(|n| n.content.as_ref()) {
             Some(pending) if !pending.is_null() => pending,
-            _ => &state.content,
+            _ => state.content(),
         };
         let content = patch::apply(base, &patch)?;
-        let metadata = merge(state.current_metadata(), header);
+        // `{...(next.metadata ?? metadata), ...header}`, the SDK's rule for a data header.
+        let metadata = merge_header(state.current_metadata(), header);
         self.check_schema(&metadata, &content, ctx)?;
-
-        // Field by field rather than `state.clone()`: the old `next` is replaced, not copied.
-        let mut log = Vec::with_capacity(state.log.len() + 1);
-        log.extend_from_slice(&state.log);
-        log.push(log_entry(commit, CommitKind::Data));
-        Ok(StreamState {
-            stream_type: state.stream_type,
-            content: state.content.clone(),
-            next: Some(Next { content: Some(content), metadata: Some(metadata) }),
-            metadata: state.metadata.clone(),
-            signature: SignatureStatus::Signed,
-            anchor_status: AnchorStatus::NotRequested,
-            anchor_proof: state.anchor_proof.clone(),
-            log,
-        })
+        Ok(Change::content(Some(content)).with_metadata(metadata))
     }
 }
 
@@ -244,7 +223,7 @@ mod tests {
     use super::*;
     use crate::test_utils::{Fixture, MemoryContext, Writer, data_payload};
     use ceramic_codecs::{Header, Unique, cid_of};
-    use ceramic_doctype::{ContextError, apply_anchor};
+    use ceramic_doctype::{AnchorStatus, CommitKind, ContextError, LogEntry, apply_anchor};
     use ceramic_streamid::{CommitId, StreamId};
     use serde_json::json;
 
@@ -272,14 +251,11 @@ mod tests {
     /// A signed genesis with `{"a": 1}` and the state it makes.
     fn started(writer: &Writer, header: Header) -> StreamState {
         let genesis = writer.genesis(header, Some(json!({"a": 1})));
-        Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap()
+        genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap()
     }
 
     fn rejects_data(state: &StreamState, fixture: &Fixture, ctx: &dyn Context) -> Error {
-        let before = state.clone();
-        let err = Tile::new().apply_data(state, &fixture.commit(), ctx).unwrap_err();
-        assert_eq!(*state, before, "the input state is unchanged");
-        err
+        fixture.apply_data(&Tile::new(), state, ctx).unwrap_err()
     }
 
     fn replace_a(value: Value) -> Value {
@@ -294,23 +270,23 @@ mod tests {
         let header = Header { family: Some("fam".into()), ..writer.header() };
         let mut genesis = writer.genesis(header, Some(json!({"a": 1})));
         genesis.timestamp = Some(1_700_000_000);
-        let state = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap();
-        assert_eq!(state.content, json!({"a": 1}));
-        assert_eq!(state.signature, SignatureStatus::Signed);
-        assert_eq!(state.anchor_status, AnchorStatus::NotRequested);
+        let state = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
+        assert_eq!(state.content(), &json!({"a": 1}));
+        assert_eq!(state.signature(), SignatureStatus::Signed);
+        assert_eq!(state.anchor_status(), AnchorStatus::NotRequested);
         assert_eq!(
-            Value::Object(state.metadata.clone()),
+            Value::Object(state.metadata().clone()),
             json!({"family": "fam", "unique": "AAAAAAAAAAAAAAAA", "controllers": [writer.did()]})
         );
         assert_eq!(
-            state.log,
-            vec![LogEntry {
+            state.log(),
+            [LogEntry {
                 cid: genesis.cid,
                 kind: CommitKind::Genesis,
                 timestamp: Some(1_700_000_000)
             }]
         );
-        assert!(state.next.is_none());
+        assert!(state.next().is_none());
     }
 
     #[test]
@@ -318,9 +294,9 @@ mod tests {
         let writer = Writer::new(1);
         let header = Header { unique: None, family: Some("f".into()), ..writer.header() };
         let genesis = Fixture::unsigned(Payload::Genesis(GenesisCommit { header, data: None }));
-        let state = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap();
-        assert_eq!(state.content, json!({}));
-        assert_eq!(state.signature, SignatureStatus::Genesis);
+        let state = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
+        assert_eq!(state.content(), &json!({}));
+        assert_eq!(state.signature(), SignatureStatus::Genesis);
     }
 
     #[test]
@@ -332,9 +308,8 @@ mod tests {
                 header: header.clone(),
                 data: Some(data.clone()),
             }));
-            let state =
-                Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap();
-            assert_eq!(state.content, json!({}), "{data:?}");
+            let state = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
+            assert_eq!(state.content(), &json!({}), "{data:?}");
         }
     }
 
@@ -346,8 +321,7 @@ mod tests {
                 header: header.clone(),
                 data: Some(data),
             }));
-            let err =
-                Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+            let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
             assert!(matches!(err, Error::UnsignedGenesisWithContent), "{err}");
         }
     }
@@ -356,7 +330,7 @@ mod tests {
     fn rejects_genesis_signed_by_non_controller() {
         let (writer, other) = (Writer::new(1), Writer::new(2));
         let genesis = other.genesis(writer.header(), Some(json!({"a": 1})));
-        let err = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
         assert!(
             matches!(&err, Error::NotController { signer, controller } if signer == other.did() && controller == writer.did()),
             "{err}"
@@ -371,14 +345,13 @@ mod tests {
             ..writer.header()
         };
         let genesis = writer.genesis(two, None);
-        let err = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
         assert!(matches!(err, Error::ControllerCount(2)), "{err}");
 
         for controllers in [None, Some(vec![])] {
             let header = Header { controllers, ..writer.header() };
             let genesis = Fixture::unsigned(Payload::Genesis(GenesisCommit { header, data: None }));
-            let err =
-                Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+            let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
             assert!(matches!(err, Error::ControllerCount(0)), "{err}");
         }
     }
@@ -388,7 +361,7 @@ mod tests {
         let header =
             Header { controllers: Some(vec!["0xabc@eip155:1".into()]), ..Header::default() };
         let genesis = Fixture::unsigned(Payload::Genesis(GenesisCommit { header, data: None }));
-        let err = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
         assert!(matches!(&err, Error::ControllerNotDid(c) if c == "0xabc@eip155:1"), "{err}");
     }
 
@@ -397,7 +370,7 @@ mod tests {
         let writer = Writer::new(1);
         let state = started(&writer, writer.header());
         let update = writer.update(&state, Header::default(), replace_a(json!(2)));
-        let err = Tile::new().apply_genesis(&update.commit(), &MemoryContext::new()).unwrap_err();
+        let err = update.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
         assert!(
             matches!(err, Error::WrongCommitKind { expected: "genesis", got: "data" }),
             "{err}"
@@ -410,10 +383,10 @@ mod tests {
         let with_schema = |schema: String| Header { schema: Some(schema), ..writer.header() };
         let tile = Tile::new();
         let ok = writer.genesis(with_schema(schema_id(1).to_string()), Some(json!({"name": "x"})));
-        tile.apply_genesis(&ok.commit(), &schema_ctx()).unwrap();
+        ok.apply_genesis(&tile, &schema_ctx()).unwrap();
 
         let bad = writer.genesis(with_schema(schema_id(1).to_string()), Some(json!({"age": -1})));
-        let err = tile.apply_genesis(&bad.commit(), &schema_ctx()).unwrap_err();
+        let err = bad.apply_genesis(&tile, &schema_ctx()).unwrap_err();
         let Error::SchemaViolation { schema, errors } = &err else { panic!("{err}") };
         assert_eq!(*schema, schema_id(1).to_string());
         assert_eq!(errors.len(), 2, "allErrors: both violations are listed: {errors:?}");
@@ -426,7 +399,7 @@ mod tests {
         for schema in [stream_only, "not-an-id".to_string()] {
             let header = Header { schema: Some(schema.clone()), ..writer.header() };
             let genesis = writer.genesis(header, Some(json!({"name": "x"})));
-            let err = Tile::new().apply_genesis(&genesis.commit(), &schema_ctx()).unwrap_err();
+            let err = genesis.apply_genesis(&Tile::new(), &schema_ctx()).unwrap_err();
             assert!(
                 matches!(&err, Error::SchemaNotCommitId { schema: s, .. } if *s == schema),
                 "{err}"
@@ -440,7 +413,7 @@ mod tests {
         let writer = Writer::new(1);
         let header = Header { schema: Some(String::new()), ..writer.header() };
         let genesis = writer.genesis(header, Some(json!({"anything": true})));
-        Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap();
+        genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
     }
 
     #[test]
@@ -448,7 +421,7 @@ mod tests {
         let writer = Writer::new(1);
         let header = Header { schema: Some(schema_id(9).to_string()), ..writer.header() };
         let genesis = writer.genesis(header, Some(json!({"name": "x"})));
-        let err = Tile::new().apply_genesis(&genesis.commit(), &schema_ctx()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &schema_ctx()).unwrap_err();
         assert!(
             matches!(&err, Error::SchemaUnavailable(e) if matches!(**e, ContextError::NotFound(id) if id == schema_id(9))),
             "{err}"
@@ -460,7 +433,7 @@ mod tests {
         let writer = Writer::new(1);
         let header = Header { schema: Some(schema_id(2).to_string()), ..writer.header() };
         let genesis = writer.genesis(header, Some(json!({"name": "x"})));
-        let err = Tile::new().apply_genesis(&genesis.commit(), &schema_ctx()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &schema_ctx()).unwrap_err();
         assert!(
             matches!(&err, Error::SchemaInvalid { schema, .. } if *schema == schema_id(2).to_string()),
             "{err}"
@@ -481,13 +454,13 @@ mod tests {
         let header = Header { schema: Some(schema_id(1).to_string()), ..writer.header() };
         let tile = Tile::new();
         let genesis = writer.genesis(header, Some(json!({"name": "x"})));
-        let state = tile.apply_genesis(&genesis.commit(), &ctx).unwrap();
+        let state = genesis.apply_genesis(&tile, &ctx).unwrap();
         let update = writer.update(
             &state,
             Header::default(),
             json!([{"op": "add", "path": "/age", "value": 3}]),
         );
-        tile.apply_data(&state, &update.commit(), &ctx).unwrap();
+        update.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(ctx.1.load(Ordering::SeqCst), 1);
         assert_eq!(tile.cached_schemas(), 1);
 
@@ -496,7 +469,7 @@ mod tests {
         let ctx = MemoryContext::new().with(schema_id(1), json!({})).with(schema_id(3), json!({}));
         for id in [schema_id(1), schema_id(3), schema_id(1)] {
             let header = Header { schema: Some(id.to_string()), ..writer.header() };
-            tiny.apply_genesis(&writer.genesis(header, None).commit(), &ctx).unwrap();
+            writer.genesis(header, None).apply_genesis(&tiny, &ctx).unwrap();
             assert_eq!(tiny.cached_schemas(), 1);
         }
     }
@@ -513,16 +486,16 @@ mod tests {
             json!([{"op": "replace", "path": "/a", "value": 2}, {"op": "add", "path": "/b", "value": [1]}]),
         );
         update.timestamp = Some(5);
-        let next = Tile::new().apply_data(&state, &update.commit(), &MemoryContext::new()).unwrap();
-        assert_eq!(next.content, json!({"a": 1}), "the anchored content waits for an anchor");
+        let next = update.apply_data(&Tile::new(), &state, &MemoryContext::new()).unwrap();
+        assert_eq!(next.content(), &json!({"a": 1}), "the anchored content waits for an anchor");
         assert_eq!(next.current_content(), &json!({"a": 2, "b": [1]}));
         assert_eq!(next.current_metadata()["tags"], json!(["t"]));
-        assert_eq!(next.metadata, state.metadata);
-        assert_eq!(next.signature, SignatureStatus::Signed);
-        assert_eq!(next.anchor_status, AnchorStatus::NotRequested);
-        assert_eq!(next.log.len(), 2);
+        assert_eq!(next.metadata(), state.metadata());
+        assert_eq!(next.signature(), SignatureStatus::Signed);
+        assert_eq!(next.anchor_status(), AnchorStatus::NotRequested);
+        assert_eq!(next.log().len(), 2);
         assert_eq!(
-            next.log[1],
+            next.log()[1],
             LogEntry { cid: update.cid, kind: CommitKind::Data, timestamp: Some(5) }
         );
     }
@@ -557,8 +530,17 @@ mod tests {
     #[test]
     fn rejects_update_when_no_controller_is_set() {
         let writer = Writer::new(1);
-        let mut state = started(&writer, writer.header());
-        state.metadata.insert("controllers".into(), json!([""]));
+        let mut metadata = metadata_from_header(&writer.header());
+        metadata.insert("controllers".into(), json!([""]));
+        let cid = cid_of(0x71, b"genesis");
+        let state = StreamState::genesis(
+            StreamType::TILE,
+            cid,
+            json!({}),
+            metadata,
+            SignatureStatus::Signed,
+        )
+        .unwrap();
         let update = writer.update(&state, Header::default(), replace_a(json!(2)));
         assert!(matches!(
             rejects_data(&state, &update, &MemoryContext::new()),
@@ -577,14 +559,18 @@ mod tests {
             Header { controllers: Some(vec![second.did().into()]), ..Header::default() },
             json!([]),
         );
-        let state = tile.apply_data(&state, &handover.commit(), &ctx).unwrap();
+        let state = handover.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.controller(), Some(second.did()));
-        assert_eq!(state.metadata["controllers"], json!([first.did()]), "anchored view unchanged");
+        assert_eq!(
+            state.metadata()["controllers"],
+            json!([first.did()]),
+            "anchored view unchanged"
+        );
 
         let by_first = first.update(&state, Header::default(), replace_a(json!(2)));
         assert!(matches!(rejects_data(&state, &by_first, &ctx), Error::NotController { .. }));
         let by_second = second.update(&state, Header::default(), replace_a(json!(3)));
-        let state = tile.apply_data(&state, &by_second.commit(), &ctx).unwrap();
+        let state = by_second.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.current_content(), &json!({"a": 3}));
     }
 
@@ -640,7 +626,7 @@ mod tests {
         // Restating the same controller is not a change.
         let same = Header { controllers: Some(vec![writer.did().into()]), ..Header::default() };
         let update = writer.update(&state, same, json!([]));
-        Tile::new().apply_data(&state, &update.commit(), &MemoryContext::new()).unwrap();
+        update.apply_data(&Tile::new(), &state, &MemoryContext::new()).unwrap();
     }
 
     #[test]
@@ -659,7 +645,7 @@ mod tests {
         // js compares with `!==`: repeating the genesis value passes.
         let header = Header { forbid_controller_change: Some(true), ..Header::default() };
         let update = writer.update(&forbidden, header, json!([]));
-        Tile::new().apply_data(&forbidden, &update.commit(), &ctx).unwrap();
+        update.apply_data(&Tile::new(), &forbidden, &ctx).unwrap();
     }
 
     #[test]
@@ -725,12 +711,14 @@ mod tests {
     #[test]
     fn rejects_content_nested_too_deep() {
         let writer = Writer::new(1);
-        let mut state = started(&writer, writer.header());
+        let state = started(&writer, writer.header());
         let mut deep = json!(1);
         for _ in 0..MAX_CONTENT_DEPTH {
             deep = json!([deep]);
         }
-        state.next = Some(Next { content: Some(json!({"a": deep})), metadata: None });
+        // A pending view this deep (as another implementation could have stored it).
+        let change = Change::content(Some(json!({"a": deep})));
+        let state = state.with_change(cid_of(0x71, b"deep"), None, change);
         let update = writer.update(&state, Header::default(), json!([]));
         let err = rejects_data(&state, &update, &MemoryContext::new());
         assert!(matches!(err, Error::ContentTooDeep { .. }), "{err}");
@@ -743,7 +731,7 @@ mod tests {
         let ctx = schema_ctx();
         let header = Header { schema: Some(schema_id(1).to_string()), ..writer.header() };
         let genesis = writer.genesis(header, Some(json!({"name": "x"})));
-        let state = tile.apply_genesis(&genesis.commit(), &ctx).unwrap();
+        let state = genesis.apply_genesis(&tile, &ctx).unwrap();
         let update =
             writer.update(&state, Header::default(), json!([{"op": "remove", "path": "/name"}]));
         let err = rejects_data(&state, &update, &ctx);
@@ -761,7 +749,7 @@ mod tests {
         assert!(matches!(err, Error::SchemaViolation { .. }), "{{a: 1}} has no name: {err}");
         let update =
             writer.update(&state, header, json!([{"op": "add", "path": "/name", "value": "n"}]));
-        let next = Tile::new().apply_data(&state, &update.commit(), &ctx).unwrap();
+        let next = update.apply_data(&Tile::new(), &state, &ctx).unwrap();
         assert_eq!(next.current_metadata()["schema"], json!(schema_id(1).to_string()));
     }
 
@@ -772,7 +760,7 @@ mod tests {
         let ctx = MemoryContext::new();
         let state = started(&writer, writer.header());
         let update = writer.update(&state, Header::default(), replace_a(json!(2)));
-        let state = tile.apply_data(&state, &update.commit(), &ctx).unwrap();
+        let state = update.apply_data(&tile, &state, &ctx).unwrap();
         let proof = ceramic_doctype::AnchorProof {
             chain_id: "inmemory:12345".into(),
             root: update.cid,
@@ -780,11 +768,11 @@ mod tests {
             tx_type: None,
         };
         let state = apply_anchor(&state, cid_of(0x71, b"anchor"), proof, 100);
-        assert_eq!(state.content, json!({"a": 2}));
+        assert_eq!(state.content(), &json!({"a": 2}));
         let update = writer.update(&state, Header::default(), replace_a(json!(3)));
-        let state = tile.apply_data(&state, &update.commit(), &ctx).unwrap();
+        let state = update.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.current_content(), &json!({"a": 3}));
-        assert_eq!(state.content, json!({"a": 2}));
+        assert_eq!(state.content(), &json!({"a": 2}));
     }
 
     #[test]
@@ -799,10 +787,10 @@ mod tests {
             Header::default(),
             json!([{"op": "replace", "path": "", "value": null}]),
         );
-        let state = tile.apply_data(&state, &to_null.commit(), &ctx).unwrap();
+        let state = to_null.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.current_content(), &Value::Null);
         let update = writer.update(&state, Header::default(), replace_a(json!(5)));
-        let state = tile.apply_data(&state, &update.commit(), &ctx).unwrap();
+        let state = update.apply_data(&tile, &state, &ctx).unwrap();
         assert_eq!(state.current_content(), &json!({"a": 5}));
     }
 
@@ -814,7 +802,7 @@ mod tests {
         let data = Ipld::Map([("a".to_string(), huge.clone())].into_iter().collect());
         let genesis = writer
             .sign(Payload::Genesis(GenesisCommit { header: writer.header(), data: Some(data) }));
-        let err = Tile::new().apply_genesis(&genesis.commit(), &MemoryContext::new()).unwrap_err();
+        let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
         assert!(matches!(err, Error::NotJson(_)), "{err}");
 
         let state = started(&writer, writer.header());

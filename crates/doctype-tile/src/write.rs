@@ -57,7 +57,7 @@ pub fn update_payload(state: &StreamState, content: &Value) -> Result<Payload, E
     let patch =
         serde_json::to_value(json_patch::diff(current, content)).map_err(Error::MalformedPatch)?;
     Ok(Payload::Data(DataCommit {
-        id: state.log[0].cid,
+        id: state.stream_id().cid(),
         prev: state.tip(),
         header: Some(Header::default()),
         data: Some(json_to_ipld(&patch)?),
@@ -69,17 +69,15 @@ mod tests {
     use super::*;
     use crate::Tile;
     use crate::test_utils::{MemoryContext, Writer, arb_object};
-    use ceramic_doctype::{Commit, Doctype};
     use proptest::prelude::*;
     use serde_json::json;
 
     fn apply(state: Option<&StreamState>, writer: &Writer, payload: Payload) -> StreamState {
         let fixture = writer.sign(payload);
-        let commit: Commit<'_> = fixture.commit();
         let tile = Tile::new();
         match state {
-            None => tile.apply_genesis(&commit, &MemoryContext::new()).unwrap(),
-            Some(s) => tile.apply_data(s, &commit, &MemoryContext::new()).unwrap(),
+            None => fixture.apply_genesis(&tile, &MemoryContext::new()).unwrap(),
+            Some(s) => fixture.apply_data(&tile, s, &MemoryContext::new()).unwrap(),
         }
     }
 
@@ -94,10 +92,10 @@ mod tests {
         };
         let payload = genesis_payload(writer.did(), Some(&json!({"x": 1})), &options).unwrap();
         let state = apply(None, &writer, payload);
-        assert_eq!(state.content, json!({"x": 1}));
-        assert_eq!(state.metadata["family"], "f");
-        assert_eq!(state.metadata["tags"], json!(["a"]));
-        assert_eq!(state.metadata["controllers"], json!([writer.did()]));
+        assert_eq!(state.content(), &json!({"x": 1}));
+        assert_eq!(state.metadata()["family"], "f");
+        assert_eq!(state.metadata()["tags"], json!(["a"]));
+        assert_eq!(state.metadata()["controllers"], json!([writer.did()]));
     }
 
     proptest! {
@@ -112,7 +110,7 @@ mod tests {
             let updated = apply(Some(&state), &writer, update_payload(&state, &b).unwrap());
             // Unanchored updates go to `next`, as in js.
             prop_assert_eq!(updated.current_content(), &b);
-            prop_assert_eq!(updated.log.len(), 2);
+            prop_assert_eq!(updated.log().len(), 2);
         }
     }
 }

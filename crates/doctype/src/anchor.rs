@@ -2,7 +2,7 @@
 
 use ceramic_codecs::{AnchorProof, Cid};
 
-use crate::{AnchorStatus, CommitKind, LogEntry, StreamState};
+use crate::StreamState;
 
 /// Applies a verified anchor commit `cid` (its Merkle path and chain inclusion already checked;
 /// `timestamp` is the block time): the stream becomes ANCHORED with this proof, the entries
@@ -13,31 +13,11 @@ pub fn apply_anchor(
     proof: AnchorProof,
     timestamp: u64,
 ) -> StreamState {
-    let mut next = state.clone();
-    for entry in next.log.iter_mut().rev() {
-        if entry.kind == CommitKind::Anchor {
-            break;
-        }
-        entry.timestamp.get_or_insert(timestamp);
-    }
-    next.log.push(LogEntry { cid, kind: CommitKind::Anchor, timestamp: Some(timestamp) });
-    next.anchor_status = AnchorStatus::Anchored;
-    next.anchor_proof = Some(proof);
-    // js: `if (state.next?.content) state.content = state.next.content` — only a truthy value
-    // moves, so pending `null`, `false`, `0` or `""` content leaves the anchored content.
-    if let Some(pending) = next.next.take() {
-        if let Some(content) = pending.content.filter(js_truthy) {
-            next.content = content;
-        }
-        if let Some(metadata) = pending.metadata {
-            next.metadata = metadata;
-        }
-    }
-    next
+    state.anchored(cid, proof, timestamp)
 }
 
 /// JavaScript truthiness of a JSON value.
-fn js_truthy(value: &serde_json::Value) -> bool {
+pub(crate) fn js_truthy(value: &serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
         Value::Null => false,
@@ -51,7 +31,7 @@ fn js_truthy(value: &serde_json::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Next, SignatureStatus};
+    use crate::{AnchorStatus, Change, CommitKind, Next, SignatureStatus};
     use ceramic_streamid::StreamType;
     use serde_json::json;
 
@@ -59,58 +39,63 @@ mod tests {
         ceramic_codecs::cid_of(0x71, &[n])
     }
 
-    #[test]
-    fn falsy_pending_content_does_not_move() {
-        for falsy in [json!(null), json!(false), json!(0), json!("")] {
-            let mut state = StreamState::genesis(
-                StreamType::TILE,
-                cid(0),
-                json!({"a": 1}),
-                Default::default(),
-                SignatureStatus::Signed,
-            );
-            state.next = Some(Next { content: Some(falsy.clone()), metadata: None });
-            let proof = AnchorProof {
-                chain_id: "inmemory:12345".into(),
-                root: cid(0),
-                tx_hash: cid(9),
-                tx_type: None,
-            };
-            let anchored = apply_anchor(&state, cid(2), proof, 1);
-            assert_eq!(anchored.content, json!({"a": 1}), "{falsy}");
-            assert!(anchored.next.is_none());
-        }
-    }
-
-    #[test]
-    fn moves_next_into_place_and_stamps_the_log() {
-        let mut state = StreamState::genesis(
+    fn genesis() -> StreamState {
+        StreamState::genesis(
             StreamType::TILE,
             cid(0),
             json!({"a": 1}),
             Default::default(),
             SignatureStatus::Signed,
-        );
-        state.log.push(LogEntry { cid: cid(1), kind: CommitKind::Data, timestamp: None });
-        state.next = Some(Next { content: Some(json!({"a": 2})), metadata: None });
-        let proof = AnchorProof {
+        )
+        .unwrap()
+    }
+
+    fn proof(root: u8) -> AnchorProof {
+        AnchorProof {
             chain_id: "inmemory:12345".into(),
-            root: cid(1),
+            root: cid(root),
             tx_hash: cid(9),
             tx_type: None,
-        };
-        let anchored = apply_anchor(&state, cid(2), proof.clone(), 100);
-        assert_eq!(anchored.content, json!({"a": 2}));
-        assert!(anchored.next.is_none());
-        assert_eq!(anchored.anchor_status, AnchorStatus::Anchored);
-        assert!(anchored.log.iter().all(|e| e.timestamp == Some(100)));
+        }
+    }
+
+    #[test]
+    fn falsy_pending_content_does_not_move() {
+        for falsy in [json!(null), json!(false), json!(0), json!("")] {
+            let state = genesis().with_change(cid(1), None, Change::content(Some(falsy.clone())));
+            let anchored = apply_anchor(&state, cid(2), proof(1), 1);
+            assert_eq!(anchored.content(), &json!({"a": 1}), "{falsy}");
+            assert!(anchored.next().is_none());
+        }
+    }
+
+    #[test]
+    fn moves_next_into_place_and_stamps_the_log() {
+        let metadata = serde_json::Map::from_iter([("k".to_string(), json!("v"))]);
+        let state = genesis().with_change(
+            cid(1),
+            None,
+            Change::content(Some(json!({"a": 2}))).with_metadata(metadata.clone()),
+        );
+        assert_eq!(
+            state.next(),
+            Some(&Next { content: Some(json!({"a": 2})), metadata: Some(metadata.clone()) })
+        );
+        let anchored = apply_anchor(&state, cid(2), proof(1), 100);
+        assert_eq!(anchored.content(), &json!({"a": 2}));
+        assert_eq!(anchored.metadata(), &metadata);
+        assert!(anchored.next().is_none());
+        assert_eq!(anchored.anchor_status(), AnchorStatus::Anchored);
+        assert_eq!(anchored.anchor_proof(), Some(&proof(1)));
+        assert!(anchored.log().iter().all(|e| e.timestamp == Some(100)));
+        assert_eq!(anchored.log().last().map(|e| e.kind), Some(CommitKind::Anchor));
 
         // A second anchor stamps only the entries after the first.
-        let mut later = anchored.clone();
-        later.log.push(LogEntry { cid: cid(3), kind: CommitKind::Data, timestamp: None });
-        let twice = apply_anchor(&later, cid(4), proof, 200);
-        let stamps: Vec<_> = twice.log.iter().map(|e| e.timestamp).collect();
+        let later = anchored.with_change(cid(3), None, Change::content(Some(json!({"a": 3}))));
+        let twice = apply_anchor(&later, cid(4), proof(3), 200);
+        let stamps: Vec<_> = twice.log().iter().map(|e| e.timestamp).collect();
         assert_eq!(stamps, [Some(100), Some(100), Some(100), Some(200), Some(200)]);
         assert_eq!(twice.last_anchor_timestamp(), Some(200));
+        assert_eq!(twice.content(), &json!({"a": 3}));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ceramic_codecs::{Cid, Payload};
 use ceramic_streamid::{CommitId, StreamType};
 
-use crate::StreamState;
+use crate::{Change, Genesis, StreamState};
 
 /// A commit as a doctype sees it: decoded strictly, its `id`/`prev` already checked against the
 /// state, its signature (if any) cryptographically verified.
@@ -61,8 +61,10 @@ pub trait Context: Send + Sync {
 /// A stream type's rules: which genesis and data commits are valid and what they do to state.
 ///
 /// Implement it in your own crate, depending only on this SDK; register it in the node's
-/// [`Registry`]. Anchor commits are not the doctype's business: the engine applies them with
-/// [`crate::apply_anchor`].
+/// [`Registry`]. A doctype decides and returns what a commit changes; the SDK keeps the log:
+/// the engine turns a [`Genesis`] into a state with [`StreamState::from_genesis`] and a
+/// [`Change`] with [`StreamState::with_change`]. Anchor commits are not the doctype's business:
+/// the engine applies them with [`crate::apply_anchor`].
 pub trait Doctype: Send + Sync + 'static {
     /// The doctype's own error type; each variant should name the rule that was broken.
     type Error: StdError + Send + Sync + 'static;
@@ -73,18 +75,15 @@ pub trait Doctype: Send + Sync + 'static {
     /// A short name for logs and errors (`tile`, `caip10-link`, …).
     fn name(&self) -> &'static str;
 
-    /// Validates a genesis commit and makes the stream's first state.
+    /// Validates a genesis commit and returns the stream's first content and metadata.
     ///
     /// # Errors
     /// The doctype's error when the genesis breaks a rule.
-    fn apply_genesis(
-        &self,
-        commit: &Commit<'_>,
-        ctx: &dyn Context,
-    ) -> Result<StreamState, Self::Error>;
+    fn apply_genesis(&self, commit: &Commit<'_>, ctx: &dyn Context)
+    -> Result<Genesis, Self::Error>;
 
-    /// Validates a data commit on top of `state` and returns the new state. `state` is left
-    /// unchanged either way.
+    /// Validates a data commit on top of `state` and returns the new pending view it makes
+    /// (the SDK appends the log entry and keeps the anchored view).
     ///
     /// # Errors
     /// The doctype's error when the commit breaks a rule.
@@ -93,7 +92,7 @@ pub trait Doctype: Send + Sync + 'static {
         state: &StreamState,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState, Self::Error>;
+    ) -> Result<Change, Self::Error>;
 }
 
 /// A doctype's error with the doctype's name; [`DoctypeError::downcast_ref`] recovers the
@@ -147,7 +146,7 @@ pub trait DynDoctype: Send + Sync {
         &self,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState, DoctypeError>;
+    ) -> Result<Genesis, DoctypeError>;
     /// See [`Doctype::apply_data`].
     ///
     /// # Errors
@@ -157,7 +156,7 @@ pub trait DynDoctype: Send + Sync {
         state: &StreamState,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState, DoctypeError>;
+    ) -> Result<Change, DoctypeError>;
 }
 
 impl<D: Doctype> DynDoctype for D {
@@ -171,7 +170,7 @@ impl<D: Doctype> DynDoctype for D {
         &self,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState, DoctypeError> {
+    ) -> Result<Genesis, DoctypeError> {
         Doctype::apply_genesis(self, commit, ctx)
             .map_err(|e| DoctypeError::new(Doctype::name(self), e))
     }
@@ -180,7 +179,7 @@ impl<D: Doctype> DynDoctype for D {
         state: &StreamState,
         commit: &Commit<'_>,
         ctx: &dyn Context,
-    ) -> Result<StreamState, DoctypeError> {
+    ) -> Result<Change, DoctypeError> {
         Doctype::apply_data(self, state, commit, ctx)
             .map_err(|e| DoctypeError::new(Doctype::name(self), e))
     }

@@ -4,6 +4,8 @@ use ceramic_codecs::{AnchorProof, Cid};
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::{Map, Value};
 
+use crate::{Change, Genesis};
+
 /// Why a serialized state could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -103,50 +105,134 @@ pub struct Next {
 ///
 /// `content` and `metadata` hold the anchored view; `next` the pending one. Readers use
 /// [`StreamState::current_content`] and [`StreamState::current_metadata`] (`next ?? current`).
+///
+/// The fields are private so that the state keeps its invariants: the log is never empty, it
+/// starts with the genesis entry, and the genesis CID is a CIDv1 (so [`StreamState::stream_id`]
+/// and [`StreamState::tip`] cannot fail). A state is made only by [`StreamState::genesis`] or
+/// [`StreamState::from_genesis`] (validated genesis), [`StreamState::from_js_json`] (checked),
+/// and then grows by [`StreamState::with_change`] (a doctype's [`Change`]),
+/// [`crate::apply_anchor`] and [`StreamState::with_anchor_status`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamState {
-    /// The stream type.
-    pub stream_type: StreamType,
+    /// The stream: its type and genesis CID (always `log[0].cid`).
+    id: StreamId,
     /// The anchored content.
-    pub content: Value,
+    content: Value,
     /// The pending view, if any.
-    pub next: Option<Next>,
+    next: Option<Next>,
     /// The anchored metadata.
-    pub metadata: Metadata,
+    metadata: Metadata,
     /// How the tip was authenticated.
-    pub signature: SignatureStatus,
+    signature: SignatureStatus,
     /// The tip's anchor status.
-    pub anchor_status: AnchorStatus,
+    anchor_status: AnchorStatus,
     /// The proof of the latest applied anchor.
-    pub anchor_proof: Option<AnchorProof>,
+    anchor_proof: Option<AnchorProof>,
     /// The applied commits, genesis first (never empty).
-    pub log: Vec<LogEntry>,
+    log: Vec<LogEntry>,
+}
+
+/// A log entry's timestamp as js `StreamUtils.commitDataToLogEntry` records it: only when truthy.
+fn js_timestamp(timestamp: Option<u64>) -> Option<u64> {
+    timestamp.filter(|t| *t != 0)
 }
 
 impl StreamState {
-    /// The state right after a genesis commit `cid`.
+    /// The state right after a genesis commit `cid`, with no pending view and no timestamp.
+    ///
+    /// # Errors
+    /// [`ceramic_streamid::Error`] when `cid` is not a CIDv1 (it could not name a stream).
     pub fn genesis(
         stream_type: StreamType,
         cid: Cid,
         content: Value,
         metadata: Metadata,
         signature: SignatureStatus,
-    ) -> Self {
+    ) -> Result<Self, ceramic_streamid::Error> {
+        let stream = StreamId::new(stream_type, cid)?;
+        Ok(StreamState::from_genesis(stream, None, Genesis::new(content, metadata, signature)))
+    }
+
+    /// The state a doctype's [`Genesis`] makes for `stream` (whose CID is the genesis commit's),
+    /// `timestamp` being the covering anchor's block time, if known. This is what the engine
+    /// does with [`crate::Doctype::apply_genesis`]'s result.
+    pub fn from_genesis(stream: StreamId, timestamp: Option<u64>, genesis: Genesis) -> Self {
         StreamState {
-            stream_type,
-            content,
-            next: None,
-            metadata,
-            signature,
+            id: stream,
+            content: genesis.content,
+            next: genesis.next,
+            metadata: genesis.metadata,
+            signature: genesis.signature,
             anchor_status: AnchorStatus::NotRequested,
             anchor_proof: None,
-            log: vec![LogEntry { cid, kind: CommitKind::Genesis, timestamp: None }],
+            log: vec![LogEntry {
+                cid: stream.cid(),
+                kind: CommitKind::Genesis,
+                timestamp: js_timestamp(timestamp),
+            }],
         }
+    }
+
+    /// The state after a data commit `cid` that a doctype accepted with `change`
+    /// ([`crate::Doctype::apply_data`]); `timestamp` is the covering anchor's block time, if
+    /// known. The log gains the entry, the pending view becomes the change's (its metadata
+    /// defaulting to the current pending metadata), the signature status is the change's and
+    /// the anchor status NOT_REQUESTED; the anchored view and the anchor proof stay.
+    pub fn with_change(&self, cid: Cid, timestamp: Option<u64>, change: Change) -> Self {
+        let metadata =
+            change.metadata.or_else(|| self.next.as_ref().and_then(|n| n.metadata.clone()));
+        let mut log = Vec::with_capacity(self.log.len() + 1);
+        log.extend_from_slice(&self.log);
+        log.push(LogEntry { cid, kind: CommitKind::Data, timestamp: js_timestamp(timestamp) });
+        StreamState {
+            id: self.id,
+            content: self.content.clone(),
+            next: Some(Next { content: change.content, metadata }),
+            metadata: self.metadata.clone(),
+            signature: change.signature,
+            anchor_status: AnchorStatus::NotRequested,
+            anchor_proof: self.anchor_proof.clone(),
+            log,
+        }
+    }
+
+    /// The same state with another anchor status, for reporting where the tip is in the
+    /// anchoring process (e.g. PENDING once an anchor is requested). An anchor commit itself is
+    /// applied with [`crate::apply_anchor`].
+    pub fn with_anchor_status(mut self, anchor_status: AnchorStatus) -> Self {
+        self.anchor_status = anchor_status;
+        self
+    }
+
+    /// The state after a verified anchor commit; see [`crate::apply_anchor`].
+    pub(crate) fn anchored(&self, cid: Cid, proof: AnchorProof, timestamp: u64) -> Self {
+        let mut next = self.clone();
+        for entry in next.log.iter_mut().rev() {
+            if entry.kind == CommitKind::Anchor {
+                break;
+            }
+            entry.timestamp.get_or_insert(timestamp);
+        }
+        next.log.push(LogEntry { cid, kind: CommitKind::Anchor, timestamp: Some(timestamp) });
+        next.anchor_status = AnchorStatus::Anchored;
+        next.anchor_proof = Some(proof);
+        // js: `if (state.next?.content) state.content = state.next.content` — only a truthy
+        // value moves, so pending `null`, `false`, `0` or `""` content leaves the anchored
+        // content.
+        if let Some(pending) = next.next.take() {
+            if let Some(content) = pending.content.filter(crate::anchor::js_truthy) {
+                next.content = content;
+            }
+            if let Some(metadata) = pending.metadata {
+                next.metadata = metadata;
+            }
+        }
+        next
     }
 
     /// The stream type.
     pub fn stream_type(&self) -> StreamType {
-        self.stream_type
+        self.id.stream_type()
     }
 
     /// The anchored content (see [`StreamState::current_content`] for what readers show).
@@ -184,17 +270,14 @@ impl StreamState {
         &self.log
     }
 
-    /// The StreamID.
-    ///
-    /// # Panics
-    /// Never: a state's log starts with a CIDv1 genesis.
+    /// The StreamID (its CID is the genesis commit's, validated when the state was made).
     pub fn stream_id(&self) -> StreamId {
-        StreamId::new(self.stream_type, self.log[0].cid).expect("the genesis CID is a CIDv1")
+        self.id
     }
 
     /// The CID of the last applied commit.
     pub fn tip(&self) -> Cid {
-        self.log.last().map_or(self.log[0].cid, |e| e.cid)
+        self.log.last().map_or(self.id.cid(), |e| e.cid)
     }
 
     /// `next.content ?? content`.
@@ -295,13 +378,14 @@ impl StreamState {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if log.first().map(|e| e.kind) != Some(CommitKind::Genesis)
-            || StreamId::new(stream_type, log[0].cid).is_err()
-        {
-            return Err(StateJsonError::Log);
-        }
+        let id = match log.first() {
+            Some(LogEntry { cid, kind: CommitKind::Genesis, .. }) => {
+                StreamId::new(stream_type, *cid).map_err(|_| StateJsonError::Log)?
+            }
+            _ => return Err(StateJsonError::Log),
+        };
         Ok(StreamState {
-            stream_type,
+            id,
             content: field("content")?.clone(),
             next,
             metadata: object(field("metadata")?, "metadata")?,
@@ -316,9 +400,10 @@ impl StreamState {
     /// `anchorStatus` by name), for the HTTP API and for comparison with the JS vectors.
     pub fn to_js_json(&self) -> Value {
         let mut out = Map::new();
-        out.insert("type".into(), Value::from(self.stream_type.code()));
+        let stream_type = self.stream_type();
+        out.insert("type".into(), Value::from(stream_type.code()));
         // serializeState names the stream type; js throws for an unregistered one, we omit it.
-        if let Some(name) = self.stream_type.name() {
+        if let Some(name) = stream_type.name() {
             out.insert("doctype".into(), Value::from(name));
         }
         out.insert("content".into(), self.content.clone());
@@ -373,21 +458,218 @@ mod tests {
         ceramic_codecs::cid_of(0x71, &[n])
     }
 
+    fn proof(n: u8) -> AnchorProof {
+        AnchorProof { chain_id: "eip155:1".into(), root: cid(n), tx_hash: cid(2), tx_type: None }
+    }
+
+    /// One step a node may take on a state through the SDK.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Data { content: Option<Value>, metadata: Option<Metadata>, timestamp: Option<u64> },
+        Anchor { timestamp: u64 },
+        Status(AnchorStatus),
+        JsonRoundTrip,
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(("[a-z]{1,3}", inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_status() -> impl Strategy<Value = AnchorStatus> {
+        prop_oneof![
+            Just(AnchorStatus::NotRequested),
+            Just(AnchorStatus::Pending),
+            Just(AnchorStatus::Processing),
+            Just(AnchorStatus::Anchored),
+            Just(AnchorStatus::Failed),
+            Just(AnchorStatus::Replaced),
+        ]
+    }
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        let metadata = arb_json().prop_map(|v| match v {
+            Value::Object(m) => m,
+            other => Map::from_iter([("k".to_string(), other)]),
+        });
+        prop_oneof![
+            (
+                proptest::option::of(arb_json()),
+                proptest::option::of(metadata),
+                proptest::option::of(0u64..3)
+            )
+                .prop_map(|(content, metadata, timestamp)| Op::Data {
+                    content,
+                    metadata,
+                    timestamp
+                }),
+            (0u64..1000).prop_map(|timestamp| Op::Anchor { timestamp }),
+            arb_status().prop_map(Op::Status),
+            Just(Op::JsonRoundTrip),
+        ]
+    }
+
+    fn check_invariants(state: &StreamState, genesis: Cid) -> Result<(), TestCaseError> {
+        let first = state.log().first();
+        prop_assert_eq!(first.map(|e| (e.cid, e.kind)), Some((genesis, CommitKind::Genesis)));
+        prop_assert_eq!(state.stream_id().cid(), genesis);
+        prop_assert_eq!(state.tip(), state.log().last().map_or(genesis, |e| e.cid));
+        Ok(())
+    }
+
     proptest! {
+        /// Whatever the SDK does to a state (genesis, data changes, anchors, status changes,
+        /// a JSON round trip), the log is non-empty and starts with the genesis, and
+        /// `stream_id()` and `tip()` answer.
+        #[test]
+        fn sdk_states_never_have_an_empty_log(
+            code in 0u64..1100,
+            genesis_content in arb_json(),
+            pending in proptest::option::of(arb_json()),
+            ops in proptest::collection::vec(arb_op(), 0..12),
+        ) {
+            let stream = StreamId::new(StreamType::new(code), cid(0)).unwrap();
+            let mut genesis = Genesis::new(genesis_content, Map::new(), SignatureStatus::Genesis);
+            if let Some(p) = pending {
+                genesis = genesis.with_next(Next { content: Some(p), metadata: None });
+            }
+            let mut state = StreamState::from_genesis(stream, None, genesis);
+            check_invariants(&state, cid(0))?;
+            for (i, op) in ops.into_iter().enumerate() {
+                let commit = cid(u8::try_from(i + 1).unwrap());
+                let before = state.log().len();
+                state = match op {
+                    Op::Data { content, metadata, timestamp } => {
+                        let mut change = Change::content(content.clone());
+                        if let Some(m) = metadata.clone() {
+                            change = change.with_metadata(m);
+                        }
+                        let pending_metadata = state.next().and_then(|n| n.metadata.clone());
+                        let next = state.with_change(commit, timestamp, change);
+                        prop_assert_eq!(next.log().len(), before + 1);
+                        prop_assert_eq!(next.tip(), commit);
+                        prop_assert_eq!(next.content(), state.content());
+                        prop_assert_eq!(next.metadata(), state.metadata());
+                        prop_assert_eq!(next.anchor_status(), AnchorStatus::NotRequested);
+                        prop_assert_eq!(
+                            next.next(),
+                            Some(&Next { content, metadata: metadata.or(pending_metadata) })
+                        );
+                        next
+                    }
+                    Op::Anchor { timestamp } => {
+                        let next = crate::apply_anchor(&state, commit, proof(1), timestamp);
+                        prop_assert_eq!(next.log().len(), before + 1);
+                        prop_assert_eq!(next.anchor_status(), AnchorStatus::Anchored);
+                        prop_assert!(next.next().is_none());
+                        next
+                    }
+                    Op::Status(status) => {
+                        let next = state.with_anchor_status(status);
+                        prop_assert_eq!(next.anchor_status(), status);
+                        next
+                    }
+                    Op::JsonRoundTrip => {
+                        let back = StreamState::from_js_json(&state.to_js_json());
+                        prop_assert_eq!(back.as_ref(), Ok(&state));
+                        back.unwrap()
+                    }
+                };
+                check_invariants(&state, cid(0))?;
+            }
+        }
+
+        /// Reading arbitrary JSON never panics, and whatever it accepts keeps the invariants.
+        #[test]
+        fn from_js_json_of_any_json_keeps_the_invariants(
+            value in arb_json(),
+            log in proptest::collection::vec((0u8..4, proptest::option::of(0u64..5)), 0..4),
+            code in 0u64..5,
+            cid_text in prop_oneof![
+                Just(cid(0).to_string()),
+                // A CIDv0: not a stream's genesis.
+                Just("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".to_string()),
+                "[a-z0-9]{0,8}",
+            ],
+        ) {
+            // A state-shaped object whose log is arbitrary, and arbitrary JSON besides.
+            let log: Vec<Value> = log
+                .into_iter()
+                .map(|(kind, t)| json!({"cid": cid_text, "type": kind, "timestamp": t}))
+                .collect();
+            let shaped = json!({
+                "type": code, "content": value, "metadata": {}, "signature": 0,
+                "anchorStatus": "PENDING", "log": log,
+            });
+            for candidate in [shaped, value] {
+                if let Ok(state) = StreamState::from_js_json(&candidate) {
+                    let genesis = state.stream_id().cid();
+                    check_invariants(&state, genesis)?;
+                    prop_assert_eq!(state.stream_id().stream_type(), StreamType::new(code));
+                }
+            }
+        }
+
         #[test]
         fn js_json_round_trips(n in 0u8..20, anchored in any::<bool>(), next in any::<bool>(), t in any::<u32>()) {
-            let mut state = StreamState::genesis(StreamType::new(u64::from(n)), cid(0), json!({"n": n}), Map::new(), SignatureStatus::Signed);
+            let mut state = StreamState::genesis(StreamType::new(u64::from(n)), cid(0), json!({"n": n}), Map::new(), SignatureStatus::Signed).unwrap();
             for i in 1..n {
-                state.log.push(LogEntry { cid: cid(i), kind: CommitKind::Data, timestamp: anchored.then_some(u64::from(t)) });
-            }
-            if next {
-                state.next = Some(Next { content: Some(json!([1, 2])), metadata: Some(Map::new()) });
+                let metadata = next.then(Map::new);
+                let change = Change { content: Some(json!([1, i])), metadata, signature: SignatureStatus::Signed };
+                state = state.with_change(cid(i), anchored.then_some(u64::from(t)), change);
             }
             if anchored {
-                state = crate::apply_anchor(&state, cid(99), AnchorProof { chain_id: "eip155:1".into(), root: cid(1), tx_hash: cid(2), tx_type: None }, u64::from(t));
+                state = crate::apply_anchor(&state, cid(99), proof(1), u64::from(t));
             }
             prop_assert_eq!(StreamState::from_js_json(&state.to_js_json()), Ok(state));
         }
+    }
+
+    #[test]
+    fn genesis_rejects_a_cid_v0() {
+        let v0: Cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".parse().unwrap();
+        let made = StreamState::genesis(
+            StreamType::TILE,
+            v0,
+            json!({}),
+            Map::new(),
+            SignatureStatus::Genesis,
+        );
+        assert!(made.is_err());
+    }
+
+    #[test]
+    fn with_change_keeps_the_pending_metadata_unless_given() {
+        let stream = StreamId::new(StreamType::TILE, cid(0)).unwrap();
+        let state = StreamState::from_genesis(
+            stream,
+            Some(0),
+            Genesis::new(json!({"a": 1}), Map::new(), SignatureStatus::Genesis),
+        );
+        // A zero timestamp is falsy in js and not recorded.
+        assert_eq!(state.log()[0].timestamp, None);
+        let m = Map::from_iter([("k".to_string(), json!(1))]);
+        let one =
+            state.with_change(cid(1), Some(5), Change::content(None).with_metadata(m.clone()));
+        assert_eq!(one.next(), Some(&Next { content: None, metadata: Some(m.clone()) }));
+        assert_eq!(one.current_content(), &json!({"a": 1}));
+        assert_eq!(one.log()[1].timestamp, Some(5));
+        let two = one.with_change(cid(2), None, Change::content(Some(json!(2))));
+        assert_eq!(two.next(), Some(&Next { content: Some(json!(2)), metadata: Some(m) }));
+        assert_eq!(two.signature(), SignatureStatus::Signed);
+        assert_eq!(two.tip(), cid(2));
+        assert_eq!(two.stream_id(), stream);
     }
 
     #[test]
@@ -399,16 +681,19 @@ mod tests {
             Map::new(),
             SignatureStatus::Genesis,
         )
+        .unwrap()
         .to_js_json();
         for (key, bad) in [
             ("log", json!([])),
+            ("log", json!([{"cid": cid(0).to_string(), "type": 1}])),
+            ("log", json!([{"cid": "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "type": 0}])),
             ("anchorStatus", json!("SOON")),
             ("signature", json!(7)),
             ("type", json!("x")),
         ] {
             let mut value = good.clone();
-            value[key] = bad;
-            assert!(StreamState::from_js_json(&value).is_err(), "{key}");
+            value[key] = bad.clone();
+            assert!(StreamState::from_js_json(&value).is_err(), "{key}: {bad}");
         }
     }
 }

@@ -258,9 +258,11 @@ impl Engine {
                 });
             }
             let view = commit_view(cid, payload, signer, capability, timestamp?);
-            return doctype
+            // The doctype decides what the genesis makes; the SDK builds the state.
+            let genesis = doctype
                 .apply_genesis(&view, ctx)
-                .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source });
+                .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source })?;
+            return Ok(StreamState::from_genesis(*stream, view.timestamp, genesis));
         };
         // Every commit after the genesis names the stream and builds on the tip
         // (js `assertCommitLinksToState`; an anchor commit may lack `id`).
@@ -288,9 +290,11 @@ impl Engine {
         match commit {
             LoadedCommit::Change { payload, signer, capability, .. } => {
                 let view = commit_view(cid, payload, signer, capability, timestamp?);
-                doctype
+                // The doctype returns the change; the SDK appends the log entry.
+                let change = doctype
                     .apply_data(state, &view, ctx)
-                    .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source })
+                    .map_err(|source| ApplyError::Rejected { cid: Box::new(cid), source })?;
+                Ok(state.with_change(cid, view.timestamp, change))
             }
             LoadedCommit::Anchor { proof, .. } => {
                 let t = timestamp?.unwrap_or_default();
@@ -381,7 +385,7 @@ impl Engine {
     pub fn load_at_time(&self, stream: &StreamId, at: u64) -> Result<StreamState, ApplyError> {
         let current = self.load(stream)?;
         let anchor = current
-            .log
+            .log()
             .iter()
             .rev()
             .find(|e| e.kind == CommitKind::Anchor && e.timestamp.is_some_and(|t| t <= at));
@@ -530,7 +534,7 @@ impl Engine {
             self.publisher.publish_update(stream, &state.tip());
             return Ok(TipOutcome::Created(state));
         };
-        let known: HashSet<Cid> = local.log.iter().map(|e| e.cid).collect();
+        let known: HashSet<Cid> = local.log().iter().map(|e| e.cid).collect();
         if known.contains(&tip) {
             return Ok(TipOutcome::Unchanged);
         }
@@ -542,8 +546,8 @@ impl Engine {
                 got: Box::new(got),
             });
         };
-        let fork_at = local.log.iter().position(|e| e.cid == fork).unwrap_or_default();
-        let base = if fork_at + 1 == local.log.len() {
+        let fork_at = local.log().iter().position(|e| e.cid == fork).unwrap_or_default();
+        let base = if fork_at + 1 == local.log().len() {
             local.clone()
         } else {
             // js `resetStateToCommit`: rebuild the state at the fork point.
@@ -554,8 +558,8 @@ impl Engine {
         let Some(candidate) = candidate.filter(|_| applied > 0) else {
             return Ok(TipOutcome::Unchanged);
         };
-        let local_branch = &local.log[fork_at + 1..];
-        let remote_branch = &candidate.log[fork_at + 1..];
+        let local_branch = local.log().get(fork_at + 1..).unwrap_or_default();
+        let remote_branch = candidate.log().get(fork_at + 1..).unwrap_or_default();
         let winner = pick_log_to_accept(local_branch, remote_branch);
         if winner == Winner::Log1 && !local_branch.is_empty() {
             return Ok(TipOutcome::Unchanged);

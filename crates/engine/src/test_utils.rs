@@ -7,10 +7,7 @@ use ceramic_codecs::{
     Unique, cid_of,
 };
 use ceramic_did::{KeySigner, KeyType, Signer, sign_commit};
-use ceramic_doctype::{
-    AnchorStatus, Commit, CommitKind, Context, Doctype, LogEntry, Next, SignatureStatus,
-    StreamState,
-};
+use ceramic_doctype::{Change, Commit, Context, Doctype, Genesis, SignatureStatus, StreamState};
 use ceramic_storage::MapSource;
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::json;
@@ -21,8 +18,9 @@ use crate::memory::FakeAnchorVerifier;
 pub const ADDER: StreamType = StreamType::new(77);
 
 /// A doctype whose content is `{"n": sum}`: commits are signed by the controller and add their
-/// integer `data` to `n`. The genesis header's `family` and `tags` go into the metadata; a data
-/// commit's header `tags` replace them in the pending metadata (`next`).
+/// integer `data` to `n` in the pending view (`next.content`, anchored when an anchor lands).
+/// The genesis header's `family` and `tags` go into the metadata; a data commit's header `tags`
+/// replace them in the pending metadata (`next.metadata`).
 #[derive(Debug, Clone, Copy)]
 pub struct Adder;
 
@@ -48,11 +46,7 @@ impl Doctype for Adder {
     fn name(&self) -> &'static str {
         "adder"
     }
-    fn apply_genesis(
-        &self,
-        commit: &Commit<'_>,
-        _: &dyn Context,
-    ) -> Result<StreamState, AdderError> {
+    fn apply_genesis(&self, commit: &Commit<'_>, _: &dyn Context) -> Result<Genesis, AdderError> {
         let Payload::Genesis(g) = commit.payload else { return Err(AdderError::BadData) };
         let controller =
             g.header.controllers.as_ref().and_then(|c| c.first()).ok_or(AdderError::BadData)?;
@@ -69,20 +63,14 @@ impl Doctype for Adder {
         if let Some(tags) = &g.header.tags {
             metadata.insert("tags".into(), json!(tags));
         }
-        Ok(StreamState::genesis(
-            ADDER,
-            commit.cid,
-            json!({"n": 0}),
-            metadata,
-            SignatureStatus::Signed,
-        ))
+        Ok(Genesis::new(json!({"n": 0}), metadata, SignatureStatus::Signed))
     }
     fn apply_data(
         &self,
         state: &StreamState,
         commit: &Commit<'_>,
         _: &dyn Context,
-    ) -> Result<StreamState, AdderError> {
+    ) -> Result<Change, AdderError> {
         let signer = commit.signer.ok_or(AdderError::Unsigned)?;
         if Some(signer) != state.controller() {
             return Err(AdderError::NotController(signer.into()));
@@ -91,23 +79,15 @@ impl Doctype for Adder {
         else {
             return Err(AdderError::BadData);
         };
-        let mut next = state.clone();
-        let n = next.content["n"].as_i64().unwrap_or(0)
+        let n = state.current_content()["n"].as_i64().unwrap_or(0)
             + i64::try_from(*k).map_err(|_| AdderError::BadData)?;
-        next.content = json!({ "n": n });
+        let mut change = Change::content(Some(json!({ "n": n })));
         if let Some(tags) = header.as_ref().and_then(|h| h.tags.as_ref()) {
             let mut metadata = state.current_metadata().clone();
             metadata.insert("tags".into(), json!(tags));
-            next.next = Some(Next { content: None, metadata: Some(metadata) });
+            change = change.with_metadata(metadata);
         }
-        next.signature = SignatureStatus::Signed;
-        next.anchor_status = AnchorStatus::NotRequested;
-        next.log.push(LogEntry {
-            cid: commit.cid,
-            kind: CommitKind::Data,
-            timestamp: commit.timestamp,
-        });
-        Ok(next)
+        Ok(change)
     }
 }
 

@@ -164,7 +164,8 @@ mod tests {
             serde_json::json!({"a": 1}),
             serde_json::Map::new(),
             ceramic_doctype::SignatureStatus::Genesis,
-        );
+        )
+        .unwrap();
         let message = v1::StreamState::from(&state);
         assert_eq!(message.stream_id, state.stream_id().to_string());
         assert_eq!(message.tip, genesis.to_string());

@@ -111,8 +111,8 @@ pub fn import_stream(store: &dyn Storage, stream: &StreamId, car: &[u8]) -> Resu
     let replace = match store.state(stream)? {
         None => true,
         Some(local) => {
-            local.log.len() <= state.log.len()
-                && local.log.iter().zip(&state.log).all(|(a, b)| a.cid == b.cid)
+            local.log().len() <= state.log().len()
+                && local.log().iter().zip(state.log()).all(|(a, b)| a.cid == b.cid)
         }
     };
     let stored = if replace {

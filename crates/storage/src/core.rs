@@ -63,9 +63,8 @@ pub(crate) fn decode_state_json(
 
 /// The StreamID of a state given to be written, without panicking on a malformed one.
 pub(crate) fn stream_of(state: &StreamState) -> Result<StreamId> {
-    let genesis = state.log().first().ok_or(Error::InvalidState("the log is empty"))?;
-    StreamId::new(state.stream_type(), genesis.cid)
-        .map_err(|_| Error::InvalidState("the genesis CID is not a CIDv1"))
+    // A state's log is never empty and its genesis CID is a CIDv1 (the SDK's invariant).
+    Ok(state.stream_id())
 }
 
 /// The index terms of a state: its controller, family and tags (of the current metadata).
@@ -510,8 +509,16 @@ mod tests {
             serde_json::json!({}),
             Default::default(),
             SignatureStatus::Genesis,
-        );
-        let other = StreamState { stream_type: StreamType::new(77), ..state.clone() };
+        )
+        .unwrap();
+        let other = StreamState::genesis(
+            StreamType::new(77),
+            cid,
+            serde_json::json!({}),
+            Default::default(),
+            SignatureStatus::Genesis,
+        )
+        .unwrap();
         for (value, expected) in [
             (vec![], "unknown state format None"),
             (vec![7, b'{', b'}'], "unknown state format Some(7)"),
@@ -572,7 +579,8 @@ mod tests {
                 serde_json::json!({}),
                 metadata.as_object().cloned().unwrap_or_default(),
                 SignatureStatus::Genesis,
-            );
+            )
+            .unwrap();
             (block, state)
         };
         // More streams than the cache holds: every one reads back, cached or not.
@@ -605,19 +613,16 @@ mod tests {
             |(seed, text, tags, n)| {
                 let genesis = ceramic_codecs::cid_of(0x71, &[seed]);
                 let metadata = serde_json::json!({"controllers": [text.clone()], "tags": tags});
-                let mut state = StreamState::genesis(
+                let state = StreamState::genesis(
                     StreamType::TILE,
                     genesis,
                     serde_json::json!({"text": text, "n": n}),
                     metadata.as_object().cloned().unwrap_or_default(),
                     SignatureStatus::Signed,
-                );
-                state.log.push(ceramic_doctype::LogEntry {
-                    cid: ceramic_codecs::cid_of(0x85, &n.to_be_bytes()),
-                    kind: ceramic_doctype::CommitKind::Data,
-                    timestamp: None,
-                });
-                state
+                )
+                .unwrap();
+                let data = ceramic_codecs::cid_of(0x85, &n.to_be_bytes());
+                state.with_change(data, None, ceramic_doctype::Change::content(None))
             },
         )
     }

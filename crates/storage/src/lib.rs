@@ -29,7 +29,7 @@
 //!     serde_json::json!({}),
 //!     metadata.as_object().cloned().unwrap_or_default(),
 //!     SignatureStatus::Genesis,
-//! );
+//! )?;
 //! let store = MemoryStorage::new();
 //! store.write_commit(&[block], &state)?; // blocks, state and index entries in one batch
 //! let id = state.stream_id();

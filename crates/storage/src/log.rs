@@ -39,7 +39,7 @@ pub(crate) fn walk_log(
         }
     };
     let mut previous: Option<Cid> = None;
-    for entry in &state.log {
+    for entry in state.log() {
         let cid = entry.cid;
         let broken = |reason| Error::BrokenLog { stream, cid, reason };
         let undecodable =

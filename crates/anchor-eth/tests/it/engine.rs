@@ -48,10 +48,10 @@ fn an_anchor_commit_on_anvil_applies_with_the_block_timestamp() {
     let index = anchors.anchors().iter().position(|a| *a.request() == mine).unwrap();
     let witness = Witness::from_car(&anchors.witness_car(index).unwrap()).unwrap();
     let state = engine.apply_commit(ADDER, witness.cid(), witness.blocks()).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::Anchored);
-    let last = state.log.last().unwrap();
+    assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
+    let last = state.log().last().unwrap();
     assert_eq!((last.kind, last.timestamp), (CommitKind::Anchor, Some(block.timestamp)));
-    assert_eq!(state.anchor_proof.as_ref(), Some(anchors.proof()));
+    assert_eq!(state.anchor_proof(), Some(anchors.proof()));
 
     // Another batch's witness pointing at this transaction: its root is not the one carried.
     let (other_stream, g2) = ceramic_engine::test_utils::genesis(&author, "other", None, &[]);

@@ -60,7 +60,7 @@ fn the_engine_accepts_the_services_anchor_commits() {
     let anchor = &batch.anchors.anchors()[i];
     let blocks: Vec<_> = batch.anchors.blocks().cloned().collect();
     let state = node_a.apply_commit(ADDER, anchor.cid(), &blocks).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::Anchored);
+    assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
     assert_eq!(state.tip(), anchor.cid());
 
     // Node B applies it from the request's witness CAR, as a polling node would.
@@ -68,8 +68,8 @@ fn the_engine_accepts_the_services_anchor_commits() {
     assert_eq!(record.status, Status::Completed);
     let witness = Witness::from_car(record.witness_car.as_deref().unwrap()).unwrap();
     let state = node_b.apply_commit(ADDER, witness.cid(), witness.blocks()).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::Anchored);
-    let last = state.log.last().unwrap();
+    assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
+    let last = state.log().last().unwrap();
     assert_eq!((last.kind, last.timestamp), (CommitKind::Anchor, Some(BLOCK_TIME)));
     assert_eq!(node_a.load(&stream).unwrap().tip(), node_b.load(&stream).unwrap().tip());
 }

@@ -47,7 +47,7 @@ fn anchors_a_stream_tip_through_a_dev_chain_batch() {
     engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
     let c1 = add(&author, &stream, g.cid, 3);
     let state = engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::NotRequested);
+    assert_eq!(state.anchor_status(), AnchorStatus::NotRequested);
 
     let mine = Request { genesis: stream.cid(), tip: c1.cid };
     let batch = Batch::new(others().chain([mine]).collect()).unwrap();
@@ -58,13 +58,13 @@ fn anchors_a_stream_tip_through_a_dev_chain_batch() {
     assert!(!witness.commit().path.is_empty());
 
     let state = engine.apply_commit(ADDER, witness.cid(), witness.blocks()).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::Anchored);
+    assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
     assert_eq!(state.tip(), witness.cid());
-    let last = state.log.last().unwrap();
+    let last = state.log().last().unwrap();
     assert_eq!((last.kind, last.timestamp), (CommitKind::Anchor, Some(BLOCK_TIME)));
     assert_eq!(state.last_anchor_timestamp(), Some(BLOCK_TIME));
-    assert_eq!(state.anchor_proof.as_ref(), Some(anchors.proof()));
-    assert_eq!(state.content, json!({"n": 3}));
+    assert_eq!(state.anchor_proof(), Some(anchors.proof()));
+    assert_eq!(state.current_content(), &json!({"n": 3}));
     assert_eq!(engine.load(&stream).unwrap().tip(), witness.cid());
 }
 
@@ -99,5 +99,5 @@ fn rejects_an_anchor_whose_transaction_carries_another_root() {
     let blocks: Vec<Block> = unknown.witness(index).unwrap().into_iter().cloned().collect();
     let err = engine.apply_commit(ADDER, unknown.anchors()[index].cid(), &blocks).unwrap_err();
     assert!(matches!(err, ApplyError::Anchor { source: AnchorError::Chain { .. }, .. }), "{err}");
-    assert_eq!(engine.load(&stream).unwrap().anchor_status, AnchorStatus::NotRequested);
+    assert_eq!(engine.load(&stream).unwrap().anchor_status(), AnchorStatus::NotRequested);
 }

@@ -14,9 +14,9 @@ use std::collections::HashMap;
 
 use ceramic_codecs::{AnchorProof, Cid, Codec, Envelope, Payload};
 use ceramic_did::{KeyResolver, verify_commit};
-use ceramic_doctype::{Commit, Doctype, StreamState, apply_anchor};
+use ceramic_doctype::{Commit, StreamState, apply_anchor};
 use ceramic_doctype_tile::Tile;
-use ceramic_doctype_tile::test_utils::MemoryContext;
+use ceramic_doctype_tile::test_utils::{MemoryContext, data_state, genesis_state};
 use ceramic_streamid::CommitId;
 use serde_json::Value;
 
@@ -130,7 +130,7 @@ fn js_rule(message: &str) -> &'static str {
 }
 
 fn links_to_state(state: &StreamState, id: Option<Cid>, prev: Cid) -> Result<(), Rejection> {
-    if id.is_some_and(|id| id != state.log[0].cid) {
+    if id.is_some_and(|id| id != state.stream_id().cid()) {
         return Err(Rejection::Link(format!("id {id:?} is not the genesis")));
     }
     if prev != state.tip() {
@@ -158,7 +158,7 @@ fn apply(
             capability: None,
             timestamp,
         };
-        return tile.apply_genesis(&view, ctx).map_err(Rejection::Tile);
+        return genesis_state(tile, &view, ctx).map_err(Rejection::Tile);
     };
     match commit["type"].as_u64() {
         Some(1) => {
@@ -174,7 +174,7 @@ fn apply(
                 capability: None,
                 timestamp,
             };
-            tile.apply_data(state, &view, ctx).map_err(Rejection::Tile)
+            data_state(tile, state, &view, ctx).map_err(Rejection::Tile)
         }
         Some(2) => {
             let anchor = match Payload::decode(case.block(&cid)?) {

@@ -4,9 +4,9 @@
 
 use ceramic_codecs::Payload;
 use ceramic_did::{KeyResolver, verify_commit};
-use ceramic_doctype::{Commit, Doctype, Metadata, SignatureStatus, StreamState};
+use ceramic_doctype::{Commit, Metadata, SignatureStatus, StreamState};
 use ceramic_doctype_tile::Tile;
-use ceramic_doctype_tile::test_utils::MemoryContext;
+use ceramic_doctype_tile::test_utils::{MemoryContext, data_state, genesis_state};
 use ceramic_streamid::CommitId;
 use serde_json::{Value, json};
 
@@ -68,19 +68,18 @@ fn js_tile_commits_apply_with_the_content_js_asked_for() {
             capability: None,
             timestamp: None,
         };
-        let mut state: StreamState = tile
-            .apply_genesis(&commit, &ctx)
+        let mut state: StreamState = genesis_state(&tile, &commit, &ctx)
             .unwrap_or_else(|e| panic!("{name}: genesis rejected: {e}"));
-        assert_eq!(state.content, case["input"]["content"], "{name}: genesis content");
+        assert_eq!(state.content(), &case["input"]["content"], "{name}: genesis content");
         assert_eq!(
-            metadata_json(&state.metadata),
+            metadata_json(state.metadata()),
             expected["genesis"]["payload_dagjson"]["header"],
             "{name}: genesis metadata is the header"
         );
-        assert_eq!(state.signature, SignatureStatus::Signed, "{name}");
+        assert_eq!(state.signature(), SignatureStatus::Signed, "{name}");
         assert_eq!(state.stream_id().to_string(), expected["genesis"]["stream_id"], "{name}");
 
-        let mut metadata = metadata_json(&state.metadata);
+        let mut metadata = metadata_json(state.metadata());
         let inputs = case["input"]["updates"].as_array().unwrap();
         let commits = expected["updates"].as_array().unwrap();
         assert_eq!(inputs.len(), commits.len(), "{name}");
@@ -93,8 +92,7 @@ fn js_tile_commits_apply_with_the_content_js_asked_for() {
                 capability: None,
                 timestamp: None,
             };
-            state = tile
-                .apply_data(&state, &commit, &ctx)
+            state = data_state(&tile, &state, &commit, &ctx)
                 .unwrap_or_else(|e| panic!("{name}: update {i} rejected: {e}"));
             assert_eq!(state.current_content(), &input["content"], "{name}: content after {i}");
             if let Some(changes) = input["metadata"].as_object() {
@@ -107,7 +105,7 @@ fn js_tile_commits_apply_with_the_content_js_asked_for() {
                 metadata,
                 "{name}: metadata after {i}"
             );
-            assert_eq!(state.log.len(), i + 2, "{name}");
+            assert_eq!(state.log().len(), i + 2, "{name}");
             assert_eq!(state.tip(), cid, "{name}");
         }
     }
@@ -126,7 +124,7 @@ fn the_handed_over_controller_signs_next() {
     let (cid, payload, signer) = verified("handover", &expected["genesis"]);
     let commit =
         Commit { cid, payload: &payload, signer: Some(&signer), capability: None, timestamp: None };
-    let mut state = tile.apply_genesis(&commit, &ctx).unwrap();
+    let mut state = genesis_state(&tile, &commit, &ctx).unwrap();
     for update in expected["updates"].as_array().unwrap() {
         let (cid, payload, signer) = verified("handover", update);
         let commit = Commit {
@@ -136,7 +134,7 @@ fn the_handed_over_controller_signs_next() {
             capability: None,
             timestamp: None,
         };
-        state = tile.apply_data(&state, &commit, &ctx).unwrap();
+        state = data_state(&tile, &state, &commit, &ctx).unwrap();
     }
     let new_controller =
         case["input"]["updates"][1]["metadata"]["controllers"][0].as_str().unwrap();
@@ -157,8 +155,8 @@ fn the_handed_over_controller_signs_next() {
     );
     let patch = json!([{"op": "add", "path": "/x", "value": 1}]);
     let by_first = first.update(&state, Default::default(), patch.clone());
-    assert!(tile.apply_data(&state, &by_first.commit(), &ctx).is_err());
+    assert!(by_first.apply_data(&tile, &state, &ctx).is_err());
     let by_second = second.update(&state, Default::default(), patch);
-    let state = tile.apply_data(&state, &by_second.commit(), &ctx).unwrap();
+    let state = by_second.apply_data(&tile, &state, &ctx).unwrap();
     assert_eq!(state.current_content(), &json!({"owner": "second", "x": 1}));
 }

@@ -2,7 +2,7 @@
 //! the genesis, and the content the patches make on their own.
 
 use ceramic_codecs::Header;
-use ceramic_doctype::{Doctype, StreamState};
+use ceramic_doctype::StreamState;
 use ceramic_doctype_tile::Tile;
 use ceramic_doctype_tile::test_utils::{Fixture, MemoryContext, Writer, arb_patch_script};
 use proptest::prelude::*;
@@ -10,9 +10,9 @@ use serde_json::Value;
 
 fn replay(tile: &Tile, ctx: &MemoryContext, log: &[Fixture]) -> StreamState {
     let (genesis, updates) = log.split_first().expect("a log has a genesis");
-    let mut state = tile.apply_genesis(&genesis.commit(), ctx).expect("genesis applies");
+    let mut state = genesis.apply_genesis(tile, ctx).expect("genesis applies");
     for update in updates {
-        state = tile.apply_data(&state, &update.commit(), ctx).expect("update applies");
+        state = update.apply_data(tile, &state, ctx).expect("update applies");
     }
     state
 }
@@ -26,12 +26,12 @@ proptest! {
         let ctx = MemoryContext::new();
         let live = Tile::new();
         let genesis = writer.genesis(writer.header(), Some(initial.clone()));
-        let mut state = live.apply_genesis(&genesis.commit(), &ctx).unwrap();
+        let mut state = genesis.apply_genesis(&live, &ctx).unwrap();
         let mut log = vec![genesis];
         let mut expected = initial.clone();
         for patch in &patches {
             let update = writer.update(&state, Header::default(), patch.clone());
-            state = live.apply_data(&state, &update.commit(), &ctx).unwrap();
+            state = update.apply_data(&live, &state, &ctx).unwrap();
             log.push(update);
             let ops: json_patch::Patch = serde_json::from_value(patch.clone()).unwrap();
             json_patch::patch(&mut expected, &ops).unwrap();
@@ -40,8 +40,8 @@ proptest! {
         let replayed = replay(&Tile::new(), &ctx, &log);
         prop_assert_eq!(&replayed, &state);
         prop_assert_eq!(state.current_content(), &expected);
-        prop_assert_eq!(&state.content, &initial, "no anchor yet: the anchored content is the genesis");
-        prop_assert_eq!(state.log.len(), patches.len() + 1);
+        prop_assert_eq!(state.content(), &initial, "no anchor yet: the anchored content is the genesis");
+        prop_assert_eq!(state.log().len(), patches.len() + 1);
         prop_assert!(matches!(state.current_content(), Value::Object(_)));
     }
 }

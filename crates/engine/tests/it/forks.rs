@@ -21,7 +21,7 @@ fn a_node_that_never_saw_the_stream_loads_it_from_a_tip() {
     let n = node(chain);
     let outcome = n.engine.handle_tip(&stream, a1.cid, &peer(&[&g, &c1, &a1])).unwrap();
     let TipOutcome::Created(state) = outcome else { panic!("{outcome:?}") };
-    assert_eq!(state.content, json!({"n": 3}));
+    assert_eq!(state.current_content(), &json!({"n": 3}));
     assert_eq!(n.engine.load(&stream).unwrap(), state);
     // The same tip again changes nothing.
     assert_eq!(n.engine.handle_tip(&stream, a1.cid, &peer(&[])).unwrap(), TipOutcome::Unchanged);
@@ -40,7 +40,7 @@ fn an_extension_is_applied_and_a_tip_of_another_stream_is_refused() {
         n.engine.handle_tip(&stream, c2.cid, &peer(&[&c1, &c2])).unwrap(),
         TipOutcome::Accepted(_)
     ));
-    assert_eq!(n.engine.load(&stream).unwrap().content, json!({"n": 7}));
+    assert_eq!(n.engine.load(&stream).unwrap().current_content(), &json!({"n": 7}));
 
     let (other, og) = genesis(&author, "b");
     let o1 = add(&author, &other, og.cid, 1);
@@ -62,7 +62,7 @@ fn an_invalid_commit_shortens_the_remote_branch() {
     else {
         panic!("the valid prefix should be accepted")
     };
-    assert_eq!((state.tip(), state.content.clone()), (c1.cid, json!({"n": 3})));
+    assert_eq!((state.tip(), state.current_content().clone()), (c1.cid, json!({"n": 3})));
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn the_earlier_anchored_branch_wins_whichever_arrives_first() {
         }
         let state = n.engine.load(&stream).unwrap();
         assert_eq!(
-            (state.tip(), state.content.clone()),
+            (state.tip(), state.current_content().clone()),
             (ba.cid, json!({"n": 10})),
             "order {order:?}"
         );

@@ -127,7 +127,7 @@ fn js_updates_applied_out_of_order_or_to_another_stream_are_refused() {
     assert!(matches!(write(&other[1]).unwrap_err(), ApplyError::NotFound(_)), "{name}");
     // Nothing changed.
     let stream = StreamId::new(StreamType::TILE, *commits[0].envelope.cid()).unwrap();
-    assert_eq!(e.load(&stream).unwrap().log.len(), 1);
+    assert_eq!(e.load(&stream).unwrap().log().len(), 1);
 }
 
 #[test]

@@ -19,10 +19,10 @@ fn applies_a_log_of_client_writes_and_publishes_each_tip() {
     n.engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
     let c1 = add(&author, &stream, g.cid, 5);
     let state = n.engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
-    assert_eq!(state.content, json!({"n": 5}));
+    assert_eq!(state.current_content(), &json!({"n": 5}));
     let c2 = add(&author, &stream, c1.cid, 2);
     n.engine.apply_commit(ADDER, c2.cid, &c2.blocks).unwrap();
-    assert_eq!(n.engine.load(&stream).unwrap().content, json!({"n": 7}));
+    assert_eq!(n.engine.load(&stream).unwrap().current_content(), &json!({"n": 7}));
     let tips: Vec<_> = n.published.updates().into_iter().map(|(_, tip)| tip).collect();
     assert_eq!(tips, [g.cid, c1.cid, c2.cid]);
     // Creating the same genesis again returns the stream as it is.
@@ -40,7 +40,7 @@ fn rejects_a_write_that_does_not_build_on_the_tip_as_stale() {
     let stale = add(&author, &stream, g.cid, 9);
     let err = n.engine.apply_commit(ADDER, stale.cid, &stale.blocks).unwrap_err();
     assert!(matches!(err, ApplyError::Stale { .. }), "{err}");
-    assert_eq!(n.engine.load(&stream).unwrap().content, json!({"n": 5}));
+    assert_eq!(n.engine.load(&stream).unwrap().current_content(), &json!({"n": 5}));
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn rejects_a_commit_signed_by_another_did_or_for_another_stream() {
     let misdirected = add(&author, &other, g.cid, 1);
     let err = n.engine.apply_commit(ADDER, misdirected.cid, &misdirected.blocks).unwrap_err();
     assert!(matches!(err, ApplyError::NotFound(_) | ApplyError::WrongStream { .. }), "{err}");
-    assert_eq!(n.engine.load(&stream).unwrap().log.len(), 1);
+    assert_eq!(n.engine.load(&stream).unwrap().log().len(), 1);
 }
 
 #[test]
@@ -95,15 +95,15 @@ fn applies_anchors_and_loads_at_commit_and_time() {
     n.engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
     let a1 = anchor(&chain, &stream, c1.cid, 1_000);
     let state = n.engine.apply_commit(ADDER, a1.cid, &a1.blocks).unwrap();
-    assert_eq!(state.anchor_status, AnchorStatus::Anchored);
-    assert!(state.log.iter().all(|e| e.timestamp == Some(1_000)), "{:?}", state.log);
+    assert_eq!(state.anchor_status(), AnchorStatus::Anchored);
+    assert!(state.log().iter().all(|e| e.timestamp == Some(1_000)), "{:?}", state.log());
     let c2 = add(&author, &stream, a1.cid, 1);
     n.engine.apply_commit(ADDER, c2.cid, &c2.blocks).unwrap();
     let a2 = anchor(&chain, &stream, c2.cid, 2_000);
     n.engine.apply_commit(ADDER, a2.cid, &a2.blocks).unwrap();
 
     let at_c1 = n.engine.load_at_commit(&stream.at_commit(c1.cid).unwrap()).unwrap();
-    assert_eq!((at_c1.content.clone(), at_c1.tip()), (json!({"n": 5}), c1.cid));
+    assert_eq!((at_c1.current_content().clone(), at_c1.tip()), (json!({"n": 5}), c1.cid));
     assert_eq!(n.engine.load_at_time(&stream, 999).unwrap().tip(), g.cid);
     assert_eq!(n.engine.load_at_time(&stream, 1_500).unwrap().tip(), a1.cid);
     assert_eq!(n.engine.load_at_time(&stream, 5_000).unwrap().tip(), a2.cid);
@@ -149,7 +149,7 @@ fn rejects_anchors_the_chain_or_the_path_does_not_confirm() {
     let err = n.engine.apply_commit(ADDER, *wrong.cid(), &blocks).unwrap_err();
     assert!(matches!(err, ApplyError::Anchor { .. }), "{err}");
     let state = n.engine.load(&stream).unwrap();
-    assert_eq!(state.log.last().map(|e| e.kind), Some(CommitKind::Data));
+    assert_eq!(state.log().last().map(|e| e.kind), Some(CommitKind::Data));
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn a_commit_naming_another_streams_genesis_is_refused_on_load() {
     let outcome =
         n.engine.handle_tip(&stream, misdirected.cid, &crate::fixtures::peer(&[&misdirected]));
     assert!(matches!(outcome, Ok(ceramic_engine::TipOutcome::Unchanged)), "{outcome:?}");
-    assert_eq!(n.engine.load(&stream).unwrap().log.len(), 1);
+    assert_eq!(n.engine.load(&stream).unwrap().log().len(), 1);
     let write = n.engine.apply_commit(ADDER, misdirected.cid, &misdirected.blocks).unwrap_err();
     assert!(matches!(write, ApplyError::NotFound(_)), "{write}");
     // Loading strictly through it names the rule.
@@ -232,6 +232,6 @@ fn concurrent_writes_on_one_tip_let_exactly_one_win() {
         assert!(matches!(loser, ApplyError::Stale { .. }), "{loser}");
     }
     let state = engine.load(&stream).unwrap();
-    assert_eq!(state.log.len(), 2);
+    assert_eq!(state.log().len(), 2);
     assert_eq!(&state, winners[0]);
 }

@@ -68,7 +68,7 @@ async fn partitioned_nodes_converge_on_the_earlier_anchor() {
     }
     for node in [&a, &b, &c] {
         node.wait_tip(&stream, b_tip).await;
-        assert_eq!(node.engine.load(&stream).unwrap().content["n"], 2);
+        assert_eq!(node.engine.load(&stream).unwrap().current_content()["n"], 2);
     }
     assert!(a.net.stats().tips_applied >= 1, "A switched to B's branch");
 }

@@ -36,7 +36,7 @@ async fn update_on_a_is_applied_on_b_and_c() {
         c.wait_tip(&stream, tip).await;
     }
     for node in [&b, &c] {
-        assert_eq!(node.engine.load(&stream).unwrap().content["n"], 6);
+        assert_eq!(node.engine.load(&stream).unwrap().current_content()["n"], 6);
         assert!(node.net.stats().tips_applied >= 3, "{:?}", node.net.stats());
         assert_eq!(node.net.stats().bad_blocks, 0);
     }
@@ -62,8 +62,8 @@ async fn a_node_started_later_loads_a_stream_it_never_saw() {
     assert!(d.engine.load(&stream).is_err(), "D has never seen the stream");
     let state = d.net.load(&stream).await.expect("D loads it from A");
     assert_eq!(state.tip(), tip);
-    assert_eq!(state.log.len(), 8);
-    assert_eq!(state.content["n"], 25);
+    assert_eq!(state.log().len(), 8);
+    assert_eq!(state.current_content()["n"], 25);
     assert_eq!(d.tip(&stream), Some(tip), "stored");
     assert!(d.net.stats().blocks_fetched >= 16, "{:?}", d.net.stats());
     assert!(a.net.stats().responses_sent >= 1);
@@ -97,7 +97,7 @@ async fn follow_pinned_applies_updates_only_once_pinned() {
     b.storage.pin(&stream).expect("pins");
     let t2 = a.write(&add(&author, &stream, t1, 2)).tip();
     b.wait_tip(&stream, t2).await;
-    assert_eq!(b.engine.load(&stream).unwrap().content["n"], 3);
+    assert_eq!(b.engine.load(&stream).unwrap().current_content()["n"], 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,12 +97,13 @@ fn node(source: &dyn BlockSource, cid: &Cid) -> Result<Block, PathError> {
 ///     .map(|i| Request { genesis: cid_of(0x71, &[i]), tip: cid_of(0x71, &[i, 1]) })
 ///     .collect();
 /// let batch = Batch::new(requests)?;
+/// let root = batch.root();
 /// let anchors = batch.finish("inmemory:12345", cid_of(0x93, &[7]), None)?;
 /// let anchor = &anchors.anchors()[0];
 /// let mut source = MapSource::default();
-/// source.extend(anchor.blocks());
+/// source.extend(anchors.blocks());
 /// let commit = anchor.commit();
-/// let nodes = verify_merkle_path(&source, batch.root(), &commit.path, commit.prev)?;
+/// let nodes = verify_merkle_path(&source, root, &commit.path, commit.prev)?;
 /// assert!(!nodes.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

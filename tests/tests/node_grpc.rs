@@ -41,7 +41,7 @@ impl Served {
     async fn start(dir: &std::path::Path) -> Result<Served> {
         let mut config = NodeConfig::local(dir);
         config.network = "test".into();
-        config.doctypes = vec!["tile".into()];
+        config.doctypes = Some(vec!["tile".into()]);
         let node = Node::builder(config).with_doctype(Tile::new()).start().await?;
         let addr = node.grpc_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();

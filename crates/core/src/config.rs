@@ -6,7 +6,7 @@
 //! listen = "127.0.0.1:5101"          # gRPC; port 0 picks a free port (printed at start)
 //! http_listen = "127.0.0.1:7007"     # js-ceramic compatible HTTP API (/api/v0), js's port
 //! network = "inmemory"               # reported by NodeInfo
-//! doctypes = ["tile", "caip10-link"] # of the doctypes the node was built with, those it runs
+//! doctypes = ["tile", "caip10-link"] # which of the node's doctypes run (absent: all of them)
 //! shutdown_grace_secs = 10           # how long in-flight requests may finish at shutdown
 //! sync = true                        # fsync each write before acknowledging it
 //! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
@@ -229,8 +229,9 @@ pub struct NodeConfig {
     pub http_listen: SocketAddr,
     /// The network's name (pubsub topic `/ceramic/<network>`, reported by `NodeInfo`).
     pub network: String,
-    /// Which of the doctypes the node was built with it runs, by name (`Doctype::name`).
-    pub doctypes: Vec<String>,
+    /// Which of the doctypes the node was built with it runs, by name (`Doctype::name`);
+    /// absent: all of them.
+    pub doctypes: Option<Vec<String>>,
     /// The peer-to-peer network.
     pub p2p: P2pConfig,
     /// Anchoring.
@@ -252,7 +253,7 @@ impl Default for NodeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 5101)),
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
             network: "inmemory".into(),
-            doctypes: vec!["tile".into(), "caip10-link".into()],
+            doctypes: None,
             p2p: P2pConfig::default(),
             anchoring: AnchoringConfig::default(),
             sync: true,
@@ -319,7 +320,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:5101");
         assert_eq!(config.http_listen.to_string(), "127.0.0.1:7007");
         assert_eq!(config.data_dir, PathBuf::from("./ceramic-data"));
-        assert_eq!(config.doctypes, ["tile", "caip10-link"]);
+        assert_eq!(config.doctypes, None);
     }
 
     #[test]
@@ -348,7 +349,7 @@ mod tests {
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.http_listen.port(), 0);
         assert_eq!(config.network, "dev-unstable");
-        assert_eq!(config.doctypes, ["caip10-link"]);
+        assert_eq!(config.doctypes, Some(vec!["caip10-link".to_owned()]));
         assert!(!config.sync);
         assert_eq!(config.log_level, "debug");
         assert_eq!(config.anchoring.chain, ChainName::Eth);

@@ -31,7 +31,8 @@ type Enabled = (Registry, Vec<(StreamType, &'static str)>);
 
 /// Builds a [`Node`]: its configuration, the doctypes it is offered (values of any crate's
 /// [`Doctype`], so a third-party doctype is enabled like a built-in one), then
-/// [`NodeBuilder::start`]. The configuration's `doctypes` picks which offered ones run.
+/// [`NodeBuilder::start`]. The configuration's `doctypes` picks which offered ones run (all of
+/// them when it is absent).
 pub struct NodeBuilder {
     config: NodeConfig,
     doctypes: Vec<(&'static str, StreamType, Enable)>,
@@ -85,8 +86,12 @@ impl NodeBuilder {
     /// The registry of the configured doctypes, and what `NodeInfo` reports of them.
     fn registry(
         doctypes: Vec<(&'static str, StreamType, Enable)>,
-        wanted: &[String],
+        wanted: Option<&[String]>,
     ) -> Result<Enabled, Error> {
+        let wanted = wanted.map_or_else(
+            || doctypes.iter().map(|(n, _, _)| n.to_string()).collect(),
+            <[String]>::to_vec,
+        );
         if let Some(unknown) = wanted.iter().find(|w| !doctypes.iter().any(|(n, _, _)| n == w)) {
             let offered: Vec<_> = doctypes.iter().map(|(n, _, _)| *n).collect();
             let reason = format!("{unknown:?} is not one of this node's doctypes {offered:?}");
@@ -114,7 +119,7 @@ impl NodeBuilder {
     /// [`Error::Bind`].
     pub async fn start(self) -> Result<Node, Error> {
         let NodeBuilder { config, doctypes, publishers, network, policy } = self;
-        let (registry, enabled) = Self::registry(doctypes, &config.doctypes)?;
+        let (registry, enabled) = Self::registry(doctypes, config.doctypes.as_deref())?;
         let anchoring = config.anchoring.to_anchoring()?;
         let network = match network {
             Some(network) => Some(network),

@@ -84,7 +84,7 @@ async fn http(
 async fn a_counter_enabled_through_the_builder_works_over_grpc_and_http() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::local(dir.path());
-    config.doctypes = vec!["tile".into(), "counter".into()];
+    config.doctypes = Some(vec!["tile".into(), "counter".into()]);
     let node = Node::builder(config)
         .with_doctype(Tile::new())
         .with_doctype(Counter)
@@ -150,7 +150,7 @@ async fn a_counter_enabled_through_the_builder_works_over_grpc_and_http() {
 async fn a_configured_doctype_the_node_was_not_given_is_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::local(dir.path());
-    config.doctypes = vec!["tile".into(), "counter".into()];
+    config.doctypes = Some(vec!["tile".into(), "counter".into()]);
     let err = Node::builder(config).with_doctype(Tile::new()).start().await.unwrap_err();
     match &err {
         Error::Config(ConfigError::Invalid { key, reason }) => {

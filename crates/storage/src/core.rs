@@ -18,8 +18,8 @@ use crate::{BlockSource, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage};
 const STATE_FORMAT: u8 = 1;
 /// How many locks writes to different streams are spread over.
 const STRIPES: usize = 64;
-/// How many decoded states each stripe keeps (see [`Core`]'s state cache): 4,096 in all.
-const CACHED_PER_STRIPE: usize = 64;
+/// How many decoded states each stripe keeps (see [`Core`]'s state cache): 1,024 in all.
+const CACHED_PER_STRIPE: usize = 16;
 /// How many deletions GC puts in one batch.
 const GC_BATCH: usize = 10_000;
 /// The first byte of a reverse index record (forward entries start with an [`IndexKind`]).
@@ -150,7 +150,7 @@ fn stripe(key: &[u8]) -> usize {
 /// another write of that stream); GC holds `writers` for writing, so no write lands between its
 /// mark and its sweep. Locks poisoned by a panicking thread are recovered: they guard no data.
 ///
-/// State cache: the states of the streams written last (at most 4,096) are kept decoded, so a
+/// State cache: the states of the streams written last (at most 1,024) are kept decoded, so a
 /// stream written again is not re-read and re-parsed from the backend (the stored state JSON is
 /// O(log) to parse: ~12 % of a node's CPU per update before this cache, `benches/README.md`).
 /// It is written through, under the stream's stripe lock, only by [`Storage::write_commit`]

@@ -191,7 +191,7 @@ impl LoadError {
 #[non_exhaustive]
 pub enum AnchorError {
     /// The node has no anchoring configured.
-    #[error("this node has no anchoring configured")]
+    #[error("anchoring is not configured on this node")]
     NotConfigured,
     /// The stream could not be loaded.
     #[error(transparent)]

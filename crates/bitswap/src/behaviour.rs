@@ -5,7 +5,8 @@
 //! `/ipfs/bitswap/1.1.0` and read length-prefixed messages from each until it ends; to send, we
 //! open a new outbound stream per batch, write its frames and close it (as helia and boxo do).
 //! All of it runs inside [`NetworkBehaviour::poll`]: no task is spawned, so it works on any
-//! executor the swarm runs on.
+//! executor the swarm runs on. Only the store is read and written elsewhere, on the
+//! behaviour's own thread (`worker`), so a slow disk never holds up the swarm.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -33,6 +34,7 @@ use tracing::{debug, warn};
 use crate::error::{DecodeError, GetError};
 use crate::message::{Message, Presence, Want, WantType, read_frame};
 use crate::store::BlockStore;
+use crate::worker::{Done, Lookup, Purpose, StoreWorker};
 
 /// Bitswap 1.2.0.
 pub const PROTOCOL_1_2_0: StreamProtocol = StreamProtocol::new("/ipfs/bitswap/1.2.0");
@@ -251,6 +253,8 @@ struct PeerState {
     connected: bool,
     /// The peer's wants we could not serve yet.
     ledger: HashMap<Cid, Want>,
+    /// The peer's wants being looked up in the store (the latest want per CID).
+    looking: HashMap<Cid, Want>,
     outbox: Outbox,
     sending: bool,
     /// The outbound stream we keep writing batches to (reopened when it fails).
@@ -282,7 +286,7 @@ pub struct Bitswap {
     inner: libp2p_stream::Behaviour,
     control: Control,
     incoming: Vec<(IncomingStreams, bool)>,
-    store: Arc<dyn BlockStore>,
+    store: StoreWorker,
     config: Config,
     peers: HashMap<PeerId, PeerState>,
     wants: HashMap<Cid, Pending>,
@@ -324,7 +328,7 @@ impl Bitswap {
             inner,
             control,
             incoming,
-            store,
+            store: StoreWorker::spawn(store),
             config,
             peers: HashMap::new(),
             wants: HashMap::new(),
@@ -377,31 +381,40 @@ impl Bitswap {
         }
     }
 
-    fn stored_block(&mut self, cid: &Cid) -> Option<Block> {
-        match self.store.get(cid) {
-            Ok(Some(data)) => match Block::new(*cid, data) {
-                Ok(block) => Some(block),
-                Err(error) => {
-                    warn!(%cid, %error, "stored block does not check out; not served");
-                    self.stats.corrupt_stored_blocks += 1;
-                    None
-                }
-            },
-            Ok(None) => None,
-            Err(error) => {
-                warn!(%cid, %error, "block store read failed");
-                None
-            }
-        }
-    }
-
     fn start_get(&mut self, cid: Cid, reply: oneshot::Sender<Result<Block, GetError>>) {
         if !matches!(cid.hash().code(), 0x12 | 0x00) {
             let _ = reply.send(Err(GetError::Unsupported(Box::new(cid))));
             return;
         }
-        if let Some(block) = self.stored_block(&cid) {
-            let _ = reply.send(Ok(block));
+        // The store first (on the store thread); `on_lookup` goes on from there.
+        self.store.get(cid, Purpose::Fetch(reply));
+    }
+
+    /// A store lookup finished: answer the fetch or the peer's want it was made for.
+    fn on_lookup(&mut self, done: Done) {
+        let Done { cid, purpose, lookup } = done;
+        let block = match lookup {
+            Lookup::Found(block) => Some(block),
+            Lookup::Missing => None,
+            Lookup::Corrupt => {
+                self.stats.corrupt_stored_blocks += 1;
+                None
+            }
+        };
+        match purpose {
+            Purpose::Fetch(reply) => match block {
+                Some(block) => {
+                    let _ = reply.send(Ok(block));
+                }
+                None => self.want_from_peers(cid, reply),
+            },
+            Purpose::Serve { peer } => self.serve(peer, cid, block),
+        }
+    }
+
+    /// Asks connected peers for `cid` (a fetch the store could not answer).
+    fn want_from_peers(&mut self, cid: Cid, reply: oneshot::Sender<Result<Block, GetError>>) {
+        if reply.is_canceled() {
             return;
         }
         let deadline = Instant::now() + self.config.timeout;
@@ -453,10 +466,8 @@ impl Bitswap {
             let cid = *block.cid();
             if self.wants.contains_key(&cid) {
                 self.stats.blocks_received += 1;
-                if self.config.store_received
-                    && let Err(error) = self.store.put(&block)
-                {
-                    warn!(%cid, %error, "could not store a fetched block");
+                if self.config.store_received {
+                    self.store.put(block.clone());
                 }
                 self.on_new_block(Some(peer), &block);
                 self.events.push_back(Event::BlockReceived { peer, cid });
@@ -482,39 +493,57 @@ impl Bitswap {
         state.legacy |= legacy;
         if msg.full {
             state.ledger.clear();
+            state.looking.clear();
         }
         for want in msg.wants {
             let cid = want.cid;
             if want.cancel {
                 state.ledger.remove(&cid);
+                state.looking.remove(&cid);
                 state.outbox.blocks.remove(&cid);
                 continue;
             }
             served.push(want);
         }
+        let max = self.config.max_wants_per_peer;
         for want in served {
+            // Looked up on the store thread; `serve` answers the latest want for the CID
+            // unless it is cancelled meanwhile.
             let cid = want.cid;
-            let block = self.stored_block(&cid);
-            let max = self.config.max_wants_per_peer;
-            let state = self.peers.entry(peer).or_default();
-            match (block, want.want_type) {
-                (Some(block), WantType::Block) => {
-                    state.ledger.remove(&cid);
-                    state.outbox.blocks.insert(cid, block);
+            if state.looking.insert(cid, want).is_none() {
+                if state.looking.len() > max {
+                    state.looking.remove(&cid);
+                    self.stats.dropped_wants += 1;
+                    continue;
                 }
-                (Some(_), WantType::Have) => {
-                    state.ledger.remove(&cid);
-                    state.outbox.presences.insert(cid, true);
+                self.store.get(cid, Purpose::Serve { peer });
+            }
+        }
+    }
+
+    /// Answers `peer`'s `want` with what the store holds, unless the peer cancelled it (or
+    /// sent a full wantlist, or left) while it was looked up.
+    fn serve(&mut self, peer: PeerId, cid: Cid, block: Option<Block>) {
+        let max = self.config.max_wants_per_peer;
+        let Some(state) = self.peers.get_mut(&peer) else { return };
+        let Some(want) = state.looking.remove(&cid) else { return };
+        match (block, want.want_type) {
+            (Some(block), WantType::Block) => {
+                state.ledger.remove(&cid);
+                state.outbox.blocks.insert(cid, block);
+            }
+            (Some(_), WantType::Have) => {
+                state.ledger.remove(&cid);
+                state.outbox.presences.insert(cid, true);
+            }
+            (None, _) => {
+                if want.send_dont_have {
+                    state.outbox.presences.insert(cid, false);
                 }
-                (None, _) => {
-                    if want.send_dont_have {
-                        state.outbox.presences.insert(cid, false);
-                    }
-                    if state.ledger.len() < max || state.ledger.contains_key(&cid) {
-                        state.ledger.insert(cid, want);
-                    } else {
-                        self.stats.dropped_wants += 1;
-                    }
+                if state.ledger.len() < max || state.ledger.contains_key(&cid) {
+                    state.ledger.insert(cid, want);
+                } else {
+                    self.stats.dropped_wants += 1;
                 }
             }
         }
@@ -753,6 +782,10 @@ impl NetworkBehaviour for Bitswap {
                 Poll::Pending => {}
             }
             let mut progress = false;
+            while let Poll::Ready(done) = self.store.poll_done(cx) {
+                progress = true;
+                self.on_lookup(done);
+            }
             while let Poll::Ready(Some(command)) = self.commands.poll_next_unpin(cx) {
                 progress = true;
                 match command {
@@ -841,13 +874,32 @@ mod tests {
     use crate::MemoryBlockStore;
     use ceramic_codecs::Codec;
 
+    /// Polls the behaviour (as a swarm would) until `fetch` resolves or, with `until_idle`,
+    /// until the store thread has answered and the fetch is still pending.
+    fn drive(bitswap: &mut Bitswap, fetch: &mut Fetch) -> Option<Result<Block, GetError>> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        futures::executor::block_on(futures::future::poll_fn(|cx| {
+            let _ = bitswap.poll(cx);
+            if let Poll::Ready(r) = fetch.poll_unpin(cx) {
+                return Poll::Ready(Some(r));
+            }
+            // The lookup has come back when the fetch has turned into a want.
+            if !bitswap.wantlist().is_empty() || Instant::now() > deadline {
+                return Poll::Ready(None);
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }))
+    }
+
     #[test]
     fn get_returns_a_stored_block_without_the_network() {
         let store = Arc::new(MemoryBlockStore::new());
         let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
         store.insert(&block);
         let mut bitswap = Bitswap::new(store, Config::default());
-        assert_eq!(futures::executor::block_on(bitswap.get(*block.cid())), Ok(block));
+        let mut fetch = bitswap.get(*block.cid());
+        assert_eq!(drive(&mut bitswap, &mut fetch), Some(Ok(block)));
         assert!(bitswap.wantlist().is_empty());
     }
 
@@ -858,11 +910,51 @@ mod tests {
         store.insert_unchecked(*block.cid(), vec![0x80]);
         let mut bitswap = Bitswap::new(store, Config::default());
         let mut fetch = bitswap.get(*block.cid());
-        assert!(futures::executor::block_on(futures::future::poll_fn(|cx| {
-            Poll::Ready(fetch.poll_unpin(cx).is_pending())
-        })));
+        assert_eq!(drive(&mut bitswap, &mut fetch), None);
         assert_eq!(bitswap.wantlist(), vec![*block.cid()]);
         assert_eq!(bitswap.stats().corrupt_stored_blocks, 1);
+    }
+
+    /// A store whose reads block until released: the behaviour keeps polling meanwhile.
+    struct Gate {
+        inner: MemoryBlockStore,
+        open: std::sync::Mutex<bool>,
+        changed: std::sync::Condvar,
+    }
+
+    impl BlockStore for Gate {
+        fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, crate::StoreError> {
+            let mut open = self.open.lock().unwrap();
+            while !*open {
+                open = self.changed.wait(open).unwrap();
+            }
+            self.inner.get(cid)
+        }
+
+        fn put(&self, block: &Block) -> Result<bool, crate::StoreError> {
+            self.inner.put(block)
+        }
+    }
+
+    #[test]
+    fn a_slow_store_does_not_block_poll() {
+        let gate = Arc::new(Gate {
+            inner: MemoryBlockStore::new(),
+            open: std::sync::Mutex::new(false),
+            changed: std::sync::Condvar::new(),
+        });
+        let block = Block::from_data(Codec::DagCbor, vec![0xa0]).unwrap();
+        gate.inner.insert(&block);
+        let mut bitswap = Bitswap::new(gate.clone(), Config::default());
+        let mut fetch = bitswap.get(*block.cid());
+        // The read is stuck in the store; poll returns at once (it used to read in place).
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(bitswap.poll(&mut cx).is_pending());
+        assert!(fetch.poll_unpin(&mut cx).is_pending());
+        *gate.open.lock().unwrap() = true;
+        gate.changed.notify_all();
+        assert_eq!(drive(&mut bitswap, &mut fetch), Some(Ok(block)));
     }
 
     #[test]

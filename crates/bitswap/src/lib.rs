@@ -52,6 +52,7 @@ mod behaviour;
 mod error;
 mod message;
 mod store;
+mod worker;
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

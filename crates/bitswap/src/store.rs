@@ -8,8 +8,8 @@ use ceramic_storage::BlockSource;
 
 use crate::StoreError;
 
-/// Blocks by CID. Calls are synchronous and made from the swarm's task, so they must be quick
-/// (an in-memory map or a RocksDB point read).
+/// Blocks by CID. Calls are synchronous; [`Bitswap`](crate::Bitswap) makes them on its own
+/// store thread, in order, never on the swarm's task.
 pub trait BlockStore: Send + Sync {
     /// The bytes of block `cid`, or `None`. Bitswap checks the hash before serving them.
     ///

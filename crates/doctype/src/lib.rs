@@ -61,6 +61,6 @@ pub use doctype::{
 pub use json::{JsonError, ipld_to_json, json_to_ipld};
 pub use metadata::{merge_header, metadata_from_header};
 pub use state::{
-    AnchorStatus, CommitKind, LogEntry, Metadata, Next, SignatureStatus, StateJsonError,
-    StreamState,
+    AnchorStatus, CommitKind, JsState, LogEntry, Metadata, Next, SignatureStatus, StateBytesError,
+    StateJsonError, StreamState,
 };

@@ -6,6 +6,12 @@ use serde_json::{Map, Value};
 
 use crate::{Change, Genesis};
 
+mod binary;
+mod js;
+
+pub use binary::StateBytesError;
+pub use js::JsState;
+
 /// Why a serialized state could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -399,52 +405,21 @@ impl StreamState {
     /// The state as js-ceramic's `StreamUtils.serializeState` writes it (CIDs as strings,
     /// `anchorStatus` by name), for the HTTP API and for comparison with the JS vectors.
     pub fn to_js_json(&self) -> Value {
-        let mut out = Map::new();
-        let stream_type = self.stream_type();
-        out.insert("type".into(), Value::from(stream_type.code()));
-        // serializeState names the stream type; js throws for an unregistered one, we omit it.
-        if let Some(name) = stream_type.name() {
-            out.insert("doctype".into(), Value::from(name));
-        }
-        out.insert("content".into(), self.content.clone());
-        if let Some(next) = &self.next {
-            let mut n = Map::new();
-            if let Some(c) = &next.content {
-                n.insert("content".into(), c.clone());
-            }
-            if let Some(m) = &next.metadata {
-                n.insert("metadata".into(), Value::Object(m.clone()));
-            }
-            out.insert("next".into(), Value::Object(n));
-        }
-        out.insert("metadata".into(), Value::Object(self.metadata.clone()));
-        out.insert("signature".into(), Value::from(self.signature as u8));
-        out.insert("anchorStatus".into(), Value::from(self.anchor_status.name()));
-        if let Some(proof) = &self.anchor_proof {
-            let mut p = Map::new();
-            p.insert("chainId".into(), Value::from(proof.chain_id.clone()));
-            p.insert("root".into(), Value::from(proof.root.to_string()));
-            p.insert("txHash".into(), Value::from(proof.tx_hash.to_string()));
-            if let Some(t) = &proof.tx_type {
-                p.insert("txType".into(), Value::from(t.clone()));
-            }
-            out.insert("anchorProof".into(), Value::Object(p));
-        }
-        let log = self
-            .log
-            .iter()
-            .map(|e| {
-                let mut entry = Map::new();
-                entry.insert("cid".into(), Value::from(e.cid.to_string()));
-                entry.insert("type".into(), Value::from(e.kind as u8));
-                if let Some(t) = e.timestamp {
-                    entry.insert("timestamp".into(), Value::from(t));
-                }
-                Value::Object(entry)
-            })
-            .collect();
-        out.insert("log".into(), Value::Array(log));
-        Value::Object(out)
+        // serde_json fails only for a `Serialize` impl that fails or for maps with non-string
+        // keys; `JsState` has neither.
+        serde_json::to_value(self.js()).expect("a state always serializes to JSON")
+    }
+
+    /// [`StreamState::to_js_json`] as text, written without building the `Value`.
+    pub fn to_js_string(&self) -> String {
+        // As in `to_js_json`: `JsState` serializes without error.
+        serde_json::to_string(&self.js()).expect("a state always serializes to JSON")
+    }
+
+    /// The same JSON as [`StreamState::to_js_json`], as a [`serde::Serialize`] view that writes
+    /// straight to its output (no intermediate `Value`, CIDs formatted in place).
+    pub fn js(&self) -> JsState<'_> {
+        JsState(self)
     }
 }
 
@@ -469,6 +444,7 @@ mod tests {
         Anchor { timestamp: u64 },
         Status(AnchorStatus),
         JsonRoundTrip,
+        BytesRoundTrip,
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {
@@ -517,6 +493,7 @@ mod tests {
             (0u64..1000).prop_map(|timestamp| Op::Anchor { timestamp }),
             arb_status().prop_map(Op::Status),
             Just(Op::JsonRoundTrip),
+            Just(Op::BytesRoundTrip),
         ]
     }
 
@@ -585,6 +562,11 @@ mod tests {
                         prop_assert_eq!(back.as_ref(), Ok(&state));
                         back.unwrap()
                     }
+                    Op::BytesRoundTrip => {
+                        let back = StreamState::from_bytes(&state.to_bytes());
+                        prop_assert_eq!(back.as_ref(), Ok(&state));
+                        back.unwrap()
+                    }
                 };
                 check_invariants(&state, cid(0))?;
             }
@@ -632,8 +614,63 @@ mod tests {
             if anchored {
                 state = crate::apply_anchor(&state, cid(99), proof(1), u64::from(t));
             }
+            prop_assert_eq!(StreamState::from_bytes(&state.to_bytes()), Ok(state.clone()));
             prop_assert_eq!(StreamState::from_js_json(&state.to_js_json()), Ok(state));
         }
+
+        /// Reading arbitrary bytes, or a valid state's bytes cut short or with a byte changed,
+        /// never panics, and whatever it accepts keeps the invariants.
+        #[test]
+        fn from_bytes_of_any_bytes_keeps_the_invariants(
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+            cut in any::<prop::sample::Index>(),
+            flip in any::<(prop::sample::Index, u8)>(),
+        ) {
+            let state = StreamState::genesis(StreamType::new(0), cid(0), json!({"a": [1, "b"]}), Map::new(), SignatureStatus::Signed)
+                .unwrap()
+                .with_change(cid(1), Some(5), Change::content(Some(json!(2))));
+            let state = crate::apply_anchor(&state, cid(2), proof(1), 7);
+            let bytes = state.to_bytes();
+            let mut flipped = bytes.clone();
+            let at = flip.0.index(flipped.len());
+            flipped[at] ^= flip.1.max(1);
+            let cut = &bytes[..cut.index(bytes.len())];
+            for candidate in [&noise[..], cut, &flipped[..]] {
+                if let Ok(state) = StreamState::from_bytes(candidate) {
+                    check_invariants(&state, state.stream_id().cid())?;
+                }
+            }
+            prop_assert!(StreamState::from_bytes(cut).is_err());
+        }
+    }
+
+    #[test]
+    fn bytes_keep_every_field() {
+        let mut metadata = Map::new();
+        metadata.insert("controllers".into(), json!(["did:key:z6Mk"]));
+        metadata.insert("b".into(), json!(1));
+        metadata.insert("a".into(), json!(2));
+        let state = StreamState::genesis(
+            StreamType::new(1),
+            cid(0),
+            json!({"z": 1, "a": 2}),
+            metadata.clone(),
+            SignatureStatus::Genesis,
+        )
+        .unwrap()
+        .with_change(cid(1), None, Change::content(None).with_metadata(metadata));
+        let mut proof = proof(3);
+        proof.tx_type = Some("f(bytes32)".into());
+        let state = crate::apply_anchor(&state, cid(2), proof, 1_700_000_000)
+            .with_change(cid(4), None, Change::content(Some(json!(null))))
+            .with_anchor_status(AnchorStatus::Pending);
+        let back = StreamState::from_bytes(&state.to_bytes()).unwrap();
+        assert_eq!(back, state);
+        // Key order survives (the JSON text is kept, not re-sorted).
+        assert_eq!(back.to_js_json().to_string(), state.to_js_json().to_string());
+        let mut trailing = state.to_bytes();
+        trailing.push(0);
+        assert_eq!(StreamState::from_bytes(&trailing), Err(StateBytesError::Trailing(1)));
     }
 
     #[test]

@@ -121,9 +121,15 @@ impl Api {
     }
 }
 
-/// `{streamId, state}` as js answers writes and loads.
+/// `{streamId, state}` as js answers writes and loads, written straight from the typed state.
 fn state_response(stream: &str, state: &StreamState) -> Response {
-    json_response(StatusCode::OK, &json!({ "streamId": stream, "state": state.to_js_json() }))
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer<'a> {
+        stream_id: &'a str,
+        state: ceramic_doctype::JsState<'a>,
+    }
+    json_response(StatusCode::OK, &Answer { stream_id: stream, state: state.js() })
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
@@ -201,8 +207,22 @@ async fn cors(request: axum::extract::Request, next: axum::middleware::Next) -> 
 }
 
 /// A JSON response.
-pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
-    let mut response = Response::new(Body::from(value.to_string()));
+pub(crate) fn json_response<T: serde::Serialize + ?Sized>(
+    status: StatusCode,
+    value: &T,
+) -> Response {
+    // Only a failing `Serialize` impl or a map with non-string keys makes serde_json fail; the
+    // answers here are `Value`s and typed views with string keys.
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!("an answer did not serialize to JSON: {e}");
+            let mut response = Response::new(Body::from("{\"error\":\"internal error\"}"));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return response;
+        }
+    };
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     response
         .headers_mut()

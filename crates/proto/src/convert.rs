@@ -88,7 +88,7 @@ impl From<&StreamState> for v1::StreamState {
             tip: tip.to_string(),
             tip_commit_id: stream.at_commit(tip).map(|c| c.to_string()).unwrap_or_default(),
             log_length: u64::try_from(state.log().len()).unwrap_or(u64::MAX),
-            state_json: state.to_js_json().to_string(),
+            state_json: state.to_js_string(),
         }
     }
 }

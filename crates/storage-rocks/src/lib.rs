@@ -54,8 +54,8 @@
 use std::path::{Path, PathBuf};
 
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction,
-    IteratorMode, Options, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
+    Direction, IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
 use ceramic_storage::kv::{Backend, Batch, Column, Core, Op, Visit};
@@ -82,11 +82,18 @@ pub struct Config {
     pub sync: bool,
     /// Background flush and compaction threads.
     pub background_jobs: i32,
+    /// The most memory all memtables together may hold before the largest is flushed
+    /// (RocksDB's `db_write_buffer_size`). Without it each column family fills its own 64 MiB
+    /// memtable: up to ~320 MiB of RAM before anything is flushed.
+    pub memtable_budget: usize,
+    /// One LRU block cache shared by every column family, in bytes (without it each column
+    /// family gets RocksDB's own 32 MiB cache).
+    pub block_cache: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { sync: true, background_jobs: 2 }
+        Config { sync: true, background_jobs: 2, memtable_budget: 32 << 20, block_cache: 16 << 20 }
     }
 }
 
@@ -102,15 +109,30 @@ impl Config {
         self.background_jobs = jobs.max(1);
         self
     }
+
+    /// Sets [`Config::memtable_budget`] (at least 1 MiB is used).
+    pub fn with_memtable_budget(mut self, bytes: usize) -> Self {
+        self.memtable_budget = bytes;
+        self
+    }
+
+    /// Sets [`Config::block_cache`].
+    pub fn with_block_cache(mut self, bytes: usize) -> Self {
+        self.block_cache = bytes;
+        self
+    }
 }
 
 /// Options of a column family: LZ4 for fresh data, ZSTD for the bottommost level (most of the
-/// data, rarely rewritten); Bloom filters where lookups are by exact key.
-fn column_options(column: Column) -> Options {
+/// data, rarely rewritten); Bloom filters where lookups are by exact key; the shared block
+/// cache; memtables of at most half the budget each.
+fn column_options(column: Column, config: &Config, cache: &Cache) -> Options {
     let mut options = Options::default();
     options.set_compression_type(DBCompressionType::Lz4);
     options.set_bottommost_compression_type(DBCompressionType::Zstd);
+    options.set_write_buffer_size((config.memtable_budget / 2).max(1 << 20));
     let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
     if matches!(column, Column::Blocks | Column::States | Column::Pins) {
         table.set_bloom_filter(10.0, false);
     }
@@ -242,9 +264,12 @@ pub fn open(path: impl AsRef<Path>, config: Config) -> Result<RocksStorage> {
     options.set_max_background_jobs(config.background_jobs.max(1));
     options.set_keep_log_file_num(4);
     options.set_paranoid_checks(true);
-    let columns =
-        Column::ALL.iter().map(|c| ColumnFamilyDescriptor::new(c.name(), column_options(*c)));
+    options.set_db_write_buffer_size(config.memtable_budget.max(1 << 20));
     let open_error = |e| Error::Open { path: path.clone(), source: backend_error(e) };
+    let cache = Cache::new_lru_cache(config.block_cache).map_err(open_error)?;
+    let columns = Column::ALL
+        .iter()
+        .map(|c| ColumnFamilyDescriptor::new(c.name(), column_options(*c, &config, &cache)));
     let db = DB::open_cf_descriptors(&options, &path, columns).map_err(open_error)?;
     let mut write_options = WriteOptions::default();
     write_options.set_sync(config.sync);

@@ -14,8 +14,10 @@ use crate::kv::{Backend, Batch, Column};
 use crate::log::walk_log;
 use crate::{BlockSource, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage};
 
-/// The first byte of every stored state: the format (1: js-ceramic state JSON).
-const STATE_FORMAT: u8 = 1;
+/// The first byte of a stored state written by earlier versions: js-ceramic state JSON (read).
+const STATE_FORMAT_JSON: u8 = 1;
+/// The first byte of a stored state this version writes: [`StreamState::to_bytes`].
+const STATE_FORMAT_BYTES: u8 = 2;
 /// How many locks writes to different streams are spread over.
 const STRIPES: usize = 64;
 /// How many decoded states each stripe keeps (see [`Core`]'s state cache): 1,024 in all.
@@ -30,21 +32,24 @@ type Term = (u8, String);
 
 /// Encodes a state for the `states` column.
 pub(crate) fn encode_state(state: &StreamState) -> Vec<u8> {
-    let json = state.to_js_json().to_string();
-    let mut out = Vec::with_capacity(json.len() + 1);
-    out.push(STATE_FORMAT);
-    out.extend_from_slice(json.as_bytes());
+    let bytes = state.to_bytes();
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.push(STATE_FORMAT_BYTES);
+    out.extend_from_slice(&bytes);
     out
 }
 
 /// Decodes a value of the `states` column stored under `id`.
 pub(crate) fn decode_state(id: &StreamId, bytes: &[u8]) -> Result<StreamState> {
     let corrupt = |source| Error::CorruptState { stream: *id, source };
-    let json = match bytes.split_first() {
-        Some((&STATE_FORMAT, json)) => json,
-        other => return Err(corrupt(StateDecodeError::Format(other.map(|(b, _)| *b)))),
-    };
-    decode_state_json(id, json).map_err(corrupt)
+    match bytes.split_first() {
+        Some((&STATE_FORMAT_BYTES, bytes)) => {
+            let state = StreamState::from_bytes(bytes).map_err(|e| corrupt(e.into()))?;
+            check_stream(id, state).map_err(corrupt)
+        }
+        Some((&STATE_FORMAT_JSON, json)) => decode_state_json(id, json).map_err(corrupt),
+        other => Err(corrupt(StateDecodeError::Format(other.map(|(b, _)| *b)))),
+    }
 }
 
 /// Decodes a state's JSON (as [`StreamState::to_js_json`] writes it) and checks it is `id`'s.
@@ -53,7 +58,14 @@ pub(crate) fn decode_state_json(
     json: &[u8],
 ) -> std::result::Result<StreamState, StateDecodeError> {
     let value: serde_json::Value = serde_json::from_slice(json).map_err(StateDecodeError::Json)?;
-    let state = StreamState::from_js_json(&value)?;
+    check_stream(id, StreamState::from_js_json(&value)?)
+}
+
+/// `state` if it is `id`'s.
+fn check_stream(
+    id: &StreamId,
+    state: StreamState,
+) -> std::result::Result<StreamState, StateDecodeError> {
     let got = state.stream_id();
     if got != *id {
         return Err(StateDecodeError::OtherStream(got));
@@ -524,6 +536,11 @@ mod tests {
             (vec![7, b'{', b'}'], "unknown state format Some(7)"),
             (b"\x01not json".to_vec(), "not JSON"),
             (b"\x01{}".to_vec(), "state field"),
+            (b"\x02\x00".to_vec(), "state bytes end inside `flags`"),
+            (
+                [&[1u8][..], other.to_js_json().to_string().as_bytes()].concat(),
+                "it is the state of",
+            ),
             (encode_state(&other), "it is the state of"),
         ] {
             raw_put(core, Column::States, id.to_bytes(), &value);
@@ -537,6 +554,10 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+        // Format 1 (js state JSON, written by earlier versions) is still read.
+        let json = [&[1u8][..], state.to_js_json().to_string().as_bytes()].concat();
+        raw_put(core, Column::States, id.to_bytes(), &json);
+        assert_eq!(core.state(&id).unwrap(), Some(state.clone()));
         raw_put(core, Column::States, id.to_bytes(), &encode_state(&state));
         assert_eq!(core.state(&id).unwrap(), Some(state.clone()));
         // A corrupt index record stops a write of that stream, which writes nothing.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use ceramic_codecs::Cid;
-use ceramic_doctype::StateJsonError;
+use ceramic_doctype::{StateBytesError, StateJsonError};
 use ceramic_streamid::StreamId;
 
 use crate::kv::{BackendError, BackendErrorKind};
@@ -56,7 +56,7 @@ impl fmt::Display for Key {
 #[non_exhaustive]
 pub enum StateDecodeError {
     /// The value does not start with a known format byte.
-    #[error("unknown state format {0:?} (expected 1)")]
+    #[error("unknown state format {0:?} (expected 1 or 2)")]
     Format(Option<u8>),
     /// The value is not JSON.
     #[error("not JSON: {0}")]
@@ -64,6 +64,9 @@ pub enum StateDecodeError {
     /// The JSON is not a serialized state.
     #[error(transparent)]
     Fields(#[from] StateJsonError),
+    /// The bytes are not a state's binary form.
+    #[error(transparent)]
+    Bytes(#[from] StateBytesError),
     /// The state belongs to another stream than its key names.
     #[error("it is the state of {0}")]
     OtherStream(StreamId),

@@ -57,7 +57,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 
 use rocksdb::{
     BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction,
-    IteratorMode, Options, WriteBatch, WriteOptions,
+    IteratorMode, LogLevel, Options, WriteBatch, WriteOptions,
 };
 
 use ceramic_storage::kv::{Backend, Batch, Column, Core, Op, Visit};
@@ -383,6 +383,9 @@ fn open_db(path: &Path, config: &Config, read_only: bool) -> Result<DB, rocksdb:
     options.set_max_background_jobs(config.background_jobs.max(1));
     options.set_keep_log_file_num(4);
     options.set_paranoid_checks(true);
+    // RocksDB's info LOG writer aborts the process on its next line once a write of it has
+    // failed (a full disk): only fatal lines are logged (`specs/storage.md`, "A full disk").
+    options.set_log_level(LogLevel::Fatal);
     let columns =
         Column::ALL.iter().map(|c| ColumnFamilyDescriptor::new(c.name(), column_options(*c)));
     if read_only {

@@ -99,10 +99,9 @@ fn writes_below_the_reserve_are_refused_and_resume_when_space_is_freed() {
 #[test]
 fn no_space_that_slips_past_the_guard_leaves_the_store_read_only_not_aborted() {
     let Some(fs) = Tmpfs::mount(32) else { return };
-    // A measure is trusted for an hour (or 1 MiB): the filler below is not seen in time.
-    let config = Config::default()
-        .with_min_free_bytes(4 * MIB)
-        .with_space_recheck(Duration::from_secs(3600));
+    // A measure is trusted for 5 s (or 1 MiB): the filler below is not seen in time.
+    let recheck = Duration::from_secs(5);
+    let config = Config::default().with_min_free_bytes(4 * MIB).with_space_recheck(recheck);
     let dir = fs.path().join("store");
     let store = ceramic_storage_rocks::open(&dir, config.clone()).unwrap();
     put(&store, 1, 1000).unwrap();
@@ -128,6 +127,7 @@ fn no_space_that_slips_past_the_guard_leaves_the_store_read_only_not_aborted() {
     assert!(refused.to_string().contains("disk is full"), "{refused}");
 
     std::fs::remove_file(filler).unwrap();
+    std::thread::sleep(recheck + Duration::from_millis(200));
     put(&store, 100, 10).unwrap();
     assert!(!store.backend().is_read_only());
     assert_eq!(get(&store, 100), Some(10));

@@ -45,6 +45,16 @@
 //! loss; with it off it survives `kill -9` only. `tests/crash.rs` kills a writer with SIGKILL at
 //! random points and checks that no acknowledged commit is lost.
 //!
+//! # A full disk
+//!
+//! Debian's librocksdb aborts the process (an assertion) when a file writer that met "no space
+//! left" is used again. Every write therefore passes a [`SpaceGuard`] first: below
+//! [`Config::min_free_bytes`] free it is refused with a [`BackendErrorKind::NoSpace`] error
+//! saying the disk is full, before RocksDB sees it; a store opened on a full disk opens
+//! read-only; a write that still meets "no space left" turns the store read-only; the first
+//! write after space returns reopens it writable. RocksDB's info `LOG` logs fatal lines only.
+//! See `specs/storage.md`, "A full disk".
+//!
 //! No cargo features.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -472,5 +482,8 @@ mod tests {
         let config = Config::default().with_sync(false).with_background_jobs(0);
         assert!(!config.sync);
         assert_eq!(config.background_jobs, 1);
+        let config = Config::default().with_min_free_bytes(1);
+        assert_eq!(config.min_free_bytes, MIN_RESERVE);
+        assert_eq!(Config::default().min_free_bytes, DEFAULT_MIN_FREE_BYTES);
     }
 }

@@ -4,9 +4,9 @@
 //! the next time it is used; `specs/storage.md`, "A full disk").
 //!
 //! The free space comes from `statvfs` on the store's directory, cached: it is measured again
-//! when the last measure is older than [`RECHECK`] or when more than [`RECHECK_BYTES`] were
-//! admitted since. A refusal is cached the same way, so writes resume by themselves at most
-//! [`RECHECK`] after space returns.
+//! when the last measure is older than the recheck interval ([`RECHECK`] by default) or when
+//! more than [`RECHECK_BYTES`] were admitted since. A refusal is cached the same way, so writes
+//! resume by themselves at most one interval after space returns.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

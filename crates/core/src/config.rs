@@ -9,6 +9,8 @@
 //! doctypes = ["tile", "caip10-link"] # which of the node's doctypes run (absent: all of them)
 //! shutdown_grace_secs = 10           # how long in-flight requests may finish at shutdown
 //! sync = true                        # fsync each write before acknowledging it
+//! min_free_bytes = 1073741824        # free space the data dir's disk keeps: below it writes
+//!                                    # are refused (503 / UNAVAILABLE), reads still served
 //! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
 //! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
 //!
@@ -37,6 +39,7 @@ use std::time::Duration;
 
 use ceramic_anchor_service::Policy;
 use ceramic_net::{Config as NetConfig, Multiaddr};
+use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_RESERVE};
 use serde::Deserialize;
 
 use crate::anchoring::{Anchoring, EthAnchoring};
@@ -238,6 +241,11 @@ pub struct NodeConfig {
     pub anchoring: AnchoringConfig,
     /// Whether each write is fsynced before it is acknowledged.
     pub sync: bool,
+    /// The free space (bytes) the store's file system must keep: below it writes are refused
+    /// (HTTP 503, gRPC `UNAVAILABLE`) while reads are still served, and they resume by
+    /// themselves when space returns (`specs/storage.md`, "A full disk"). Default 1 GiB
+    /// (`local`: 64 MiB); at least 4 MiB.
+    pub min_free_bytes: u64,
     /// DIDs allowed to use the HTTP admin API (pins).
     pub admin_dids: Vec<String>,
     /// How long in-flight requests may finish at shutdown before connections are dropped.
@@ -257,6 +265,7 @@ impl Default for NodeConfig {
             p2p: P2pConfig::default(),
             anchoring: AnchoringConfig::default(),
             sync: true,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             admin_dids: Vec::new(),
             shutdown_grace_secs: 10,
             log_level: "info".into(),
@@ -266,7 +275,8 @@ impl Default for NodeConfig {
 
 impl NodeConfig {
     /// A configuration for tests and embedding: data under `data_dir`, every listener on
-    /// 127.0.0.1 port 0, no network, no fsync, a 2 s shutdown grace.
+    /// 127.0.0.1 port 0, no network, no fsync, a 64 MiB free-space reserve, a 2 s shutdown
+    /// grace.
     pub fn local(data_dir: impl AsRef<Path>) -> Self {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         NodeConfig {
@@ -279,6 +289,7 @@ impl NodeConfig {
                 bootstrap: Vec::new(),
             },
             sync: false,
+            min_free_bytes: 64 << 20,
             shutdown_grace_secs: 2,
             ..NodeConfig::default()
         }
@@ -301,6 +312,23 @@ impl NodeConfig {
     /// [`ConfigError::Parse`] for invalid TOML, an unknown key or a wrong type.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse(Box::new(e)))
+    }
+
+    /// The store's configuration: `sync` and `min_free_bytes`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `min_free_bytes` when it is below 4 MiB.
+    pub fn store_config(&self) -> Result<StoreConfig, ConfigError> {
+        if self.min_free_bytes < MIN_RESERVE {
+            return Err(invalid(
+                "min_free_bytes",
+                format!(
+                    "{} is below {MIN_RESERVE} (4 MiB): RocksDB's own files may not fit",
+                    self.min_free_bytes
+                ),
+            ));
+        }
+        Ok(StoreConfig::default().with_sync(self.sync).with_min_free_bytes(self.min_free_bytes))
     }
 
     /// The shutdown grace as a duration.
@@ -385,6 +413,19 @@ mod tests {
         assert!(off.p2p.to_net_config("inmemory").unwrap().is_none());
         let bad = NodeConfig::parse("[p2p]\nbootstrap = [\"nope\"]").unwrap();
         assert!(bad.p2p.to_net_config("inmemory").is_err());
+    }
+
+    #[test]
+    fn min_free_bytes_defaults_to_1_gib_and_must_be_at_least_4_mib() {
+        let config = NodeConfig::parse("").unwrap();
+        assert_eq!(config.store_config().unwrap().min_free_bytes, 1 << 30);
+        let small = NodeConfig::parse("min_free_bytes = 8388608\nsync = false").unwrap();
+        let store = small.store_config().unwrap();
+        assert_eq!((store.min_free_bytes, store.sync), (8 << 20, false));
+        let tiny = NodeConfig::parse("min_free_bytes = 4194303").unwrap();
+        let err = tiny.store_config().unwrap_err();
+        assert!(err.to_string().contains("min_free_bytes"), "{err}");
+        assert!(NodeConfig::parse("min_free_bytes = -1").is_err());
     }
 
     #[test]

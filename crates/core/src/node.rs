@@ -12,7 +12,7 @@ use ceramic_engine::{Engine, Fanout, Publisher};
 use ceramic_net::{Config as NetConfig, Multiaddr, Network, NetworkHandle};
 use ceramic_service::{Info, LoadFuture, Metrics, NetworkLoader, Service, Updates};
 use ceramic_storage::Storage;
-use ceramic_storage_rocks::{Config as StoreConfig, RocksStorage};
+use ceramic_storage_rocks::RocksStorage;
 use ceramic_streamid::{StreamId, StreamType};
 use tokio::net::TcpListener;
 
@@ -121,6 +121,7 @@ impl NodeBuilder {
         let NodeBuilder { config, doctypes, publishers, network, policy } = self;
         let (registry, enabled) = Self::registry(doctypes, config.doctypes.as_deref())?;
         let anchoring = config.anchoring.to_anchoring()?;
+        let store_config = config.store_config()?;
         let network = match network {
             Some(network) => Some(network),
             None => config.p2p.to_net_config(&config.network)?,
@@ -130,8 +131,7 @@ impl NodeBuilder {
             .unwrap_or_else(|| anchoring.default_policy());
 
         let store_dir = create_dir(&config, STORE_DIR)?;
-        let sync = StoreConfig::default().with_sync(config.sync);
-        let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, sync)?);
+        let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
         let (chain, verifier) = chains(&anchoring)?;

@@ -45,6 +45,16 @@
 //! loss; with it off it survives `kill -9` only. `tests/crash.rs` kills a writer with SIGKILL at
 //! random points and checks that no acknowledged commit is lost.
 //!
+//! # A full disk
+//!
+//! Debian's librocksdb aborts the process (an assertion) when a file writer that met "no space
+//! left" is used again. Every write therefore passes a [`SpaceGuard`] first: below
+//! [`Config::min_free_bytes`] free it is refused with a [`BackendErrorKind::NoSpace`] error
+//! saying the disk is full, before RocksDB sees it; a store opened on a full disk opens
+//! read-only; a write that still meets "no space left" turns the store read-only; the first
+//! write after space returns reopens it writable. RocksDB's info `LOG` logs fatal lines only.
+//! See `specs/storage.md`, "A full disk".
+//!
 //! No cargo features.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -52,14 +62,20 @@
 #![allow(clippy::result_large_err)]
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
-    Direction, IteratorMode, Options, WriteBatch, WriteOptions,
+    Direction, IteratorMode, LogLevel, Options, WriteBatch, WriteOptions,
 };
 
 use ceramic_storage::kv::{Backend, Batch, Column, Core, Op, Visit};
 use ceramic_storage::{BackendError, BackendErrorKind, Error, Key, Result};
+
+mod space;
+
+pub use space::{MIN_RESERVE, RECHECK, RECHECK_BYTES, SpaceError, SpaceGuard, free_bytes};
 
 /// The key of the format marker in the default column family.
 const FORMAT_KEY: &[u8] = b"ceramic-storage/format";
@@ -89,11 +105,31 @@ pub struct Config {
     /// One LRU block cache shared by every column family, in bytes (without it each column
     /// family gets RocksDB's own 32 MiB cache).
     pub block_cache: usize,
+    /// The free space (bytes) the store's file system must keep: below it writes are refused
+    /// with a [`BackendErrorKind::NoSpace`] error before RocksDB sees them, and the store opens
+    /// read-only; writes resume by themselves when space returns (`specs/storage.md`, "A full
+    /// disk"). At least [`MIN_RESERVE`]. Default [`DEFAULT_MIN_FREE_BYTES`].
+    pub min_free_bytes: u64,
+    /// How long a measure of the free space is trusted (default [`RECHECK`]): writes resume at
+    /// most this long after space returns. A measure is also taken after [`RECHECK_BYTES`]
+    /// written.
+    pub space_recheck: std::time::Duration,
 }
+
+/// The default [`Config::min_free_bytes`]: 1 GiB, room for RocksDB's background work (memtable
+/// flushes, a compaction's output) once writes stop.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 1 << 30;
 
 impl Default for Config {
     fn default() -> Self {
-        Config { sync: true, background_jobs: 2, memtable_budget: 32 << 20, block_cache: 16 << 20 }
+        Config {
+            sync: true,
+            background_jobs: 2,
+            memtable_budget: 32 << 20,
+            block_cache: 16 << 20,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            space_recheck: RECHECK,
+        }
     }
 }
 
@@ -119,6 +155,18 @@ impl Config {
     /// Sets [`Config::block_cache`].
     pub fn with_block_cache(mut self, bytes: usize) -> Self {
         self.block_cache = bytes;
+        self
+    }
+
+    /// Sets [`Config::space_recheck`].
+    pub fn with_space_recheck(mut self, recheck: std::time::Duration) -> Self {
+        self.space_recheck = recheck;
+        self
+    }
+
+    /// Sets [`Config::min_free_bytes`] (at least [`MIN_RESERVE`]).
+    pub fn with_min_free_bytes(mut self, bytes: u64) -> Self {
+        self.min_free_bytes = bytes.max(MIN_RESERVE);
         self
     }
 }
@@ -160,12 +208,18 @@ fn is_no_space(e: &rocksdb::Error) -> bool {
 }
 
 /// The RocksDB [`Backend`]: one column family per [`Column`], each write one `WriteBatch`
-/// through the WAL. Made by [`open`].
+/// through the WAL, refused while the disk is full. Made by [`open`].
+///
+/// It is writable or read-only: read-only when the store was opened on a full disk, or after a
+/// write failed with an I/O error (RocksDB's writer must not be used again then); the next write
+/// after space returns reopens it writable.
 pub struct RocksBackend {
-    db: DB,
+    db: RwLock<DB>,
+    read_only: AtomicBool,
     write_options: WriteOptions,
     path: PathBuf,
     config: Config,
+    space: SpaceGuard,
 }
 
 impl std::fmt::Debug for RocksBackend {
@@ -173,13 +227,38 @@ impl std::fmt::Debug for RocksBackend {
         f.debug_struct("RocksBackend")
             .field("path", &self.path)
             .field("config", &self.config)
+            .field("read_only", &self.is_read_only())
             .finish_non_exhaustive()
     }
 }
 
+fn cf(db: &DB, column: Column) -> &ColumnFamily {
+    db.cf_handle(column.name()).expect("every column family is created at open")
+}
+
+/// A write refused by the free-space guard, as a backend error.
+fn no_space(e: SpaceError) -> BackendError {
+    let kind = match e {
+        SpaceError::BelowReserve { .. } => BackendErrorKind::NoSpace,
+        _ => BackendErrorKind::Io,
+    };
+    BackendError::new(kind, e)
+}
+
+/// The bytes of the WAL files in `path`: what opening it writable replays and flushes.
+fn wal_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 impl RocksBackend {
-    fn cf(&self, column: Column) -> &ColumnFamily {
-        self.db.cf_handle(column.name()).expect("every column family is created at open")
+    fn db(&self) -> RwLockReadGuard<'_, DB> {
+        self.db.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The database directory.
@@ -192,36 +271,106 @@ impl RocksBackend {
         &self.config
     }
 
+    /// Whether it is read-only now (opened on a full disk, or after a failed write); the next
+    /// write after space returns reopens it writable.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
+    }
+
     /// Flushes every column family's memtable to SST files (writes are already durable through
-    /// the WAL; this shortens the next open's WAL replay).
+    /// the WAL; this shortens the next open's WAL replay). Does nothing while read-only or below
+    /// the free-space reserve (the WAL keeps the data).
     ///
     /// # Errors
     /// [`Error::Write`] naming the column.
     pub fn flush(&self) -> Result<()> {
+        if self.is_read_only() || self.space.room_for(0).is_err() {
+            return Ok(());
+        }
+        let db = self.db();
         for column in Column::ALL {
-            self.db.flush_cf(self.cf(column)).map_err(|e| Error::Write {
+            db.flush_cf(cf(&db, column)).map_err(|e| Error::Write {
                 key: Key::Column(column.name()),
                 source: backend_error(e),
             })?;
         }
         Ok(())
     }
+
+    /// Reopens the store writable, when it is read-only and the disk has room (the reserve and
+    /// the WAL that opening replays).
+    fn reopen_writable(&self) -> Result<(), BackendError> {
+        let mut db = self.db.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !self.is_read_only() {
+            return Ok(());
+        }
+        self.space.room_for(wal_bytes(&self.path)).map_err(no_space)?;
+        // A read-only instance holds no lock: the writable one opens beside it, then replaces it.
+        let writable = open_db(&self.path, &self.config, false).map_err(backend_error)?;
+        let read_only = std::mem::replace(&mut *db, writable);
+        self.read_only.store(false, Ordering::Release);
+        drop(db);
+        drop(read_only);
+        tracing::info!(path = %self.path.display(), "the store is writable again");
+        Ok(())
+    }
+
+    /// After a failed write: replaces the writable instance by a read-only one (RocksDB's WAL
+    /// writer has seen an error and must not be written to again).
+    fn fall_back_to_read_only(&self, error: &BackendError) {
+        let mut db = self.db.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.is_read_only() {
+            return;
+        }
+        match open_db(&self.path, &self.config, true) {
+            Ok(read_only) => {
+                let writable = std::mem::replace(&mut *db, read_only);
+                self.read_only.store(true, Ordering::Release);
+                drop(db);
+                drop(writable);
+                tracing::warn!(
+                    path = %self.path.display(),
+                    %error,
+                    "a write failed: the store is read-only until space is freed"
+                );
+            }
+            Err(e) => tracing::error!(
+                path = %self.path.display(),
+                %error,
+                reopen = %e,
+                "a write failed and the store cannot be reopened read-only"
+            ),
+        }
+    }
 }
 
 impl Backend for RocksBackend {
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.db.get_cf(self.cf(column), key).map_err(backend_error)
+        let db = self.db();
+        db.get_cf(cf(&db, column), key).map_err(backend_error)
     }
 
     fn write(&self, batch: Batch) -> Result<(), BackendError> {
+        let bytes = batch.ops().iter().map(op_bytes).sum();
+        self.space.admit(bytes).map_err(no_space)?;
+        if self.is_read_only() {
+            self.reopen_writable()?;
+        }
+        let db = self.db();
         let mut rocks = WriteBatch::default();
         for op in batch.into_ops() {
             match op {
-                Op::Put(column, key, value) => rocks.put_cf(self.cf(column), key, value),
-                Op::Delete(column, key) => rocks.delete_cf(self.cf(column), key),
+                Op::Put(column, key, value) => rocks.put_cf(cf(&db, column), key, value),
+                Op::Delete(column, key) => rocks.delete_cf(cf(&db, column), key),
             }
         }
-        self.db.write_opt(rocks, &self.write_options).map_err(backend_error)
+        let Err(e) = db.write_opt(rocks, &self.write_options) else { return Ok(()) };
+        drop(db);
+        let error = backend_error(e);
+        if matches!(error.kind(), BackendErrorKind::NoSpace | BackendErrorKind::Io) {
+            self.fall_back_to_read_only(&error);
+        }
+        Err(error)
     }
 
     fn scan(
@@ -231,8 +380,8 @@ impl Backend for RocksBackend {
         prefix: &[u8],
         visit: &mut Visit<'_>,
     ) -> Result<(), BackendError> {
-        let iter =
-            self.db.iterator_cf(self.cf(column), IteratorMode::From(from, Direction::Forward));
+        let db = self.db();
+        let iter = db.iterator_cf(cf(&db, column), IteratorMode::From(from, Direction::Forward));
         for item in iter {
             let (key, value) = item.map_err(backend_error)?;
             if !key.starts_with(prefix) || visit(&key, &value).is_break() {
@@ -243,6 +392,15 @@ impl Backend for RocksBackend {
     }
 }
 
+/// About how many bytes an operation adds to the WAL.
+fn op_bytes(op: &Op) -> u64 {
+    let len = match op {
+        Op::Put(_, key, value) => key.len() + value.len(),
+        Op::Delete(_, key) => key.len(),
+    };
+    len as u64 + 16
+}
+
 /// The store on RocksDB: [`Core`] over a [`RocksBackend`], so every
 /// [`Storage`](ceramic_storage::Storage) method works on it. Every
 /// [`write_commit`](ceramic_storage::Storage::write_commit) is one `WriteBatch` (blocks, state,
@@ -251,35 +409,75 @@ impl Backend for RocksBackend {
 /// through [`Core::backend`].
 pub type RocksStorage = Core<RocksBackend>;
 
-/// Opens (or creates) the store in directory `path`, replaying the WAL after a crash.
-///
-/// # Errors
-/// [`Error::Open`] (e.g. the directory is locked by another process, or is not a store);
-/// [`Error::Format`] for a store written by an incompatible version.
-pub fn open(path: impl AsRef<Path>, config: Config) -> Result<RocksStorage> {
-    let path = path.as_ref().to_path_buf();
+/// Opens the database in `path`, writable or read-only.
+fn open_db(path: &Path, config: &Config, read_only: bool) -> Result<DB, rocksdb::Error> {
     let mut options = Options::default();
-    options.create_if_missing(true);
-    options.create_missing_column_families(true);
+    options.create_if_missing(!read_only);
+    options.create_missing_column_families(!read_only);
     options.set_max_background_jobs(config.background_jobs.max(1));
     options.set_keep_log_file_num(4);
     options.set_paranoid_checks(true);
     options.set_db_write_buffer_size(config.memtable_budget.max(1 << 20));
-    let open_error = |e| Error::Open { path: path.clone(), source: backend_error(e) };
-    let cache = Cache::new_lru_cache(config.block_cache).map_err(open_error)?;
+    // RocksDB's info LOG writer aborts the process on its next line once a write of it has
+    // failed (a full disk): only fatal lines are logged (`specs/storage.md`, "A full disk").
+    options.set_log_level(LogLevel::Fatal);
+    let cache = Cache::new_lru_cache(config.block_cache)?;
     let columns = Column::ALL
         .iter()
-        .map(|c| ColumnFamilyDescriptor::new(c.name(), column_options(*c, &config, &cache)));
-    let db = DB::open_cf_descriptors(&options, &path, columns).map_err(open_error)?;
+        .map(|c| ColumnFamilyDescriptor::new(c.name(), column_options(*c, config, &cache)));
+    if read_only {
+        DB::open_cf_descriptors_read_only(&options, path, columns, false)
+    } else {
+        DB::open_cf_descriptors(&options, path, columns)
+    }
+}
+
+/// Opens (or creates) the store in directory `path`, replaying the WAL after a crash.
+///
+/// When the disk has less free space than [`Config::min_free_bytes`] (plus the WAL that opening
+/// replays), an existing store opens read-only: reads are served, writes are refused with a
+/// [`BackendErrorKind::NoSpace`] error until space returns, then it reopens writable by itself.
+///
+/// # Errors
+/// [`Error::Open`] (e.g. the directory is locked by another process, or is not a store, or a
+/// new store on a full disk: kind [`BackendErrorKind::NoSpace`]); [`Error::Format`] for a store
+/// written by an incompatible version.
+pub fn open(path: impl AsRef<Path>, config: Config) -> Result<RocksStorage> {
+    let path = path.as_ref().to_path_buf();
+    let open_error = |source| Error::Open { path: path.clone(), source };
+    let space =
+        SpaceGuard::new(&path, config.min_free_bytes.max(MIN_RESERVE), config.space_recheck);
+    let exists = path.join("CURRENT").exists();
+    let read_only = match space.room_for(wal_bytes(&path)) {
+        Ok(()) => false,
+        Err(e @ SpaceError::BelowReserve { .. }) if exists => {
+            tracing::warn!(error = %e, "opening the store read-only");
+            true
+        }
+        Err(e) => return Err(open_error(no_space(e))),
+    };
+    let db = open_db(&path, &config, read_only).map_err(|e| open_error(backend_error(e)))?;
     let mut write_options = WriteOptions::default();
     write_options.set_sync(config.sync);
     write_options.disable_wal(false);
-    match db.get(FORMAT_KEY).map_err(open_error)? {
+    match db.get(FORMAT_KEY).map_err(|e| open_error(backend_error(e)))? {
         Some(found) if found != FORMAT => return Err(Error::Format { path, found }),
+        // A store created but never marked (a crash at its first open) is marked at the next
+        // writable open.
         Some(_) => {}
-        None => db.put_opt(FORMAT_KEY, FORMAT, &write_options).map_err(open_error)?,
+        None if read_only => {}
+        None => db
+            .put_opt(FORMAT_KEY, FORMAT, &write_options)
+            .map_err(|e| open_error(backend_error(e)))?,
     }
-    Ok(Core::with_backend(RocksBackend { db, write_options, path, config }))
+    Ok(Core::with_backend(RocksBackend {
+        db: RwLock::new(db),
+        read_only: AtomicBool::new(read_only),
+        write_options,
+        path,
+        config,
+        space,
+    }))
 }
 
 /// Flushes every column family's memtable of `store` to SST files ([`RocksBackend::flush`]).
@@ -311,5 +509,8 @@ mod tests {
         let config = Config::default().with_sync(false).with_background_jobs(0);
         assert!(!config.sync);
         assert_eq!(config.background_jobs, 1);
+        let config = Config::default().with_min_free_bytes(1);
+        assert_eq!(config.min_free_bytes, MIN_RESERVE);
+        assert_eq!(Config::default().min_free_bytes, DEFAULT_MIN_FREE_BYTES);
     }
 }

@@ -1,7 +1,8 @@
 //! Integration tests of `ceramic-storage-rocks`: the storage suite of `ceramic-storage`
 //! (compiled from that crate's `tests/it/suite.rs`) against RocksDB, and what only RocksDB has
-//! (`rocks.rs`: reopening, locking, files on disk that go bad).
+//! (`rocks.rs`: reopening, locking, files on disk that go bad; `disk_full.rs`: a full tmpfs).
 
+mod disk_full;
 #[path = "../../../storage/tests/it/fixtures.rs"]
 mod fixtures;
 mod rocks;

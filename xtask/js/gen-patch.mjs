@@ -286,7 +286,7 @@ export async function patchVectors(h) {
       },
       expected: {
         did: s.did.id,
-        genesis_envelope_cid: g.record.envelope_cid,
+        genesis: { payload_hex: g.record.payload_hex, envelope_hex: g.record.envelope_hex, envelope_cid: g.record.envelope_cid },
         stream_id: g.record.stream_id,
         operations: c.record.payload_dagjson.data,
         update: {

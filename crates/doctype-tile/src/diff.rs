@@ -547,8 +547,8 @@ mod tests {
         let mut old = json!(1);
         let mut new = json!(2);
         for _ in 0..5_000 {
-            old = json!([old]);
-            new = json!([new]);
+            old = Value::Array(vec![old]);
+            new = Value::Array(vec![new]);
         }
         let patch = diff(&old, &new);
         assert_eq!(patch.len(), 1);

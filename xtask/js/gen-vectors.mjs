@@ -12,6 +12,8 @@
 //   crates/codecs/testdata/js-car.json          CAR v1 files written by @ipld/car
 //   crates/doctype-tile/testdata/js-tile-handler.json  TileDocumentHandler state transitions (gen-tile-state.mjs)
 //   crates/engine/testdata/js-conflicts.json    js-ceramic's conflict rule, _pickLogToAccept (gen-conflicts.mjs)
+//   crates/doctype-tile/testdata/js-patch-compare.json  fast-json-patch compare() over generated edits (gen-patch.mjs)
+//   crates/doctype-tile/testdata/js-patch-commits.json  signed TileDocument updates made from them (gen-patch.mjs)
 //
 // Run through `cargo xtask vectors [--check]`, which does `npm ci` first.
 //
@@ -49,6 +51,7 @@ import * as KeyDidResolver from 'key-did-resolver'
 
 import { tileHandlerVectors } from './gen-tile-state.mjs'
 import { conflictVectors } from './gen-conflicts.mjs'
+import { patchVectors } from './gen-patch.mjs'
 
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -1125,6 +1128,7 @@ async function main() {
     tile, makeDid, withFixedRandom, labelBytes, hex, fromHex, cidOf, dagCborCid, source, errorMessage, PUBLIC_COMMITID,
   })
   const conflicts = await conflictVectors({ source })
+  const patch = await patchVectors({ makeDid, withFixedRandom, labelBytes, source, describeSignedCommit })
 
   writeVectors(outDir, 'crates/streamid/testdata/js-streamid.json', streamid)
   writeVectors(outDir, 'crates/did/testdata/js-tile.json', tile)
@@ -1134,6 +1138,8 @@ async function main() {
   writeVectors(outDir, 'crates/codecs/testdata/js-car.json', car)
   writeVectors(outDir, 'crates/doctype-tile/testdata/js-tile-handler.json', tileHandler)
   writeVectors(outDir, 'crates/engine/testdata/js-conflicts.json', conflicts)
+  writeVectors(outDir, 'crates/doctype-tile/testdata/js-patch-compare.json', patch.compare)
+  writeVectors(outDir, 'crates/doctype-tile/testdata/js-patch-commits.json', patch.commits)
   for (const w of written) console.log(`wrote ${w}`)
 }
 

@@ -50,6 +50,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Updates are written as the JS client writes them: [`update_payload`]'s patch is [`diff`],
+//! which reproduces fast-json-patch 3.1.1 `compare()` operation for operation, so the same edit
+//! gives the same commit CID as `TileDocument.update`.
+//!
 //! JSON schemas are compiled with `jsonschema` (no default features, so no network or file
 //! access for `$ref`) and cached per schema CommitID, as js-ceramic caches its Ajv instances.
 //! A schema without `$schema` is read as draft-07, Ajv's default; format checking is on, as
@@ -61,6 +65,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod diff;
 mod error;
 mod header;
 mod patch;
@@ -71,6 +76,7 @@ mod write;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
+pub use diff::{Operation, diff};
 pub use error::{Error, Result};
 pub use schema::{DEFAULT_SCHEMA_CACHE_CAPACITY, MAX_SCHEMA_ERRORS};
 pub use tile::{MAX_CONTENT_DEPTH, Tile};

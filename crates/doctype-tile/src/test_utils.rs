@@ -269,6 +269,33 @@ pub fn arb_patch_script() -> impl Strategy<Value = (Value, Vec<Value>)> {
     })
 }
 
+/// The keys [`arb_json`] uses: few, so that old and new values share keys, with array-index
+/// keys (JS lists them first), JSON-pointer escapes and non-ASCII.
+pub const JSON_KEYS: [&str; 10] = ["a", "b", "c", "0", "1", "10", "a/b", "~", "", "é"];
+
+/// Any JSON value up to 4 levels deep: every scalar kind (finite floats, 64-bit integers),
+/// arrays and objects whose keys come in any insertion order.
+pub fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
+        "[ab~/é]{0,3}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(JSON_KEYS.to_vec()), inner), 0..5)
+                .prop_map(|entries| {
+                    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+        ]
+    })
+}
+
 fn key(name: &str) -> Option<&'static str> {
     KEYS.iter().copied().find(|k| *k == name)
 }

@@ -1,7 +1,8 @@
 //! Building Tile commits as js-ceramic's `TileDocument.create` and `TileDocument.update` do:
 //! a genesis payload with the controller, optional schema, family, tags and a `unique` salt,
-//! and data payloads whose patch is the RFC 6902 difference between the current and the new
-//! content. Sign the payload with `ceramic_did::sign_commit` to get the commit's blocks.
+//! and data payloads whose patch is [`crate::diff`] of the current and the new content
+//! (fast-json-patch `compare()`, byte for byte the JS client's commit). Sign the payload with
+//! `ceramic_did::sign_commit` to get the commit's blocks.
 
 use ceramic_codecs::{DataCommit, GenesisCommit, Header, Payload, Unique};
 use ceramic_doctype::{StreamState, json_to_ipld};
@@ -46,16 +47,19 @@ pub fn genesis_payload(
     Ok(Payload::Genesis(GenesisCommit { header, data }))
 }
 
-/// The data payload that changes `state`'s content into `content`: `id` = genesis, `prev` =
-/// tip, `header` = `{}` (as js writes it; Tile requires a header), `data` = the JSON patch
-/// between them (empty when nothing changes).
+/// The data payload that changes `state`'s content into `content`, as `TileDocument.update`
+/// (`makeCommit`) writes it: `id` = genesis, `prev` = tip, `header` = `{}` (Tile requires a
+/// header), `data` = [`crate::diff`] of the current content and `content` (empty when nothing
+/// changes). A `null` `content` means "keep the content", as in js (`newContent == null`), and
+/// gives an empty patch. With the same state and content, the signed commit is byte for byte the
+/// JS client's (vectors `testdata/js-patch-commits.json`).
 ///
 /// # Errors
 /// [`Error::NotJson`] when the patch holds a number IPLD cannot carry.
 pub fn update_payload(state: &StreamState, content: &Value) -> Result<Payload, Error> {
     let current = state.current_content();
-    let patch =
-        serde_json::to_value(json_patch::diff(current, content)).map_err(Error::MalformedPatch)?;
+    let ops = if content.is_null() { Vec::new() } else { crate::diff(current, content) };
+    let patch = Value::Array(ops.into_iter().map(crate::Operation::into_json).collect());
     Ok(Payload::Data(DataCommit {
         id: state.stream_id().cid(),
         prev: state.tip(),

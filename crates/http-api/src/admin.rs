@@ -171,10 +171,10 @@ impl Codes {
             if live && issued.elapsed() < ttl && self.by_code.len() <= keep {
                 break;
             }
-            if let Some((_, code)) = self.order.pop_front() {
-                if live {
-                    self.remove(&code);
-                }
+            if let Some((_, code)) = self.order.pop_front()
+                && live
+            {
+                self.remove(&code);
             }
         }
     }

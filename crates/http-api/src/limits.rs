@@ -299,12 +299,12 @@ impl Registry {
     }
 
     fn remove(&mut self, id: u64) {
-        if let Some((ip, _)) = self.conns.remove(&id) {
-            if let Some(n) = self.per_ip.get_mut(&ip) {
-                *n -= 1;
-                if *n == 0 {
-                    self.per_ip.remove(&ip);
-                }
+        if let Some((ip, _)) = self.conns.remove(&id)
+            && let Some(n) = self.per_ip.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.per_ip.remove(&ip);
             }
         }
     }

@@ -14,6 +14,18 @@
 //! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
 //! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
 //!
+//! [http]                             # the HTTP server's limits (see specs/node.md)
+//! header_timeout_ms = 10000          # a request head must arrive whole within this
+//! idle_timeout_ms = 30000            # a keep-alive connection without a request is closed
+//! request_timeout_ms = 60000         # one request (body, handler, answer) at most this long
+//! max_connections = 512              # open connections; beyond: idle ones evicted, else 503
+//! max_connections_per_ip = 64        # open connections from one address; beyond: 429
+//! multiquery_concurrency = 16        # streams one multiquery loads at once
+//! multiquery_timeout_ms = 10000      # a whole multiquery; streams not loaded are left out
+//! max_multiquery_queries = 256       # queries in one multiquery; beyond: 400
+//! admin_codes_per_client = 8         # unused admin codes one address holds; beyond: 429
+//! max_admin_codes = 1000             # unused admin codes in all; beyond: the oldest dropped
+//!
 //! [p2p]
 //! enabled = true                     # libp2p + Ceramic pubsub on /ceramic/<network>
 //! listen = ["/ip4/127.0.0.1/tcp/4101"] # libp2p listen addresses (port 0 picks one; printed)
@@ -38,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ceramic_anchor_service::Policy;
+use ceramic_http_api::{AdminCodeLimits, MultiqueryLimits, ServerLimits};
 use ceramic_net::{Config as NetConfig, Multiaddr};
 use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_RESERVE};
 use serde::Deserialize;
@@ -129,6 +142,126 @@ impl P2pConfig {
                 .with_listen(parse(&self.listen, "p2p.listen")?)
                 .with_bootstrap(parse(&self.bootstrap, "p2p.bootstrap")?),
         ))
+    }
+}
+
+/// The `[http]` table: the HTTP server's limits. Every value must be at least 1; timeouts at
+/// most an hour.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// How long a request head may take from its first byte (slowloris clients are cut off).
+    pub header_timeout_ms: u64,
+    /// How long a keep-alive connection may stay without a request.
+    pub idle_timeout_ms: u64,
+    /// How long one request may take, body and answer included.
+    pub request_timeout_ms: u64,
+    /// The most open connections (idle ones are evicted for new ones; 503 when all are busy).
+    pub max_connections: usize,
+    /// The most open connections from one IP address (429 beyond it); at most
+    /// `max_connections`.
+    pub max_connections_per_ip: usize,
+    /// How many streams one multiquery loads at once.
+    pub multiquery_concurrency: usize,
+    /// How long a whole multiquery may take; streams not loaded by then are left out.
+    pub multiquery_timeout_ms: u64,
+    /// The most queries one multiquery may hold (400 beyond it).
+    pub max_multiquery_queries: usize,
+    /// The most unused admin codes one client address holds (429 beyond it).
+    pub admin_codes_per_client: usize,
+    /// The most unused admin codes in all (the oldest is dropped beyond it).
+    pub max_admin_codes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let server = ServerLimits::default();
+        let multiquery = MultiqueryLimits::default();
+        let admin = AdminCodeLimits::default();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        HttpConfig {
+            header_timeout_ms: ms(server.header_timeout),
+            idle_timeout_ms: ms(server.idle_timeout),
+            request_timeout_ms: ms(server.request_timeout),
+            max_connections: server.max_connections,
+            max_connections_per_ip: server.max_connections_per_ip,
+            multiquery_concurrency: multiquery.concurrency,
+            multiquery_timeout_ms: ms(multiquery.deadline),
+            max_multiquery_queries: multiquery.max_queries,
+            admin_codes_per_client: admin.per_client,
+            max_admin_codes: admin.max_codes,
+        }
+    }
+}
+
+/// The longest timeout the `[http]` table accepts, in milliseconds (an hour).
+const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
+impl HttpConfig {
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first key out of range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (key, ms) in [
+            ("http.header_timeout_ms", self.header_timeout_ms),
+            ("http.idle_timeout_ms", self.idle_timeout_ms),
+            ("http.request_timeout_ms", self.request_timeout_ms),
+            ("http.multiquery_timeout_ms", self.multiquery_timeout_ms),
+        ] {
+            if ms == 0 || ms > MAX_TIMEOUT_MS {
+                return Err(invalid(key, format!("{ms} is not between 1 and {MAX_TIMEOUT_MS} ms")));
+            }
+        }
+        for (key, n) in [
+            ("http.max_connections", self.max_connections),
+            ("http.max_connections_per_ip", self.max_connections_per_ip),
+            ("http.multiquery_concurrency", self.multiquery_concurrency),
+            ("http.max_multiquery_queries", self.max_multiquery_queries),
+            ("http.admin_codes_per_client", self.admin_codes_per_client),
+            ("http.max_admin_codes", self.max_admin_codes),
+        ] {
+            if n == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if self.max_connections_per_ip > self.max_connections {
+            return Err(invalid(
+                "http.max_connections_per_ip",
+                format!(
+                    "{} is more than max_connections ({})",
+                    self.max_connections_per_ip, self.max_connections
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server's limits, with `grace` for shutdown.
+    pub fn server_limits(&self, grace: Duration) -> ServerLimits {
+        ServerLimits::default()
+            .with_header_timeout(Duration::from_millis(self.header_timeout_ms))
+            .with_idle_timeout(Duration::from_millis(self.idle_timeout_ms))
+            .with_request_timeout(Duration::from_millis(self.request_timeout_ms))
+            .with_max_connections(self.max_connections)
+            .with_max_connections_per_ip(self.max_connections_per_ip)
+            .with_grace(grace)
+    }
+
+    /// The multiquery bounds.
+    pub fn multiquery_limits(&self) -> MultiqueryLimits {
+        MultiqueryLimits::default()
+            .with_concurrency(self.multiquery_concurrency)
+            .with_deadline(Duration::from_millis(self.multiquery_timeout_ms))
+            .with_max_queries(self.max_multiquery_queries)
+    }
+
+    /// The admin code bounds.
+    pub fn admin_code_limits(&self) -> AdminCodeLimits {
+        AdminCodeLimits::default()
+            .with_per_client(self.admin_codes_per_client)
+            .with_max_codes(self.max_admin_codes)
     }
 }
 
@@ -235,6 +368,8 @@ pub struct NodeConfig {
     /// Which of the doctypes the node was built with it runs, by name (`Doctype::name`);
     /// absent: all of them.
     pub doctypes: Option<Vec<String>>,
+    /// The HTTP server's limits.
+    pub http: HttpConfig,
     /// The peer-to-peer network.
     pub p2p: P2pConfig,
     /// Anchoring.
@@ -262,6 +397,7 @@ impl Default for NodeConfig {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7007)),
             network: "inmemory".into(),
             doctypes: None,
+            http: HttpConfig::default(),
             p2p: P2pConfig::default(),
             anchoring: AnchoringConfig::default(),
             sync: true,
@@ -426,6 +562,44 @@ mod tests {
         let err = tiny.store_config().unwrap_err();
         assert!(err.to_string().contains("min_free_bytes"), "{err}");
         assert!(NodeConfig::parse("min_free_bytes = -1").is_err());
+    }
+
+    #[test]
+    fn the_http_table_sets_and_checks_the_limits() {
+        let config = NodeConfig::parse(
+            "[http]\nheader_timeout_ms = 500\nidle_timeout_ms = 700\nmax_connections = 9\n\
+             max_connections_per_ip = 3\nmultiquery_concurrency = 4\nmultiquery_timeout_ms = 900\n\
+             max_multiquery_queries = 5\nadmin_codes_per_client = 2\nmax_admin_codes = 6\n\
+             request_timeout_ms = 800",
+        )
+        .unwrap();
+        config.http.validate().unwrap();
+        let limits = config.http.server_limits(Duration::from_secs(1));
+        assert_eq!(limits.header_timeout, Duration::from_millis(500));
+        assert_eq!(limits.idle_timeout, Duration::from_millis(700));
+        assert_eq!(limits.request_timeout, Duration::from_millis(800));
+        assert_eq!((limits.max_connections, limits.max_connections_per_ip), (9, 3));
+        let multiquery = config.http.multiquery_limits();
+        assert_eq!(multiquery.concurrency, 4);
+        assert_eq!(multiquery.deadline, Duration::from_millis(900));
+        assert_eq!(multiquery.max_queries, 5);
+        let admin = config.http.admin_code_limits();
+        assert_eq!((admin.per_client, admin.max_codes), (2, 6));
+        NodeConfig::default().http.validate().unwrap();
+        for (text, key) in [
+            ("header_timeout_ms = 0", "http.header_timeout_ms"),
+            ("idle_timeout_ms = 3600001", "http.idle_timeout_ms"),
+            ("max_connections = 0", "http.max_connections"),
+            ("max_connections_per_ip = 600", "http.max_connections_per_ip"),
+            ("multiquery_concurrency = 0", "http.multiquery_concurrency"),
+            ("max_admin_codes = 0", "http.max_admin_codes"),
+        ] {
+            let config = NodeConfig::parse(&format!("[http]\n{text}")).unwrap();
+            let err = config.http.validate().unwrap_err();
+            assert!(err.to_string().contains(key), "{text}: {err}");
+        }
+        assert!(NodeConfig::parse("[http]\nheader_timeout = 5").is_err());
+        assert!(NodeConfig::parse("[http]\nmax_connections = -1").is_err());
     }
 
     #[test]

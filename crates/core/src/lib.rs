@@ -44,6 +44,6 @@ mod run;
 
 pub use anchoring::{Anchoring, CasRequester, EthAnchoring};
 pub use ceramic_anchor::Chains;
-pub use config::{AnchoringConfig, ChainName, ConfigError, NodeConfig, P2pConfig};
+pub use config::{AnchoringConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig};
 pub use error::Error;
 pub use node::{Node, NodeBuilder};

@@ -120,6 +120,7 @@ impl NodeBuilder {
     pub async fn start(self) -> Result<Node, Error> {
         let NodeBuilder { config, doctypes, publishers, network, policy } = self;
         let (registry, enabled) = Self::registry(doctypes, config.doctypes.as_deref())?;
+        config.http.validate()?;
         let anchoring = config.anchoring.to_anchoring()?;
         let store_config = config.store_config()?;
         let network = match network {

@@ -3,9 +3,10 @@
 //! finish for at most the shutdown grace), stops the network and flushes the store.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use ceramic_grpc::Grpc;
-use ceramic_http_api::Api;
+use ceramic_http_api::{Api, ServerStats};
 use ceramic_net::NetworkHandle;
 use ceramic_service::Metrics;
 
@@ -34,13 +35,26 @@ pub(crate) async fn run(
         service.metrics().clone(),
     ));
     let metrics = service.metrics().clone();
+    let http_stats = Arc::new(ServerStats::default());
+    let rendered = Rendered {
+        metrics,
+        http: http_stats.clone(),
+        net: net.as_ref().map(|(handle, _)| handle.clone()),
+    };
     let router = Api::new(service.clone())
         .with_supported_chains(verifier.ids())
         .with_admin_dids(config.admin_dids.clone())
+        .with_multiquery_limits(config.http.multiquery_limits())
+        .with_admin_code_limits(config.http.admin_code_limits())
         .router()
-        .route("/metrics", axum::routing::get(move || serve_metrics(metrics.clone())));
-    let mut http =
-        tokio::spawn(ceramic_http_api::serve(http, router, until_stopped(stopped.clone()), grace));
+        .route("/metrics", axum::routing::get(move || serve_metrics(rendered.clone())));
+    let mut http = tokio::spawn(ceramic_http_api::serve_with_limits(
+        http,
+        router,
+        until_stopped(stopped.clone()),
+        config.http.server_limits(grace),
+        http_stats,
+    ));
     let grpc = ceramic_grpc::serve(Grpc::new(service), grpc, until_stopped(stopped), grace);
     tokio::pin!(grpc, shutdown);
     let (grpc_result, http_result) = tokio::select! {
@@ -75,7 +89,40 @@ pub(crate) async fn run(
     Ok(())
 }
 
-async fn serve_metrics(metrics: Metrics) -> impl axum::response::IntoResponse {
+/// What `/metrics` renders: the service's metrics, refreshed from the totals the HTTP server
+/// and the network keep themselves.
+#[derive(Debug, Clone)]
+struct Rendered {
+    metrics: Metrics,
+    http: Arc<ServerStats>,
+    net: Option<NetworkHandle>,
+}
+
+async fn serve_metrics(rendered: Rendered) -> impl axum::response::IntoResponse {
+    let Rendered { metrics, http, net } = rendered;
+    let http = http.snapshot();
+    metrics.set_http_connections_refused(&[
+        ("capacity", http.refused_at_capacity),
+        ("per_ip", http.refused_per_ip),
+    ]);
+    metrics.set_http_connections_cut(&[
+        ("header_timeout", http.header_timeouts),
+        ("idle_timeout", http.idle_timeouts),
+        ("request_timeout", http.request_timeouts),
+        ("evicted", http.evicted),
+        ("shutdown", http.shutdown_dropped),
+    ]);
+    if let Some(net) = net {
+        let stats = net.stats();
+        metrics.set_peer_bans(stats.peers_banned);
+        metrics.set_network_messages_dropped(&[
+            ("malformed", stats.malformed),
+            ("oversized", stats.oversized),
+            ("from_banned", stats.from_banned),
+            ("rate_limited", stats.rate_limited),
+            ("bad_block", stats.bad_blocks),
+        ]);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

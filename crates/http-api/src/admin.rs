@@ -4,8 +4,15 @@
 //! (or, for `POST`/`DELETE`, as the body `{jws}`). The request is allowed when the signature
 //! verifies (did:key), the signer is an admin DID, `requestPath` is the route's path and the code
 //! was issued here, is unexpired and unused (it is consumed).
+//!
+//! Codes are bounded so that no client can lock out the others ([`AdminCodeLimits`]): each
+//! client address holds at most `per_client` unexpired codes (more are refused with 429, and
+//! refusals are logged once a minute with their count, not one line each), and the store
+//! holds at most `max_codes`; when it is full the oldest outstanding code is dropped to make
+//! room, so `getCode` always answers a client under its own limit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -18,9 +25,43 @@ use serde_json::Value;
 /// How long a code from `GET /admin/getCode` stays valid by default (js
 /// `ADMIN_CODE_EXPIRATION_TIMEOUT` is one minute).
 pub const ADMIN_CODE_TTL: Duration = Duration::from_secs(60);
-/// The most codes outstanding at once; further `getCode` requests get 503 until codes are used
-/// or expire.
+/// The most codes outstanding at once by default; beyond it the oldest is dropped.
 pub const MAX_ADMIN_CODES: usize = 1_000;
+/// The most codes one client address holds at once by default; beyond it 429.
+pub const MAX_ADMIN_CODES_PER_CLIENT: usize = 8;
+
+/// The bounds of the admin codes; [`Default`] gives [`MAX_ADMIN_CODES`] and
+/// [`MAX_ADMIN_CODES_PER_CLIENT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AdminCodeLimits {
+    /// The most unexpired codes in the store (the oldest is dropped beyond it).
+    pub max_codes: usize,
+    /// The most unexpired codes one client address holds (429 beyond it).
+    pub per_client: usize,
+}
+
+impl Default for AdminCodeLimits {
+    fn default() -> Self {
+        AdminCodeLimits { max_codes: MAX_ADMIN_CODES, per_client: MAX_ADMIN_CODES_PER_CLIENT }
+    }
+}
+
+impl AdminCodeLimits {
+    /// Sets [`AdminCodeLimits::max_codes`] (at least 1).
+    #[must_use]
+    pub fn with_max_codes(mut self, max: usize) -> Self {
+        self.max_codes = max.max(1);
+        self
+    }
+
+    /// Sets [`AdminCodeLimits::per_client`] (at least 1).
+    #[must_use]
+    pub fn with_per_client(mut self, max: usize) -> Self {
+        self.per_client = max.max(1);
+        self
+    }
+}
 /// The longest compact JWS accepted, in bytes.
 const MAX_JWS: usize = 64 * 1024;
 
@@ -56,9 +97,12 @@ pub enum AdminError {
         "the admin code is unknown, already used or expired: get a new one from /api/v0/admin/getCode"
     )]
     Code,
-    /// Too many codes are outstanding (503).
-    #[error("too many admin codes outstanding ({MAX_ADMIN_CODES}): use or let some expire")]
-    TooManyCodes,
+    /// This client holds too many unexpired codes (429).
+    #[error("this client holds {max} unused admin codes already: use them or let them expire")]
+    TooManyCodes {
+        /// The per-client limit.
+        max: usize,
+    },
     /// The OS random number generator failed (500).
     #[error("generating an admin code: {0}")]
     Random(#[source] Box<ceramic_did::Error>),
@@ -73,7 +117,7 @@ impl AdminError {
             | AdminError::Signature(_)
             | AdminError::Code => StatusCode::UNAUTHORIZED,
             AdminError::NotAdmin { .. } | AdminError::WrongPath { .. } => StatusCode::FORBIDDEN,
-            AdminError::TooManyCodes => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::TooManyCodes { .. } => StatusCode::TOO_MANY_REQUESTS,
             AdminError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,7 +128,56 @@ impl AdminError {
 pub(crate) struct AdminAuth {
     dids: Vec<String>,
     ttl: Duration,
-    codes: Mutex<HashMap<String, Instant>>,
+    limits: AdminCodeLimits,
+    codes: Mutex<Codes>,
+}
+
+/// The outstanding codes: by code, in issue order, and counted per client.
+#[derive(Debug, Default)]
+struct Codes {
+    by_code: HashMap<String, (Instant, Option<IpAddr>)>,
+    /// Issue order (codes used since are skipped when they come up).
+    order: VecDeque<(Instant, String)>,
+    per_client: HashMap<Option<IpAddr>, usize>,
+    refused: crate::limits::LogEvery,
+}
+
+impl Codes {
+    fn new() -> Self {
+        // Refusals are logged once a minute (LogEvery's default), with their count.
+        Codes::default()
+    }
+
+    fn remove(&mut self, code: &str) -> Option<Instant> {
+        let (issued, client) = self.by_code.remove(code)?;
+        if let Some(n) = self.per_client.get_mut(&client) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_client.remove(&client);
+            }
+        }
+        Some(issued)
+    }
+
+    /// Drops expired codes, and the oldest ones while more than `keep` remain.
+    fn prune(&mut self, ttl: Duration, keep: usize) {
+        if self.order.len() > 2 * self.by_code.len() + 64 {
+            // Mostly used codes: keep the issue order bounded by the live codes.
+            let by_code = &self.by_code;
+            self.order.retain(|(issued, code)| by_code.get(code).is_some_and(|(i, _)| i == issued));
+        }
+        while let Some((issued, code)) = self.order.front() {
+            let live = self.by_code.get(code).is_some_and(|(i, _)| i == issued);
+            if live && issued.elapsed() < ttl && self.by_code.len() <= keep {
+                break;
+            }
+            if let Some((_, code)) = self.order.pop_front()
+                && live
+            {
+                self.remove(&code);
+            }
+        }
+    }
 }
 
 fn shorten(s: &str) -> String {
@@ -93,44 +186,47 @@ fn shorten(s: &str) -> String {
 
 impl AdminAuth {
     pub(crate) fn new(dids: Vec<String>, ttl: Duration) -> Self {
-        AdminAuth { dids, ttl, codes: Mutex::new(HashMap::new()) }
+        AdminAuth { dids, ttl, limits: AdminCodeLimits::default(), codes: Mutex::new(Codes::new()) }
     }
 
     pub(crate) fn with_ttl(&self, ttl: Duration) -> Self {
-        AdminAuth::new(self.dids.clone(), ttl)
+        AdminAuth { limits: self.limits, ..AdminAuth::new(self.dids.clone(), ttl) }
     }
 
     pub(crate) fn with_dids(&self, dids: Vec<String>) -> Self {
-        AdminAuth::new(dids, self.ttl)
+        AdminAuth { limits: self.limits, ..AdminAuth::new(dids, self.ttl) }
     }
 
-    fn codes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    pub(crate) fn with_limits(&self, limits: AdminCodeLimits) -> Self {
+        AdminAuth { limits, ..AdminAuth::new(self.dids.clone(), self.ttl) }
+    }
+
+    fn codes(&self) -> std::sync::MutexGuard<'_, Codes> {
         self.codes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new single-use code, formatted as a UUID v4.
-    pub(crate) fn issue_code(&self) -> Result<String, AdminError> {
-        let seed = ceramic_did::random_seed().map_err(|e| AdminError::Random(Box::new(e)))?;
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&seed[..16]);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        let code = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
-        );
+    /// A new single-use code for `client` (its address; `None` when unknown), formatted as a
+    /// UUID v4.
+    pub(crate) fn issue_code(&self, client: Option<IpAddr>) -> Result<String, AdminError> {
         let mut codes = self.codes();
-        let ttl = self.ttl;
-        codes.retain(|_, issued| issued.elapsed() < ttl);
-        if codes.len() >= MAX_ADMIN_CODES {
-            return Err(AdminError::TooManyCodes);
+        codes.prune(self.ttl, usize::MAX);
+        let held = codes.per_client.get(&client).copied().unwrap_or(0);
+        if held >= self.limits.per_client {
+            if let Some(more) = codes.refused.tick() {
+                tracing::info!(
+                    client = ?client,
+                    refused_before = more,
+                    "admin codes refused: a client holds too many (logged once a minute)"
+                );
+            }
+            return Err(AdminError::TooManyCodes { max: self.limits.per_client });
         }
-        codes.insert(code.clone(), Instant::now());
+        codes.prune(self.ttl, self.limits.max_codes.saturating_sub(1));
+        let code = new_code()?;
+        let now = Instant::now();
+        codes.by_code.insert(code.clone(), (now, client));
+        codes.order.push_back((now, code.clone()));
+        *codes.per_client.entry(client).or_default() += 1;
         Ok(code)
     }
 
@@ -161,6 +257,17 @@ impl AdminAuth {
         }
         Ok(payload.remove("requestBody").unwrap_or(Value::Null))
     }
+}
+
+/// A random code formatted as a UUID v4.
+fn new_code() -> Result<String, AdminError> {
+    let seed = ceramic_did::random_seed().map_err(|e| AdminError::Random(Box::new(e)))?;
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&seed[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
 }
 
 /// The decoded parts of a compact JWS.
@@ -212,7 +319,7 @@ mod tests {
     #[test]
     fn codes_look_like_uuids_and_differ() {
         let auth = AdminAuth::new(vec![], ADMIN_CODE_TTL);
-        let (a, b) = (auth.issue_code().unwrap(), auth.issue_code().unwrap());
+        let (a, b) = (auth.issue_code(None).unwrap(), auth.issue_code(None).unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
@@ -220,24 +327,56 @@ mod tests {
     }
 
     #[test]
-    fn outstanding_codes_are_bounded() {
+    fn each_client_holds_a_bounded_number_of_codes() {
         let auth = AdminAuth::new(vec![], ADMIN_CODE_TTL);
-        for _ in 0..MAX_ADMIN_CODES {
-            auth.issue_code().unwrap();
+        let (a, b) = (Some(IpAddr::from([10, 0, 0, 1])), Some(IpAddr::from([10, 0, 0, 2])));
+        for _ in 0..MAX_ADMIN_CODES_PER_CLIENT {
+            auth.issue_code(a).unwrap();
         }
-        assert!(matches!(auth.issue_code(), Err(AdminError::TooManyCodes)));
+        let refused = auth.issue_code(a).unwrap_err();
+        assert!(matches!(refused, AdminError::TooManyCodes { max: MAX_ADMIN_CODES_PER_CLIENT }));
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Another client is not locked out.
+        auth.issue_code(b).unwrap();
         // Expired codes make room.
         let auth = AdminAuth::new(vec![], Duration::ZERO);
-        for _ in 0..MAX_ADMIN_CODES + 1 {
-            auth.issue_code().unwrap();
+        for _ in 0..MAX_ADMIN_CODES_PER_CLIENT + 1 {
+            auth.issue_code(a).unwrap();
         }
+    }
+
+    #[test]
+    fn a_full_store_drops_its_oldest_code_and_still_answers() {
+        let limits = AdminCodeLimits::default().with_max_codes(4).with_per_client(2);
+        let auth = AdminAuth::new(vec![], ADMIN_CODE_TTL).with_limits(limits);
+        let first = auth.issue_code(Some(IpAddr::from([10, 0, 0, 1]))).unwrap();
+        for i in 1..20u8 {
+            auth.issue_code(Some(IpAddr::from([10, 0, 0, 1 + i]))).unwrap();
+        }
+        let codes = auth.codes();
+        assert_eq!(codes.by_code.len(), 4);
+        assert!(!codes.by_code.contains_key(&first), "the oldest code was dropped");
+        assert_eq!(codes.per_client.values().sum::<usize>(), 4);
+        assert!(codes.order.len() <= 4 + 64);
+    }
+
+    #[test]
+    fn used_codes_leave_no_trace() {
+        let auth = AdminAuth::new(vec![], ADMIN_CODE_TTL);
+        for _ in 0..10_000 {
+            let code = auth.issue_code(None).unwrap();
+            assert!(auth.codes().remove(&code).is_some());
+        }
+        let codes = auth.codes();
+        assert!(codes.by_code.is_empty() && codes.per_client.is_empty());
+        assert!(codes.order.len() <= 64 + 1, "{}", codes.order.len());
     }
 
     #[test]
     fn a_code_is_single_use() {
         let signer = KeySigner::from_seed(KeyType::Ed25519, &[3; 32]).unwrap();
         let auth = AdminAuth::new(vec![signer.did().to_string()], ADMIN_CODE_TTL);
-        let code = auth.issue_code().unwrap();
+        let code = auth.issue_code(None).unwrap();
         let jws = compact(
             &signer,
             &serde_json::json!({"code": code, "requestPath": "/p", "requestBody": {"x": 1}}),

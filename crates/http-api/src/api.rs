@@ -2,7 +2,6 @@
 //! request once, calls the service with typed values, and writes the typed answer as js-ceramic
 //! does; errors become HTTP statuses in one place (`error.rs`).
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,14 +15,14 @@ use axum::routing::{any, get, post};
 use ceramic_doctype::StreamState;
 use ceramic_service::{Health, Service};
 use ceramic_streamid::{StreamId, StreamRef, StreamType};
-use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
+use serde_json::{Value, json};
 
-use crate::admin::{ADMIN_CODE_TTL, AdminAuth, AdminError};
+use crate::admin::{ADMIN_CODE_TTL, AdminAuth, AdminCodeLimits, AdminError};
 use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
+use crate::multiquery::MultiqueryLimits;
 use crate::query::{LoadOpts, parse_query};
-use crate::request::{PathTrie, parse_apply, parse_create, parse_multiquery};
+use crate::request::{parse_apply, parse_create, parse_multiquery};
 
 /// The largest request body, in bytes (js-ceramic's daemon: `express.json({limit: '1mb'})`).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -40,6 +39,7 @@ pub struct Api {
     service: Service,
     chains: Vec<String>,
     admin: Arc<AdminAuth>,
+    multiquery: MultiqueryLimits,
 }
 
 impl Api {
@@ -49,7 +49,24 @@ impl Api {
             service,
             chains: Vec::new(),
             admin: Arc::new(AdminAuth::new(Vec::new(), ADMIN_CODE_TTL)),
+            multiquery: MultiqueryLimits::default(),
         }
+    }
+
+    /// Bounds multiqueries by `limits` (default [`MultiqueryLimits::default`]).
+    pub fn with_multiquery_limits(mut self, limits: MultiqueryLimits) -> Self {
+        self.multiquery = limits;
+        self
+    }
+
+    /// Bounds the admin codes by `limits` (default [`AdminCodeLimits::default`]).
+    pub fn with_admin_code_limits(mut self, limits: AdminCodeLimits) -> Self {
+        self.admin = Arc::new(self.admin.with_limits(limits));
+        self
+    }
+
+    pub(crate) fn service(&self) -> &Service {
+        &self.service
     }
 
     /// The CAIP-2 chains `GET /node/chains` reports (e.g. `eip155:1`, `inmemory:12345`).
@@ -100,7 +117,7 @@ impl Api {
             .with_state(Arc::new(self))
     }
 
-    async fn write(
+    pub(crate) async fn write(
         &self,
         stream_type: StreamType,
         commit: CommitBlocks,
@@ -130,46 +147,6 @@ fn state_response(stream: &str, state: &StreamState) -> Response {
         state: ceramic_doctype::JsState<'a>,
     }
     json_response(StatusCode::OK, &Answer { stream_id: stream, state: state.js() })
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish for at most `grace` before dropping their connections. Dropping the future midway is
-/// safe (every write is atomic in the engine).
-///
-/// # Errors
-/// The listener's I/O errors.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    };
-    use axum::serve::ListenerExt as _;
-    // TCP_NODELAY on every accepted connection: answers go out at once, not after Nagle.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
-    let grace_over = async move {
-        match on_signal.await {
-            Ok(()) => tokio::time::sleep(grace).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        result = server.into_future() => result,
-        () = grace_over => {
-            tracing::warn!(?grace, "HTTP connections still open after the grace period: dropped");
-            Ok(())
-        }
-    }
 }
 
 /// CORS as js-ceramic's daemon sets it up (`cors({origin: <allowed origins, all by default>,
@@ -231,7 +208,7 @@ pub(crate) fn json_response<T: serde::Serialize + ?Sized>(
 }
 
 /// js `next?.content ?? content`: pending content unless it is absent or `null`.
-fn current_content(state: &StreamState) -> &Value {
+pub(crate) fn current_content(state: &StreamState) -> &Value {
     state
         .next()
         .and_then(|n| n.content.as_ref())
@@ -337,64 +314,8 @@ async fn request_anchor(
 
 async fn multiquery(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_multiquery(&body(raw)?)?;
-    let mut results = Map::new();
-    let mut loads = 0usize;
-    for query in request.queries {
-        if let Some(genesis) = query.genesis {
-            // js `_ensureGenesis`: only an unsigned genesis that names the queried stream.
-            let stream = query.id.stream_id();
-            if genesis.is_signed() || *genesis.cid() != stream.cid() {
-                tracing::debug!(%stream, "multiquery: the genesis does not name the stream");
-                continue;
-            }
-            if let Err(e) = api.write(stream.stream_type(), genesis, None, false).await {
-                tracing::debug!(%stream, error = %e, "multiquery: creating from genesis failed");
-                continue;
-            }
-        }
-        // Walk the path trie with an explicit stack: (trie node, stream to load).
-        let mut stack: Vec<(&PathTrie, StreamRef)> = vec![(&query.paths, query.id)];
-        while let Some((node, id)) = stack.pop() {
-            if loads == MAX_MULTIQUERY_LOADS {
-                tracing::debug!("multiquery: load limit reached");
-                break;
-            }
-            loads += 1;
-            let loaded =
-                tokio::time::timeout(request.timeout, api.service.load(id, query.opts.at_time))
-                    .await;
-            let state = match loaded {
-                Ok(Ok(state)) => state,
-                Ok(Err(e)) => {
-                    tracing::debug!(%id, error = %e, "multiquery: load failed");
-                    continue;
-                }
-                Err(_) => {
-                    tracing::debug!(%id, "multiquery: load timed out");
-                    continue;
-                }
-            };
-            let key = match query.opts.at_time {
-                Some(_) => state
-                    .stream_id()
-                    .at_commit(state.tip())
-                    .map_or_else(|_| id.to_string(), |c| c.to_string()),
-                None => id.to_string(),
-            };
-            let content = current_content(&state);
-            for (key, child) in &node.children {
-                if let Some(linked) = content
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse::<StreamId>().ok())
-                {
-                    stack.push((child, StreamRef::Stream(linked)));
-                }
-            }
-            results.insert(key, state.to_js_json());
-        }
-    }
-    Ok(json_response(StatusCode::OK, &Value::Object(results)))
+    let results = crate::multiquery::run(&api, request, api.multiquery).await?;
+    Ok(json_response(StatusCode::OK, &results))
 }
 
 async fn chains(State(api): Shared) -> Response {
@@ -429,8 +350,13 @@ async fn admin() -> ApiError {
 /// `req.baseUrl`, and the client signs `new URL('./admin/pins', apiUrl).pathname`).
 const ADMIN_PINS: &str = "/api/v0/admin/pins";
 
-async fn admin_code(State(api): Shared) -> Result<Response> {
-    let code = api.admin.issue_code()?;
+async fn admin_code(
+    State(api): Shared,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+) -> Result<Response> {
+    // Without a socket (the router driven in process) every caller is one client.
+    let ip = client.map(|c| c.0.0.ip().to_canonical());
+    let code = api.admin.issue_code(ip)?;
     Ok(json_response(StatusCode::OK, &json!({ "code": code })))
 }
 

@@ -8,7 +8,9 @@
 //! `specs/http-api.md` (routes, shapes, status codes, deviations from js) and §5 of the
 //! protocol notes.
 //!
-//! - [`Api`] builds the axum router; [`serve`] runs it until a shutdown signal.
+//! - [`Api`] builds the axum router; [`serve_with_limits`] runs it until a shutdown signal under
+//!   [`limits`]: header, idle and request timeouts, a connection cap, a per-IP cap, and a
+//!   shutdown that does not wait for idle clients.
 //! - [`commit`]: serialized commits (js `serializeCommit` / `deserializeCommit`) ⇄ blocks.
 //! - [`query`]: query strings read as js `parse-query-object` reads them.
 //! - [`request`]: the POST bodies, parsed and bounded before anything reaches the engine.
@@ -42,6 +44,8 @@ pub mod admin;
 mod api;
 pub mod commit;
 mod error;
+pub mod limits;
+pub mod multiquery;
 pub mod query;
 pub mod request;
 
@@ -50,5 +54,8 @@ pub mod fuzzing;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
-pub use api::{Api, MAX_BODY, MAX_MULTIQUERY_LOADS, serve};
+pub use admin::AdminCodeLimits;
+pub use api::{Api, MAX_BODY, MAX_MULTIQUERY_LOADS};
 pub use error::ApiError;
+pub use limits::{ServerCounts, ServerLimits, ServerStats, serve, serve_with_limits};
+pub use multiquery::MultiqueryLimits;

@@ -64,7 +64,7 @@ pub use anchor::{
 pub use ceramic_storage::{MAX_PAGE, Page};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
 pub use info::Info;
-pub use metrics::{Metrics, RejectLabels};
+pub use metrics::{Metrics, ReasonLabels, RejectLabels, Totals};
 pub use service::{
     AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
     ServiceBuilder, StreamFilter,

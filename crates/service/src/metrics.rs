@@ -1,6 +1,7 @@
 //! [`Metrics`]: the node's Prometheus metrics (text exposition format, served at `/metrics`):
 //! commits applied, writes rejected by reason, connected peers, anchor latency, and
-//! subscriptions. Uses `prometheus-client` (the Prometheus project's own Rust client, also
+//! subscriptions; peer bans and dropped network messages; HTTP connections refused or cut by
+//! the server's limits. Uses `prometheus-client` (the Prometheus project's own Rust client, also
 //! what libp2p's metrics use).
 
 use std::sync::Arc;
@@ -20,6 +21,17 @@ pub struct RejectLabels {
     pub reason: String,
 }
 
+/// Why something was counted, as one `reason` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// The reason.
+    pub reason: &'static str,
+}
+
+/// Totals kept elsewhere (the network's and the HTTP server's own counters), copied into the
+/// metrics when they are rendered: `(reason, total)` pairs.
+pub type Totals<'a> = &'a [(&'static str, u64)];
+
 /// The node's metrics; cheap to clone (shared counters).
 #[derive(Clone)]
 pub struct Metrics {
@@ -29,6 +41,10 @@ pub struct Metrics {
     peers: Gauge,
     anchor_latency: Histogram,
     subscriptions: Gauge,
+    peer_bans: Counter,
+    network_messages_dropped: Family<ReasonLabels, Counter>,
+    http_connections_refused: Family<ReasonLabels, Counter>,
+    http_connections_cut: Family<ReasonLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -70,8 +86,32 @@ impl Metrics {
         );
         let subscriptions = Gauge::default();
         registry.register("subscriptions", "Open Subscribe streams", subscriptions.clone());
+        let peer_bans = Counter::default();
+        registry.register("peer_bans", "Peers banned for misbehaving", peer_bans.clone());
+        let network_messages_dropped = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "network_messages_dropped",
+            "Network messages dropped, by reason (pubsub: malformed, oversized, from_banned, rate_limited; blocks not matching their CID: bad_block)",
+            network_messages_dropped.clone(),
+        );
+        let http_connections_refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections refused at accept, by limit (capacity, per_ip)",
+            http_connections_refused.clone(),
+        );
+        let http_connections_cut = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "http_connections_cut",
+            "HTTP connections closed by a limit (header_timeout, idle_timeout, request_timeout, evicted, shutdown)",
+            http_connections_cut.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            peer_bans,
+            network_messages_dropped,
+            http_connections_refused,
+            http_connections_cut,
             commits_applied,
             writes_rejected,
             peers,
@@ -105,12 +145,43 @@ impl Metrics {
         self.subscriptions.inc_by(delta);
     }
 
+    /// Sets the total of peers banned (the network's own counter).
+    pub fn set_peer_bans(&self, total: u64) {
+        set(&self.peer_bans, total);
+    }
+
+    /// Sets the totals of network messages dropped, by reason.
+    pub fn set_network_messages_dropped(&self, totals: Totals<'_>) {
+        set_family(&self.network_messages_dropped, totals);
+    }
+
+    /// Sets the totals of HTTP connections refused at accept, by limit.
+    pub fn set_http_connections_refused(&self, totals: Totals<'_>) {
+        set_family(&self.http_connections_refused, totals);
+    }
+
+    /// Sets the totals of HTTP connections closed by a limit, by limit.
+    pub fn set_http_connections_cut(&self, totals: Totals<'_>) {
+        set_family(&self.http_connections_cut, totals);
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Sets a counter to a total counted elsewhere (totals only grow).
+fn set(counter: &Counter, total: u64) {
+    counter.inner().fetch_max(total, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn set_family(family: &Family<ReasonLabels, Counter>, totals: Totals<'_>) {
+    for &(reason, total) in totals {
+        set(&family.get_or_create(&ReasonLabels { reason }), total);
     }
 }
 
@@ -137,5 +208,25 @@ mod tests {
         assert!(text.contains("ceramic_peers 2"), "{text}");
         assert!(text.contains("ceramic_anchor_latency_seconds_count 1"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn totals_kept_elsewhere_are_rendered() {
+        let metrics = Metrics::new();
+        metrics.set_peer_bans(2);
+        metrics.set_network_messages_dropped(&[("malformed", 5), ("oversized", 0)]);
+        metrics.set_http_connections_refused(&[("capacity", 1), ("per_ip", 4)]);
+        metrics.set_http_connections_cut(&[("header_timeout", 3)]);
+        metrics.set_peer_bans(1); // a stale snapshot never lowers a counter
+        let text = metrics.encode();
+        for line in [
+            "ceramic_peer_bans_total 2",
+            "ceramic_network_messages_dropped_total{reason=\"malformed\"} 5",
+            "ceramic_network_messages_dropped_total{reason=\"oversized\"} 0",
+            "ceramic_http_connections_refused_total{reason=\"per_ip\"} 4",
+            "ceramic_http_connections_cut_total{reason=\"header_timeout\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
     }
 }

@@ -49,7 +49,7 @@ impl TestNode {
         TestNode::build(service, |api| api)
     }
 
-    fn build(
+    pub(crate) fn build(
         service: impl FnOnce(ServiceBuilder) -> ServiceBuilder,
         configure: impl FnOnce(Api) -> Api,
     ) -> TestNode {

@@ -452,3 +452,89 @@ async fn cors_echoes_the_origin_with_credentials_and_answers_preflights() {
     let (status, _) = node.get("/api/v0/node/healthcheck").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A network on which every look-up waits `wait`, then finds nothing (a node whose peers do
+/// not answer a QUERY).
+#[derive(Debug)]
+struct SlowNetwork {
+    wait: Duration,
+    started: std::sync::atomic::AtomicUsize,
+}
+
+impl ceramic_service::NetworkLoader for SlowNetwork {
+    fn load(&self, _stream: StreamId) -> ceramic_service::LoadFuture<'_> {
+        self.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            tokio::time::sleep(self.wait).await;
+            Ok(false)
+        })
+    }
+}
+
+fn unknown_streams(n: u8) -> Value {
+    let queries: Vec<Value> = (0..n)
+        .map(|i| {
+            let cid = ceramic_codecs::cid_of(Codec::DagCbor.code(), &[i, 1, 2]);
+            json!({ "streamId": StreamId::new(StreamType::TILE, cid).unwrap().to_string() })
+        })
+        .collect();
+    json!({ "queries": queries })
+}
+
+fn slow_node(
+    wait: Duration,
+    limits: ceramic_http_api::MultiqueryLimits,
+) -> (TestNode, Arc<SlowNetwork>) {
+    let network = Arc::new(SlowNetwork { wait, started: Default::default() });
+    let loader = network.clone();
+    let node = TestNode::build(
+        move |service| service.with_network_loader(loader),
+        move |api| api.with_multiquery_limits(limits),
+    );
+    (node, network)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multiqueries_load_in_parallel_bounded_by_their_concurrency() {
+    let limits = ceramic_http_api::MultiqueryLimits::default()
+        .with_concurrency(16)
+        .with_deadline(Duration::from_secs(30));
+    let (node, network) = slow_node(Duration::from_millis(500), limits);
+    let started = std::time::Instant::now();
+    let (status, results) = node.post("/api/v0/multiqueries", &unknown_streams(32)).await;
+    let took = started.elapsed();
+    assert_eq!((status, results), (StatusCode::OK, json!({})));
+    assert_eq!(network.started.load(std::sync::atomic::Ordering::SeqCst), 32);
+    // Two rounds of 16: one after another they would take 16 s.
+    assert!(took >= Duration::from_millis(1_000), "more than 16 at once: {took:?}");
+    assert!(took < Duration::from_secs(8), "not in parallel: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multiquery_answers_by_its_deadline_leaving_out_what_did_not_load() {
+    let limits = ceramic_http_api::MultiqueryLimits::default()
+        .with_concurrency(4)
+        .with_deadline(Duration::from_millis(500));
+    let (node, _) = slow_node(Duration::from_secs(60), limits);
+    let (a, _) = node.create(&json!({"name": "a"}), "YQ").await;
+    let mut body = unknown_streams(100);
+    body["queries"].as_array_mut().unwrap().insert(0, json!({"streamId": a.to_string()}));
+    let started = std::time::Instant::now();
+    let (status, results) = node.post("/api/v0/multiqueries", &body).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{results}");
+    let keys: Vec<&String> = results.as_object().unwrap().keys().collect();
+    assert_eq!(keys, [&a.to_string()], "only the stored stream loaded in time");
+    assert!(took < Duration::from_secs(5), "took {took:?} with a 500 ms deadline");
+}
+
+#[tokio::test]
+async fn a_multiquery_over_the_query_cap_is_refused() {
+    let limits = ceramic_http_api::MultiqueryLimits::default().with_max_queries(10);
+    let node = TestNode::with(|api| api.with_multiquery_limits(limits));
+    let (status, body) = node.post("/api/v0/multiqueries", &unknown_streams(11)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "`queries` holds 11 items, at most 10");
+    let (status, _) = node.post("/api/v0/multiqueries", &unknown_streams(10)).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -3,8 +3,11 @@
 // and by CommitID, lists its commits, runs a multiquery, and checks content, controllers and log
 // lengths. Prints one JSON summary line on stdout; exits 1 on any mismatch or error.
 //
-//   node e2e.mjs <node url> [--anchor] [--second-node <url>]
+//   node e2e.mjs <node url> [--anchor] [--second-node <url>] [--session]
 //
+// --session       write through a did-session CACAO session of an Ethereum wallet (fixed private
+//                 key, EIP-1193 personal_sign stub, EthereumNodeAuth): the controller is the
+//                 wallet's did:pkh, the session did:key signs, every commit carries the CACAO
 // --anchor        also request an anchor (the node must have anchoring wired) and expect a status
 // --second-node   also load the stream on a second node (needs networking between the two)
 // Without --anchor, the script checks that the node refuses anchor requests with an HTTP error.
@@ -19,11 +22,12 @@ import { getResolver } from 'key-did-resolver'
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i) // 000102…1f, as the golden vectors use
 
 function parseArgs(argv) {
-  const args = { url: null, anchor: false, secondNode: null }
+  const args = { url: null, anchor: false, secondNode: null, session: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--anchor') args.anchor = true
     else if (a === '--second-node') args.secondNode = argv[++i]
+    else if (a === '--session') args.session = true
     else if (!args.url) args.url = a
     else throw new Error(`unexpected argument ${a}`)
   }
@@ -46,13 +50,47 @@ function check(what, actual, expected) {
   if (a !== e) failures.push(`${what}: got ${a}, expected ${e}`)
 }
 
+/** A did-session DID of an Ethereum wallet whose key is sha256("ceramic-rs cacao ethereum wallet"). */
+async function ethereumSession() {
+  const { createHash } = await import('node:crypto')
+  const { DIDSession } = await import('did-session')
+  const { EthereumNodeAuth } = await import('@didtools/pkh-ethereum')
+  const { secp256k1 } = await import('@noble/curves/secp256k1')
+  const { keccak_256 } = await import('@noble/hashes/sha3')
+  const { bytesToHex, hexToBytes, utf8ToBytes, concatBytes } = await import('@noble/hashes/utils')
+  const { AccountId } = await import('caip')
+  const key = new Uint8Array(createHash('sha256').update('ceramic-rs cacao ethereum wallet').digest())
+  const address = `0x${bytesToHex(keccak_256(secp256k1.getPublicKey(key, false).subarray(1)).subarray(-20))}`
+  const provider = {
+    async request({ method, params }) {
+      if (method === 'eth_chainId') return '0x1'
+      if (method !== 'personal_sign') throw new Error(`unexpected ${method}`)
+      const message = hexToBytes(params[0].replace(/^0x/, ''))
+      const prefix = utf8ToBytes(`\x19Ethereum Signed Message:\n${message.length}`)
+      const sig = secp256k1.sign(keccak_256(concatBytes(prefix, message)), key)
+      return `0x${bytesToHex(sig.toCompactRawBytes())}${(27 + sig.recovery).toString(16)}`
+    },
+  }
+  const account = new AccountId({ address, chainId: 'eip155:1' })
+  const authMethod = await EthereumNodeAuth.getAuthMethod(provider, account, 'e2e.ceramic-rs.test')
+  const session = await DIDSession.authorize(authMethod, { resources: ['ceramic://*'] })
+  return session.did
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2))
-  const did = new DID({ provider: new Ed25519Provider(SEED), resolver: getResolver() })
-  await did.authenticate()
+  let did
+  if (args.session) {
+    did = await ethereumSession()
+  } else {
+    did = new DID({ provider: new Ed25519Provider(SEED), resolver: getResolver() })
+    await did.authenticate()
+  }
+  // The controller: the wallet's did:pkh for a session (the CACAO issuer), else the did:key.
+  const controller = did.hasParent ? did.parent : did.id
   const ceramic = new CeramicClient(args.url)
   ceramic.did = did
-  const summary = { did: did.id }
+  const summary = { did: controller }
 
   // Create, then update twice.
   const contents = [
@@ -67,7 +105,7 @@ async function main() {
   summary.streamId = doc.id.toString()
   check('stream type', doc.id.type, 0)
   check('created content', doc.content, contents[0])
-  check('controllers', doc.controllers, [did.id])
+  check('controllers', doc.controllers, [controller])
   check('created log length', doc.state.log.length, 1)
   check('created metadata.family', doc.metadata.family, 'e2e')
   const commitIds = [doc.commitId.toString()]
@@ -83,7 +121,7 @@ async function main() {
   // Load by StreamID (a fresh client object: nothing cached).
   const loaded = await TileDocument.load(ceramic, doc.id)
   check('loaded content', loaded.content, contents[2])
-  check('loaded controllers', loaded.controllers, [did.id])
+  check('loaded controllers', loaded.controllers, [controller])
   check('loaded log length', loaded.state.log.length, 3)
   check('loaded tip', loaded.tip.toString(), doc.tip.toString())
   summary.anchorStatus = loaded.state.anchorStatus

@@ -183,3 +183,46 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     Ok(body.to_owned())
 }
+
+/// The wallet of `e2e.mjs --session`: the address of the key sha256("ceramic-rs cacao ethereum
+/// wallet"), as `crates/did/testdata/js-cacao.json` also uses it.
+const SESSION_CONTROLLER: &str = "did:pkh:eip155:1:0x048ffe2432385d31369acdcb65760d1e60b97688";
+
+#[test]
+fn the_real_js_http_client_writes_through_an_ethereum_did_session() -> Result<()> {
+    let tools = tool_dir();
+    let dir = tempfile::tempdir()?;
+    let mut node = Node::start(&dir.path().join("a"), None)?;
+    let (grpc, http, p2p) = node.addresses()?;
+    let mut second = Node::start(&dir.path().join("b"), Some(&p2p))?;
+    let (_, second_http, _) = second.addresses()?;
+
+    let url = format!("http://{http}");
+    let second_url = format!("http://{second_http}");
+    let args = ["e2e.mjs", "--session", "--anchor", "--second-node", &second_url, &url];
+    let (ok, stdout, stderr) = run_node(&tools, &args)?;
+    assert!(ok, "e2e.mjs --session failed:\nstdout: {stdout}\nstderr: {stderr}");
+    let summary: Value = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("the script's summary is not JSON: {stdout}"))?;
+    assert_eq!(summary["failures"], json!([]), "{summary}");
+    assert_eq!(summary["did"], SESSION_CONTROLLER);
+    assert_eq!(summary["commits"], 3, "{summary}");
+    assert_eq!(summary["anchoredLog"], 4, "{summary}");
+    assert_eq!(summary["secondNode"], true, "{summary}");
+
+    // What the node stored: the wallet's did:pkh controls the stream.
+    let stream_id = summary["streamId"].as_str().context("streamId")?.to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut client = NodeClient::connect(format!("http://{grpc}")).await?;
+        let request = LoadStreamRequest { id: stream_id, at_time: None };
+        let state = client.load_stream(request).await?.into_inner().state.context("state")?;
+        let state_json: Value = serde_json::from_str(&state.state_json)?;
+        assert_eq!(state_json["metadata"]["controllers"], json!([SESSION_CONTROLLER]));
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+    node.process.signal(Signal::Term)?;
+    assert!(node.process.wait_exit(TIMEOUT)?.success());
+    Ok(())
+}

@@ -5,6 +5,9 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use ceramic_codecs::{Block, Codec, Envelope, Payload, Signature};
 use serde_bytes::ByteBuf;
 
+use std::sync::Arc;
+
+use crate::cacao::{Cacao, CacaoError, CacaoVerifier};
 use crate::jws::{Jws, JwsSignature, Verified, sign_jws, verify_jws};
 use crate::resolver::Resolver;
 use crate::signer::Signer;
@@ -18,9 +21,16 @@ pub struct SignedCommit {
     envelope: Envelope,
     envelope_block: Block,
     jws: Jws,
+    cacao_block: Option<Block>,
 }
 
 impl SignedCommit {
+    /// The CACAO block the JWS `cap` names, when signed by a session ([`sign_commit_with_cacao`]).
+    /// Deliver it with the commit (HTTP `cacaoBlock`, or the commit's CAR).
+    pub fn cacao_block(&self) -> Option<&Block> {
+        self.cacao_block.as_ref()
+    }
+
     /// The signed payload.
     pub fn payload(&self) -> &Payload {
         &self.payload
@@ -51,10 +61,14 @@ impl SignedCommit {
     pub fn to_dag_jws_result(&self) -> serde_json::Value {
         let mut jws = self.jws.to_general_json();
         jws["link"] = serde_json::Value::from(self.payload_block.cid().to_string());
-        serde_json::json!({
+        let mut result = serde_json::json!({
             "jws": jws,
             "linkedBlock": STANDARD_NO_PAD.encode(self.payload_block.data()),
-        })
+        });
+        if let Some(cacao) = &self.cacao_block {
+            result["cacaoBlock"] = serde_json::Value::from(STANDARD_NO_PAD.encode(cacao.data()));
+        }
+        result
     }
 }
 
@@ -64,8 +78,37 @@ impl SignedCommit {
 /// # Errors
 /// Codec errors for an unencodable payload, and whatever the signer reports.
 pub fn sign_commit(signer: &dyn Signer, payload: &Payload) -> Result<SignedCommit> {
+    sign(signer, payload, None)
+}
+
+/// Signs a commit as a wallet user through a CACAO session, as `did-session`'s DID does: the
+/// session key `signer` signs, the protected header's `cap` is `ipfs://<CID of the CACAO
+/// block>`, and the [`SignedCommit`] carries that block. The CACAO is made elsewhere (the
+/// wallet signed it); it must name the session DID as its audience and be signed.
+///
+/// # Errors
+/// [`Error::Cacao`] with [`CacaoError::WrongAudience`] or [`CacaoError::Unsigned`]; otherwise as
+/// [`sign_commit`].
+pub fn sign_commit_with_cacao(
+    signer: &dyn Signer,
+    cacao: &Cacao,
+    payload: &Payload,
+) -> Result<SignedCommit> {
+    cacao.check_audience(signer.did())?;
+    if cacao.s.is_none() {
+        return Err(CacaoError::Unsigned.into());
+    }
+    sign(signer, payload, Some(cacao.to_block()?))
+}
+
+fn sign(
+    signer: &dyn Signer,
+    payload: &Payload,
+    cacao_block: Option<Block>,
+) -> Result<SignedCommit> {
     let payload_block = Block::encode(Codec::DagCbor, payload)?;
-    let jws = sign_jws(signer, &payload_block.cid().to_bytes(), None)?;
+    let cap = cacao_block.as_ref().map(|b| format!("ipfs://{}", b.cid()));
+    let jws = sign_jws(signer, &payload_block.cid().to_bytes(), cap.as_deref())?;
     let signatures = jws
         .signatures
         .iter()
@@ -77,7 +120,14 @@ pub fn sign_commit(signer: &dyn Signer, payload: &Payload) -> Result<SignedCommi
         .collect();
     let envelope = Envelope::new(*payload_block.cid(), signatures)?;
     let envelope_block = Block::from_data(Codec::DagJose, envelope.encode()?)?;
-    Ok(SignedCommit { payload: payload.clone(), payload_block, envelope, envelope_block, jws })
+    Ok(SignedCommit {
+        payload: payload.clone(),
+        payload_block,
+        envelope,
+        envelope_block,
+        jws,
+        cacao_block,
+    })
 }
 
 /// Verifies the single signature of an envelope (not the payload block: see [`verify_commit`]).
@@ -121,6 +171,28 @@ impl VerifiedCommit {
     /// The signature's protected header.
     pub fn signer(&self) -> &Verified {
         &self.signer
+    }
+
+    /// For a commit signed under a CACAO (`cap` header): checks the delivered CACAO block
+    /// (hash, decoding, wallet signature — cached by `cacaos`) and every rule of a session
+    /// commit (audience, resources for `stream_id`, time at `at_ms`: the anchor time, or now).
+    /// Returns the CACAO; its issuer (`cacao.p.iss`) is then the DID that signed, and must be
+    /// the stream's controller. `Ok(None)` when the signature has no `cap`.
+    ///
+    /// # Errors
+    /// [`Error::Cacao`].
+    pub fn check_capability(
+        &self,
+        cacaos: &CacaoVerifier,
+        cacao_block: &[u8],
+        stream_id: &str,
+        model: Option<&str>,
+        at_ms: i64,
+    ) -> Result<Option<Arc<Cacao>>> {
+        let Some(cap) = &self.signer.header.cap else { return Ok(None) };
+        let cacao = cacaos.verify_block(cap, cacao_block)?;
+        cacao.check_commit(&self.signer.did, stream_id, self.envelope.link(), model, at_ms)?;
+        Ok(Some(cacao))
     }
 }
 

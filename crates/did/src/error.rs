@@ -58,6 +58,9 @@ pub enum Error {
     /// The envelope has more than one signature (Ceramic commits carry exactly one).
     #[error("expected exactly one signature, found {0}")]
     SignatureCount(usize),
+    /// A CACAO, or a commit signed under one, was refused.
+    #[error(transparent)]
+    Cacao(#[from] crate::cacao::CacaoError),
     /// A codec error (envelope or payload block).
     #[error(transparent)]
     Codec(#[from] ceramic_codecs::Error),

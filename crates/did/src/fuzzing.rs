@@ -1,6 +1,6 @@
 //! Bodies of the cargo-fuzz targets (`fuzz/fuzz_targets/did_*.rs`), replayed by unit tests.
 
-use crate::{DidKey, KeyResolver, ProtectedHeader, verify_commit};
+use crate::{Cacao, DidKey, KeyResolver, ProtectedHeader, SiweMessage, verify_commit};
 
 /// Parses `data` as a did:key string; a success must print to the same string.
 pub fn parse_did_key(data: &[u8]) {
@@ -20,6 +20,40 @@ pub fn verify_signed_commit(data: &[u8]) {
     let _ = verify_commit(&KeyResolver, envelope, payload);
 }
 
+/// Decodes `data` as a CACAO block; a success re-encodes to the same bytes, and its signed
+/// message, signature, time and resource checks run without panicking (the message parses
+/// back when the fields print unambiguously).
+pub fn decode_cacao(data: &[u8]) {
+    let Ok(cacao) = Cacao::decode(data) else { return };
+    let block = cacao.to_block().ok();
+    assert_eq!(block.as_ref().map(|b| b.data()), Some(data), "a decoded CACAO re-encodes");
+    if let Ok(message) = cacao.message() {
+        let text = message.to_message();
+        let _ = message.to_legacy_message();
+        if let Ok(parsed) = SiweMessage::parse(&text) {
+            assert_eq!(parsed.to_message(), text);
+        }
+    }
+    let _ = cacao.verify_signature();
+    let _ = cacao.check_time(0);
+    let _ = cacao.check_time(i64::MAX / 4);
+    if let Some(block) = block {
+        let _ = cacao.check_resources("kjzl", block.cid(), Some("kh4q"));
+        let _ = Cacao::from_cap_block(&format!("ipfs://{}", block.cid()), data);
+    }
+}
+
+/// Parses `data` as a SIWE / CAIP-122 message; a success prints back to the same text, and
+/// the legacy form of the fields is built without panicking.
+pub fn parse_siwe(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(message) = SiweMessage::parse(text) {
+        assert_eq!(message.to_message(), text);
+        let _ = message.to_legacy_message();
+        let _ = crate::parse_time("iat", &message.issued_at);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -29,6 +63,8 @@ mod tests {
             &[
                 ("did_parse_did_key", super::parse_did_key),
                 ("did_verify_signed_commit", super::verify_signed_commit),
+                ("did_decode_cacao", super::decode_cacao),
+                ("did_parse_siwe", super::parse_siwe),
             ],
         );
     }

@@ -27,27 +27,45 @@
 //! Ed25519 signatures are checked with `verify_strict` (no small-order keys, canonical `S`):
 //! honest signers always pass it, and it closes the malleability that lenient checks allow.
 //!
+//! CACAO sessions (`did-session`: a session did:key signs, its authority a wallet-signed CACAO
+//! named by the JWS `cap` header) are decoded and checked by [`Cacao`] / [`CacaoVerifier`]
+//! (modules `cacao`, `siwe`, `pkh`; rules in `specs/identity.md`); the engine asks for them
+//! after [`verify_commit`], because the resource and time rules need the stream and its anchor
+//! time. [`sign_commit_with_cacao`] writes as a wallet user through such a session.
+//!
 //! The resolver interface is synchronous: did:key needs no I/O. Methods that must load a stream
 //! (did:3) implement it over a cache the node fills; the [`Resolver`] trait is object safe so a
 //! node can hold a [`Registry`] of methods.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod cacao;
 mod commit;
 mod error;
 mod jws;
 mod key;
+mod pkh;
 mod resolver;
 mod signer;
+mod siwe;
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
-pub use commit::{SignedCommit, VerifiedCommit, sign_commit, verify_commit, verify_envelope};
+pub use cacao::{
+    CLOCK_SKEW_SECS, Cacao, CacaoError, CacaoHeader, CacaoPayload, CacaoSignature, CacaoVerifier,
+    LEGACY_CHAIN_ID_REORG_MS, REVOCATION_PHASE_OUT_SECS, cap_cid,
+};
+pub use commit::{
+    SignedCommit, VerifiedCommit, sign_commit, sign_commit_with_cacao, verify_commit,
+    verify_envelope,
+};
 pub use error::{Error, Result};
 pub use jws::{Algorithm, Jws, JwsSignature, ProtectedHeader, Verified, sign_jws, verify_jws};
 pub use key::{DidKey, KeyType, PublicKey};
+pub use pkh::{DidPkh, PkhAccount, eip55_checksum, same_controller};
 pub use resolver::{
     CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod,
 };
 pub use signer::{KeySigner, Signer, random_seed};
+pub use siwe::{SiweMessage, parse_time};

@@ -90,6 +90,8 @@ pub struct Engine {
     anchors: Arc<dyn AnchorVerifier>,
     publisher: Arc<dyn Publisher>,
     resolver: Arc<dyn Resolver>,
+    /// CACAOs whose wallet signature verified, by CID.
+    cacaos: ceramic_did::CacaoVerifier,
     /// Writes to one stream (check the tip, then store) are serialized by one of these, chosen
     /// by the StreamID; commits are loaded and signatures verified before taking it.
     write_locks: Box<[Mutex<()>]>,
@@ -135,7 +137,8 @@ impl Engine {
     ) -> Self {
         let resolver = Arc::new(CachingResolver::new(DidRegistry::default(), RESOLVER_CACHE));
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
-        Engine { store, registry, anchors, publisher, resolver, write_locks }
+        let cacaos = ceramic_did::CacaoVerifier::default();
+        Engine { store, registry, anchors, publisher, resolver, cacaos, write_locks }
     }
 
     /// The write lock of `stream`, held from reading its tip until its new state is stored.
@@ -179,7 +182,8 @@ impl Engine {
             if commits.len() >= MAX_LOG || !seen.insert(at) {
                 return Err(ApplyError::LogTooLong { max: MAX_LOG });
             }
-            let (commit, mut commit_blocks) = load_commit(source, self.resolver.as_ref(), at)?;
+            let (commit, mut commit_blocks) =
+                load_commit(source, self.resolver.as_ref(), &self.cacaos, at)?;
             if let LoadedCommit::Anchor { cid, commit: anchor, proof } = &commit {
                 commit_blocks.extend(verify_anchor_path(
                     source,
@@ -242,6 +246,7 @@ impl Engine {
                 payload: payload @ Payload::Genesis(_),
                 signer,
                 capability,
+                cacao,
                 ..
             } = commit
             else {
@@ -257,7 +262,9 @@ impl Engine {
                     got: Box::new(cid),
                 });
             }
-            let view = commit_view(cid, payload, signer, capability, timestamp?);
+            let timestamp = timestamp?;
+            let signer = session_signer(stream, cid, signer, cacao, timestamp)?;
+            let view = commit_view(cid, payload, signer, capability, timestamp);
             // The doctype decides what the genesis makes; the SDK builds the state.
             let genesis = doctype
                 .apply_genesis(&view, ctx)
@@ -288,8 +295,10 @@ impl Engine {
             });
         }
         match commit {
-            LoadedCommit::Change { payload, signer, capability, .. } => {
-                let view = commit_view(cid, payload, signer, capability, timestamp?);
+            LoadedCommit::Change { payload, signer, capability, cacao, .. } => {
+                let timestamp = timestamp?;
+                let signer = session_signer(stream, cid, signer, cacao, timestamp)?;
+                let view = commit_view(cid, payload, signer, capability, timestamp);
                 // The doctype returns the change; the SDK appends the log entry.
                 let change = doctype
                     .apply_data(state, &view, ctx)
@@ -427,7 +436,8 @@ impl Engine {
         let given: HashMap<Cid, &[u8]> = blocks.iter().map(|b| (*b.cid(), b.data())).collect();
         let given = BorrowedBlocks(&given);
         let source = Overlay { first: &given, then: self.store.as_ref() };
-        let (loaded, mut commit_blocks) = load_commit(&source, self.resolver.as_ref(), commit)?;
+        let (loaded, mut commit_blocks) =
+            load_commit(&source, self.resolver.as_ref(), &self.cacaos, commit)?;
         let (stream, state, _guard) = match loaded.prev() {
             None => {
                 if let Expect::Update(_) = expect {
@@ -572,12 +582,36 @@ impl Engine {
 }
 
 /// The doctype's view of a loaded commit.
+/// The DID a commit is signed by: the JWS signer, or — for a CACAO session — the CACAO's issuer
+/// once the session's resources cover `stream` and the CACAO is valid at the commit's anchor
+/// time (now, when unanchored).
+fn session_signer<'a>(
+    stream: &StreamId,
+    cid: Cid,
+    signer: &'a Option<String>,
+    cacao: &'a Option<(Arc<ceramic_did::Cacao>, Cid)>,
+    timestamp: Option<u64>,
+) -> Result<Option<&'a str>, ApplyError> {
+    let Some((cacao, link)) = cacao else { return Ok(signer.as_deref()) };
+    let at_ms = match timestamp {
+        Some(t) => i64::try_from(t).unwrap_or(i64::MAX / 1000).saturating_mul(1000),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+    };
+    let checks = cacao
+        .check_resources(&stream.to_string(), link, None)
+        .and_then(|()| cacao.check_time(at_ms));
+    checks.map_err(|e| ApplyError::Signature { cid: Box::new(cid), source: e.into() })?;
+    Ok(Some(cacao.p.iss.as_str()))
+}
+
 fn commit_view<'a>(
     cid: Cid,
     payload: &'a Payload,
-    signer: &'a Option<String>,
+    signer: Option<&'a str>,
     capability: &'a Option<String>,
     timestamp: Option<u64>,
 ) -> Commit<'a> {
-    Commit { cid, payload, signer: signer.as_deref(), capability: capability.as_deref(), timestamp }
+    Commit { cid, payload, signer, capability: capability.as_deref(), timestamp }
 }

@@ -2,7 +2,9 @@
 
 use ceramic_anchor::{AnchorError, PathError};
 use ceramic_codecs::{AnchorCommit, AnchorProof, Block, Cid, Codec, Envelope, Payload};
-use ceramic_did::{Resolver, verify_commit};
+use std::sync::Arc;
+
+use ceramic_did::{Cacao, CacaoVerifier, Resolver, cap_cid, verify_commit};
 use ceramic_storage::BlockSource;
 
 use crate::ApplyError;
@@ -21,6 +23,10 @@ pub enum LoadedCommit {
         signer: Option<String>,
         /// The `cap` of the signature's protected header.
         capability: Option<String>,
+        /// The CACAO `cap` names (its block hash-checked, its wallet signature and audience
+        /// verified) and the payload CID the JWS signs; resources and time are checked when the
+        /// commit is applied to its stream.
+        cacao: Option<(Arc<Cacao>, Cid)>,
     },
     /// An anchor commit with its proof.
     Anchor {
@@ -79,6 +85,7 @@ pub(crate) fn get_block(source: &dyn BlockSource, cid: &Cid) -> Result<Block, Ap
 pub(crate) fn load_commit(
     source: &dyn BlockSource,
     resolver: &dyn Resolver,
+    cacaos: &CacaoVerifier,
     cid: Cid,
 ) -> Result<(LoadedCommit, Vec<Block>), ApplyError> {
     let codec_err = |source| ApplyError::Codec { cid: Box::new(cid), source };
@@ -88,11 +95,32 @@ pub(crate) fn load_commit(
         let payload_block = get_block(source, envelope.link())?;
         let verified = verify_commit(resolver, block.data(), payload_block.data())
             .map_err(|source| ApplyError::Signature { cid: Box::new(cid), source })?;
+        let signature_err = |e: ceramic_did::CacaoError| ApplyError::Signature {
+            cid: Box::new(cid),
+            source: ceramic_did::Error::Cacao(e),
+        };
+        let mut blocks = vec![block, payload_block];
+        let mut cacao = None;
+        if let Some(cap) = &verified.signer().header.cap {
+            // The CACAO block travels with the commit (CAR, HTTP `cacaoBlock`) or is stored.
+            let cacao_cid = cap_cid(cap).map_err(signature_err)?;
+            let data = source
+                .get_block(&cacao_cid)?
+                .ok_or(ApplyError::MissingBlock(Box::new(cacao_cid)))?;
+            let checked = cacaos.verify_block(cap, &data).map_err(signature_err)?;
+            checked.check_audience(verified.did()).map_err(signature_err)?;
+            blocks.push(
+                Block::new(cacao_cid, data)
+                    .map_err(|source| ApplyError::Codec { cid: Box::new(cacao_cid), source })?,
+            );
+            cacao = Some((checked, *verified.envelope().link()));
+        }
         let commit = LoadedCommit::Change {
             cid,
             payload: verified.payload().clone(),
             signer: Some(verified.did().to_string()),
             capability: verified.signer().header.cap.clone(),
+            cacao,
         };
         if let LoadedCommit::Change { payload: Payload::Anchor(_), .. } = commit {
             return Err(ApplyError::WrongKind {
@@ -101,7 +129,7 @@ pub(crate) fn load_commit(
                 expected: "unsigned anchor",
             });
         }
-        return Ok((commit, vec![block, payload_block]));
+        return Ok((commit, blocks));
     }
     match Payload::decode(block.data()).map_err(codec_err)? {
         Payload::Anchor(commit) => {
@@ -110,9 +138,10 @@ pub(crate) fn load_commit(
                 ceramic_codecs::decode(proof_block.data(), "anchor proof").map_err(codec_err)?;
             Ok((LoadedCommit::Anchor { cid, commit, proof }, vec![block, proof_block]))
         }
-        payload => {
-            Ok((LoadedCommit::Change { cid, payload, signer: None, capability: None }, vec![block]))
-        }
+        payload => Ok((
+            LoadedCommit::Change { cid, payload, signer: None, capability: None, cacao: None },
+            vec![block],
+        )),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Integration tests of `ceramic-did` through its public API.
 
+mod cacao;
 mod properties;
 mod vectors;

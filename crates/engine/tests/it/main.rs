@@ -1,6 +1,7 @@
 //! Integration tests of `ceramic-engine` through its public API, with a small test doctype and
 //! the in-memory store.
 
+mod cacao;
 mod fixtures;
 mod forks;
 mod properties;

@@ -1,8 +1,8 @@
 //! `cargo xtask vectors [--check]`: golden test vectors from the real JavaScript Ceramic libraries.
 //!
-//! The generator lives in `xtask/js/gen-vectors.mjs`; its npm dependencies are pinned in
-//! `xtask/js/package.json` + `package-lock.json`. This module installs them with `npm ci`
-//! and runs the generator:
+//! The generators are `xtask/js/gen-vectors.mjs` and `xtask/js-threeid/gen.mjs` (did:3); each
+//! project pins its npm dependencies in its `package.json` + `package-lock.json`. This module
+//! installs them with `npm ci` and runs the generators:
 //!
 //! * without `--check` the vector files are written straight into the workspace
 //!   (`crates/*/testdata/js-*.json`);
@@ -18,32 +18,37 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// Directory of the JS generator, relative to the workspace root.
-const JS_DIR: &str = "xtask/js";
-/// The generator script inside [`JS_DIR`].
-const GENERATOR: &str = "gen-vectors.mjs";
+/// The JS generators: (project directory relative to the workspace root, script in it). Each
+/// project pins its own npm packages.
+const GENERATORS: &[(&str, &str)] =
+    &[("xtask/js", "gen-vectors.mjs"), ("xtask/js-threeid", "gen.mjs")];
 
 /// Install the pinned npm packages, then generate (or, with `check`, verify) the vector files.
 pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
-    let js_dir = root.join(JS_DIR);
-    if !js_dir.join(GENERATOR).is_file() {
-        bail!(
-            "{} not found; is {} the workspace root?",
-            js_dir.join(GENERATOR).display(),
-            root.display()
-        );
+    for (dir, script) in GENERATORS {
+        let js_dir = root.join(dir);
+        if !js_dir.join(script).is_file() {
+            bail!(
+                "{} not found; is {} the workspace root?",
+                js_dir.join(script).display(),
+                root.display()
+            );
+        }
+        npm_install(&js_dir)?;
     }
 
-    npm_install(&js_dir)?;
-
     if !check {
-        generate(&js_dir, root)?;
+        for (dir, script) in GENERATORS {
+            generate(&root.join(dir), script, root)?;
+        }
         println!("vectors: written into {}", root.display());
         return Ok(());
     }
 
     let tmp = TempDir::new("ceramic-rs-vectors")?;
-    generate(&js_dir, tmp.path())?;
+    for (dir, script) in GENERATORS {
+        generate(&root.join(dir), script, tmp.path())?;
+    }
     let generated = list_files(tmp.path())?;
     if generated.is_empty() {
         bail!("vectors: the generator wrote no files");
@@ -97,11 +102,11 @@ pub(crate) fn npm_install(js_dir: &Path) -> Result<()> {
     run_command(cmd, &format!("npm {}", args.join(" ")))
 }
 
-/// `node gen-vectors.mjs <out_dir>`.
-fn generate(js_dir: &Path, out_dir: &Path) -> Result<()> {
+/// `node <script> <out_dir>` in `js_dir`.
+fn generate(js_dir: &Path, script: &str, out_dir: &Path) -> Result<()> {
     let mut cmd = Command::new("node");
-    cmd.arg(GENERATOR).arg(out_dir).current_dir(js_dir);
-    run_command(cmd, &format!("node {GENERATOR} {}", out_dir.display()))
+    cmd.arg(script).arg(out_dir).current_dir(js_dir);
+    run_command(cmd, &format!("node {script} {}", out_dir.display()))
 }
 
 fn npm_program() -> &'static str {

@@ -58,6 +58,9 @@ pub enum Error {
     /// The envelope has more than one signature (Ceramic commits carry exactly one).
     #[error("expected exactly one signature, found {0}")]
     SignatureCount(usize),
+    /// A did:3 (3ID) resolution or key-rotation error.
+    #[error(transparent)]
+    ThreeId(#[from] crate::three_id::ThreeIdError),
     /// A codec error (envelope or payload block).
     #[error(transparent)]
     Codec(#[from] ceramic_codecs::Error),

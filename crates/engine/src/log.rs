@@ -21,6 +21,9 @@ pub enum LoadedCommit {
         signer: Option<String>,
         /// The `cap` of the signature's protected header.
         capability: Option<String>,
+        /// The `kid` of the signature's protected header (did:3 keys are checked against the
+        /// commit's anchor time when it is applied).
+        kid: Option<String>,
     },
     /// An anchor commit with its proof.
     Anchor {
@@ -93,6 +96,7 @@ pub(crate) fn load_commit(
             payload: verified.payload().clone(),
             signer: Some(verified.did().to_string()),
             capability: verified.signer().header.cap.clone(),
+            kid: Some(verified.signer().header.kid.clone()),
         };
         if let LoadedCommit::Change { payload: Payload::Anchor(_), .. } = commit {
             return Err(ApplyError::WrongKind {
@@ -110,9 +114,10 @@ pub(crate) fn load_commit(
                 ceramic_codecs::decode(proof_block.data(), "anchor proof").map_err(codec_err)?;
             Ok((LoadedCommit::Anchor { cid, commit, proof }, vec![block, proof_block]))
         }
-        payload => {
-            Ok((LoadedCommit::Change { cid, payload, signer: None, capability: None }, vec![block]))
-        }
+        payload => Ok((
+            LoadedCommit::Change { cid, payload, signer: None, capability: None, kid: None },
+            vec![block],
+        )),
     }
 }
 

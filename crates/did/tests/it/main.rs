@@ -1,4 +1,5 @@
 //! Integration tests of `ceramic-did` through its public API.
 
 mod properties;
+mod three_id;
 mod vectors;

@@ -4,5 +4,6 @@
 mod fixtures;
 mod forks;
 mod properties;
+mod three_id;
 mod tile;
 mod writes;

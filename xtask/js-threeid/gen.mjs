@@ -66,6 +66,10 @@ async function putJose(jws) {
   return cid
 }
 
+// Commits as js-ceramic core hands them to the handler: decoded from their blocks (so maps have the
+// canonical dag-cbor key order, not the order they were written in).
+const fromBlock = (cid) => dagCbor.decode(blocks.get(cid.toString()))
+
 // ---- keys ----------------------------------------------------------------------------------------------------------
 function multikey(prefix, pub) {
   return base58btc.encode(new Uint8Array([prefix, 0x01, ...pub]))
@@ -140,7 +144,7 @@ const threeIdCeramic = {
     const id = new StreamID(type, cid)
     if (!streams.has(id.toString())) {
       created.add(id.toString())
-      streams.set(id.toString(), { id, commits: [{ cid, type: EventType.INIT, commit: genesis }] })
+      streams.set(id.toString(), { id, commits: [{ cid, type: EventType.INIT, commit: fromBlock(cid) }] })
     }
     const stream = streams.get(id.toString())
     return { id, state: await stateOf(stream.commits, controllerContext) }
@@ -158,7 +162,7 @@ async function signedCommitData(payload, sign) {
   const jws = await sign(payloadCid)
   const envelope = { payload: jws.payload, signatures: jws.signatures, link: payloadCid }
   const cid = await putJose(envelope)
-  return { cid, envelope, commit: payload }
+  return { cid, envelope, commit: fromBlock(payloadCid) }
 }
 
 const didKeySign = (did) => async (payloadCid) => {
@@ -179,7 +183,7 @@ async function anchorCommitData(streamId, prev, time) {
   chain.set(proofCid.toString(), time)
   const commit = { id: streamId.cid, prev, proof: proofCid, path: '' }
   const cid = await putCbor(commit)
-  return { cid, type: EventType.TIME, commit, proof }
+  return { cid, type: EventType.TIME, commit: fromBlock(cid), proof: fromBlock(proofCid) }
 }
 
 function patchFor(from, to) {
@@ -198,7 +202,7 @@ const genesis = await TileDocument.makeGenesis({ signer: CeramicSigner.fromDID(c
 })
 const genesisCid = await putCbor(genesis)
 const threeId = new StreamID(TileDocument.STREAM_TYPE_ID, genesisCid)
-const threeIdLog = [{ cid: genesisCid, type: EventType.INIT, commit: genesis }]
+const threeIdLog = [{ cid: genesisCid, type: EventType.INIT, commit: fromBlock(genesisCid) }]
 streams.set(threeId.toString(), { id: threeId, commits: threeIdLog })
 const did3 = `did:3:${threeId.toString()}`
 

@@ -310,7 +310,7 @@ fn form_decode(s: &str) -> String {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
                 (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
+                    out.push((h << 4) | l);
                     i += 3;
                     continue;
                 }
@@ -376,7 +376,7 @@ pub(crate) fn parse_js_date(s: &str) -> Option<i64> {
             }
         }
     }
-    if hour > 24 || minute > 59 || second > 59 || hour == 24 && (minute, second) != (0, 0) {
+    if hour > 24 || minute > 59 || second > 59 || (hour == 24 && (minute, second) != (0, 0)) {
         return None;
     }
     secs += hour * 3600 + minute * 60 + second;

@@ -76,7 +76,7 @@ fn documents_from_the_engines_states_equal_the_js_resolver() {
         assert_eq!(ours.to_json().to_string(), case["result"].as_str().unwrap(), "{url}");
         checked += 1;
     }
-    assert!(checked >= 14, "{checked}");
+    assert!(checked >= 13, "{checked}");
 }
 
 #[test]

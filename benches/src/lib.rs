@@ -17,6 +17,13 @@ use ceramic_streamid::Cid;
 /// Never for the fixed inputs used here.
 pub fn signed_tile_update(seed: u8) -> (KeySigner, SignedCommit) {
     let signer = KeySigner::from_seed(KeyType::Ed25519, &[seed; 32]).expect("32-byte seed");
+    let signed = signed_tile_update_by(&signer);
+    (signer, signed)
+}
+
+/// The same Tile update (a 5-operation JSON patch) signed by any signer (a secp256k1 did:key, a
+/// 3ID key).
+pub fn signed_tile_update_by(signer: &dyn ceramic_did::Signer) -> SignedCommit {
     let genesis: Cid =
         "bagcqcerar53hazv2depoutumggndcz4j4tipadrywpijvephbzctcg7dyv5a".parse().expect("a CID");
     let ops = serde_json::json!([
@@ -33,8 +40,7 @@ pub fn signed_tile_update(seed: u8) -> (KeySigner, SignedCommit) {
         header: Some(Default::default()),
         data: Some(data),
     });
-    let signed = sign_commit(&signer, &payload).expect("signs");
-    (signer, signed)
+    sign_commit(signer, &payload).expect("signs")
 }
 
 fn serde_ipld_dagjson_from(value: &serde_json::Value) -> Ipld {

@@ -1,8 +1,9 @@
 //! `cargo xtask vectors [--check]`: golden test vectors from the real JavaScript Ceramic libraries.
 //!
-//! The generators are `xtask/js/gen-vectors.mjs` and `xtask/js-identity/gen.mjs` ([`GENERATORS`]);
-//! each pins its npm dependencies in its own `package.json` + `package-lock.json`. This module installs them with `npm ci`
-//! and runs the generator:
+//! The generators are `xtask/js/gen-vectors.mjs`, `xtask/js-identity/gen.mjs` (CACAO) and
+//! `xtask/js-threeid/gen.mjs` (did:3) ([`GENERATORS`]); each project pins its npm dependencies
+//! in its own `package.json` + `package-lock.json`. This module installs them with `npm ci` and
+//! runs the generators:
 //!
 //! * without `--check` the vector files are written straight into the workspace
 //!   (`crates/*/testdata/js-*.json`);
@@ -20,8 +21,11 @@ use anyhow::{Context, Result, bail};
 
 /// The generators: (directory relative to the workspace root, script inside it). Each has its
 /// own pinned npm project and writes `<out_dir>/crates/<crate>/testdata/...`.
-const GENERATORS: &[(&str, &str)] =
-    &[("xtask/js", "gen-vectors.mjs"), ("xtask/js-identity", "gen.mjs")];
+const GENERATORS: &[(&str, &str)] = &[
+    ("xtask/js", "gen-vectors.mjs"),
+    ("xtask/js-identity", "gen.mjs"),
+    ("xtask/js-threeid", "gen.mjs"),
+];
 
 /// Install the pinned npm packages, then generate (or, with `check`, verify) the vector files.
 pub(crate) fn run(root: &Path, check: bool) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use ceramic_codecs::Block;
-use ceramic_did::{Signer, sign_commit};
+use ceramic_did::{KeySigner, KeyType, Signer, ThreeIdSigner, sign_commit};
 use ceramic_doctype::StreamState;
 use ceramic_doctype_tile::{GenesisOptions, genesis_payload, update_payload};
 use ceramic_proto::v1::node_client::NodeClient;
@@ -36,6 +36,15 @@ pub(crate) enum NodeCommand {
         /// header always give the same StreamID.
         #[arg(long)]
         deterministic: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Create a 3ID: a Tile (family `3id`) controlled by the did:key, whose content lists the
+    /// secp256k1 signing key; prints the did:3, the version and the `kid` to sign with.
+    Create3id {
+        /// The 3ID's signing key: a secp256k1 seed as 64 hex characters.
+        #[arg(long)]
+        signing_seed: String,
         #[command(flatten)]
         key: KeyArgs,
     },
@@ -87,7 +96,7 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
     let mut client = connect(url).await?;
     match command {
         NodeCommand::Create { content, schema, family, tags, deterministic, key } => {
-            let signer = key.signer()?;
+            let signer = key.writer()?;
             let content = json_object(&content)?;
             let schema = schema
                 .map(|s| s.parse::<CommitId>().with_context(|| format!("--schema {s:?}")))
@@ -96,12 +105,30 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
             let options = GenesisOptions { schema, family, tags, unique };
             let payload = genesis_payload(signer.did(), Some(&content), &options)?;
             progress(&format!("creating a tile controlled by {}", signer.did()));
-            let request = signed_request(&signer, &payload)?;
+            let request = signed_request(signer.as_ref(), &payload)?;
             let state = client.create_stream(request).await.map_err(status)?.into_inner();
             state_json(state.state)
         }
+        NodeCommand::Create3id { signing_seed, key } => {
+            let controller = key.signer()?;
+            let seed = hex::decode(signing_seed.trim()).context("--signing-seed is not hex")?;
+            let signing = KeySigner::from_seed(KeyType::Secp256k1, &seed)?;
+            let content = ceramic_did::three_id_content(&[&signing])?;
+            let family = Some("3id".to_owned());
+            let options =
+                GenesisOptions { family, unique: Some(random_unique()?), ..Default::default() };
+            let payload = genesis_payload(controller.did(), Some(&content), &options)?;
+            progress(&format!("creating a 3ID controlled by {}", controller.did()));
+            let request = signed_request(&controller, &payload)?;
+            let version = request.commit.clone();
+            let state = client.create_stream(request).await.map_err(status)?.into_inner();
+            let state = state_json(state.state)?;
+            let did = format!("did:3:{}", state["streamId"].as_str().unwrap_or_default());
+            let signer = ThreeIdSigner::new(signing, &did, Some(version.parse()?))?;
+            Ok(json!({ "did": did, "version": version, "kid": signer.kid(), "state": state }))
+        }
         NodeCommand::Update { stream, content, key } => {
-            let signer = key.signer()?;
+            let signer = key.writer()?;
             let content = json_object(&content)?;
             let current = load(&mut client, &stream, None).await?;
             let state = StreamState::from_js_json(&current["state"])
@@ -111,7 +138,7 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
             }
             let payload = update_payload(&state, &content)?;
             progress(&format!("updating {stream} on tip {}", state.tip()));
-            let request = signed_request(&signer, &payload)?;
+            let request = signed_request(signer.as_ref(), &payload)?;
             let state = client.apply_commit(request).await.map_err(status)?.into_inner();
             state_json(state.state)
         }

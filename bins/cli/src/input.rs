@@ -17,6 +17,12 @@ pub(crate) struct KeyArgs {
     /// `ed25519` or `secp256k1`.
     #[arg(long, default_value = "ed25519")]
     key_type: String,
+    /// Sign as this 3ID (`did:3:…`) with the key (a secp256k1 key of its document).
+    #[arg(long = "as-3id")]
+    as_three_id: Option<String>,
+    /// With `--as-3id`: the 3ID version (a commit of its stream) whose document lists the key.
+    #[arg(long = "3id-version", requires = "as_three_id")]
+    three_id_version: Option<String>,
 }
 
 impl KeyArgs {
@@ -31,6 +37,19 @@ impl KeyArgs {
         let seed = hex::decode(text.trim()).context("the seed is not hex")?;
         let key_type = self.key_type.parse()?;
         Ok(ceramic_did::KeySigner::from_seed(key_type, &seed)?)
+    }
+
+    /// The signer of writes: the did:key, or with `--as-3id` the 3ID key
+    /// (`kid = did:3:…?version-id=…#…`).
+    pub(crate) fn writer(&self) -> Result<Box<dyn ceramic_did::Signer>> {
+        let key = self.signer()?;
+        let Some(did) = &self.as_three_id else { return Ok(Box::new(key)) };
+        let version = self
+            .three_id_version
+            .as_deref()
+            .map(|v| v.parse().with_context(|| format!("--3id-version {v:?} is not a CID")))
+            .transpose()?;
+        Ok(Box::new(ceramic_did::ThreeIdSigner::new(key, did, version)?))
     }
 }
 

@@ -139,3 +139,45 @@ fn says_when_the_node_is_unreachable() {
         err(&url, &["show", "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s"]);
     assert!(message.contains("cannot reach the node"), "{message}");
 }
+
+#[test]
+fn creates_a_three_id_and_writes_tiles_as_it() {
+    const SIGNING: &str = "0505050505050505050505050505050505050505050505050505050505050505";
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _runtime, _metrics) = serve(dir.path());
+
+    let three_id = ok(&url, &["create-3id", "--seed", SEED, "--signing-seed", SIGNING]);
+    let did = three_id["did"].as_str().unwrap().to_owned();
+    let version = three_id["version"].as_str().unwrap().to_owned();
+    assert!(did.starts_with("did:3:k"), "{three_id}");
+    assert_eq!(three_id["state"]["state"]["metadata"]["family"], "3id");
+    assert!(three_id["kid"].as_str().unwrap().starts_with(&format!("{did}?version-id={version}#")));
+
+    // A Tile controlled by the 3ID, created and updated with its key.
+    let as_3id =
+        ["--seed", SIGNING, "--key-type", "secp256k1", "--as-3id", &did, "--3id-version", &version];
+    let mut args = vec!["create", "--content", r#"{"by":"3id"}"#];
+    args.extend(as_3id);
+    let created = ok(&url, &args);
+    assert_eq!(created["state"]["metadata"]["controllers"], json!([did]));
+    let stream = created["streamId"].as_str().unwrap().to_owned();
+    let mut args = vec!["update", &stream, "--content", r#"{"by":"3id","n":2}"#];
+    args.extend(as_3id);
+    let updated = ok(&url, &args);
+    assert_eq!(updated["state"]["next"]["content"], json!({"by": "3id", "n": 2}));
+
+    // Another secp256k1 key is not in the 3ID's document: the node refuses its signature.
+    let mut args = vec!["update", &stream, "--content", r#"{"by":"someone else"}"#];
+    args.extend([
+        "--seed",
+        OTHER_SEED,
+        "--key-type",
+        "secp256k1",
+        "--as-3id",
+        &did,
+        "--3id-version",
+        &version,
+    ]);
+    let error = err(&url, &args);
+    assert!(error.contains("signature"), "{error}");
+}

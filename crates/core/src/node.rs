@@ -144,12 +144,9 @@ impl NodeBuilder {
             publishers = std::mem::take(&mut publishers).with(Arc::new(announcer));
             announcements
         });
-        let engine = Arc::new(Engine::new(
-            dyn_storage.clone(),
-            registry,
-            verifier.clone(),
-            Arc::new(publishers),
-        ));
+        let engine =
+            Engine::new(dyn_storage.clone(), registry, verifier.clone(), Arc::new(publishers))
+                .with_three_id();
 
         let anchor_dir = create_dir(&config, ANCHOR_DIR)?;
         let sink = BroadcastSink::new(64);

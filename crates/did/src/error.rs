@@ -61,6 +61,9 @@ pub enum Error {
     /// A CACAO, or a commit signed under one, was refused.
     #[error(transparent)]
     Cacao(#[from] crate::cacao::CacaoError),
+    /// A did:3 (3ID) resolution or key-rotation error.
+    #[error(transparent)]
+    ThreeId(#[from] crate::three_id::ThreeIdError),
     /// A codec error (envelope or payload block).
     #[error(transparent)]
     Codec(#[from] ceramic_codecs::Error),

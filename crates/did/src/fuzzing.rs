@@ -54,6 +54,13 @@ pub fn parse_siwe(data: &[u8]) {
     }
 }
 
+/// Parses `data` as a did:3 DID URL (a JWS `kid`), as a query's `versionTime`, and as 3ID
+/// content to wrap into a DID document. Nothing may panic; a parsed URL's DID is the input's
+/// prefix.
+pub fn parse_three_id(data: &[u8]) {
+    crate::three_id::fuzz_parse(data);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -220,7 +220,7 @@ pub fn verify_jws(
 ) -> Result<Verified> {
     let header = ProtectedHeader::parse(protected)?;
     let alg: Algorithm = header.alg.parse()?;
-    let doc = resolver.resolve(header.did())?;
+    let doc = resolver.resolve_kid(&header.kid)?;
     let mut keys = doc
         .verification_methods
         .iter()

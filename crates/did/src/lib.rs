@@ -1,4 +1,5 @@
-//! DIDs for Ceramic: the signer and resolver interfaces, did:key for Ed25519 and secp256k1, JWS
+//! DIDs for Ceramic: the signer and resolver interfaces, did:key for Ed25519 and secp256k1, did:3
+//! (3ID, resolved through a [`ThreeIdSource`] the node implements, with its key-rotation rules), JWS
 //! signing and verification (EdDSA, ES256K), and signing a commit into a dag-jose envelope the
 //! way the JavaScript `dids` library's `createDagJWS` does.
 //!
@@ -48,6 +49,7 @@ mod pkh;
 mod resolver;
 mod signer;
 mod siwe;
+mod three_id;
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
@@ -69,3 +71,11 @@ pub use resolver::{
 };
 pub use signer::{KeySigner, Signer, random_seed};
 pub use siwe::{SiweMessage, parse_time};
+pub use three_id::{
+    At, DeferredSource, DocumentMetadata, LogEntry as ThreeIdLogEntry, REVOCATION_PHASE_OUT_SECS,
+    Resolution as ThreeIdResolution, SourceError, StreamState as ThreeIdState, ThreeIdError,
+    ThreeIdKind, ThreeIdResolver, ThreeIdSigner, ThreeIdSource, ThreeIdUrl,
+    Version as ThreeIdVersion, check_times as check_three_id_times,
+    public_key_entry as three_id_public_key, three_id_content,
+    wrap_document as wrap_three_id_document,
+};

@@ -35,6 +35,37 @@ pub trait Resolver: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`Error::NotADid`], [`Error::UnsupportedMethod`], or the method's own errors.
     fn resolve(&self, did: &str) -> Result<Arc<DidDocument>>;
+
+    /// Resolves the DID of a JWS `kid` (a DID URL) to the document its signature must verify
+    /// against. By default the query and fragment are ignored; did:3 reads its `version-id`.
+    ///
+    /// # Errors
+    /// As [`Resolver::resolve`].
+    fn resolve_kid(&self, kid: &str) -> Result<Arc<DidDocument>> {
+        self.resolve(did_of(kid))
+    }
+
+    /// Checks that a signature by `kid` made at `at_time` (the anchor time of the commit, `None`
+    /// while unanchored) is valid under the method's key rotation rules. did:key never rotates.
+    ///
+    /// # Errors
+    /// The method's errors (did:3: [`crate::ThreeIdError::Revoked`] and the like).
+    fn check_key_time(&self, kid: &str, at_time: Option<u64>) -> Result<()> {
+        let _ = (kid, at_time);
+        Ok(())
+    }
+
+    /// Whether `did`'s document may be cached (did:3 documents change with their stream).
+    fn cacheable(&self, did: &str) -> bool {
+        let _ = did;
+        true
+    }
+}
+
+/// The DID of a DID URL: without its `?query` and `#fragment`.
+pub(crate) fn did_of(url: &str) -> &str {
+    let end = url.find(['#', '?']).unwrap_or(url.len());
+    &url[..end]
 }
 
 /// The did:key resolver: the document is computed from the DID itself.
@@ -81,16 +112,32 @@ impl Registry {
     }
 }
 
-impl Resolver for Registry {
-    fn resolve(&self, did: &str) -> Result<Arc<DidDocument>> {
+impl Registry {
+    fn method(&self, did: &str) -> Result<&Arc<dyn Resolver>> {
         let mut parts = did.splitn(3, ':');
         let (Some("did"), Some(method), Some(_)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(Error::NotADid(did.chars().take(200).collect()));
         };
-        let resolver =
-            self.methods.get(method).ok_or_else(|| Error::UnsupportedMethod(method.to_string()))?;
-        resolver.resolve(did)
+        self.methods.get(method).ok_or_else(|| Error::UnsupportedMethod(method.to_string()))
+    }
+}
+
+impl Resolver for Registry {
+    fn resolve(&self, did: &str) -> Result<Arc<DidDocument>> {
+        self.method(did)?.resolve(did)
+    }
+
+    fn resolve_kid(&self, kid: &str) -> Result<Arc<DidDocument>> {
+        self.method(kid)?.resolve_kid(kid)
+    }
+
+    fn check_key_time(&self, kid: &str, at_time: Option<u64>) -> Result<()> {
+        self.method(kid)?.check_key_time(kid, at_time)
+    }
+
+    fn cacheable(&self, did: &str) -> bool {
+        self.method(did).is_ok_and(|m| m.cacheable(did))
     }
 }
 
@@ -113,6 +160,9 @@ impl<R: Resolver> CachingResolver<R> {
 
 impl<R: Resolver> Resolver for CachingResolver<R> {
     fn resolve(&self, did: &str) -> Result<Arc<DidDocument>> {
+        if !self.inner.cacheable(did) {
+            return self.inner.resolve(did);
+        }
         // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
         if let Some(doc) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(did) {
             return Ok(doc.clone());
@@ -124,6 +174,19 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
         }
         cache.insert(did.to_string(), doc.clone());
         Ok(doc)
+    }
+
+    fn resolve_kid(&self, kid: &str) -> Result<Arc<DidDocument>> {
+        let did = did_of(kid);
+        if self.inner.cacheable(did) { self.resolve(did) } else { self.inner.resolve_kid(kid) }
+    }
+
+    fn check_key_time(&self, kid: &str, at_time: Option<u64>) -> Result<()> {
+        self.inner.check_key_time(kid, at_time)
+    }
+
+    fn cacheable(&self, did: &str) -> bool {
+        self.inner.cacheable(did)
     }
 }
 

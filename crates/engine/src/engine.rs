@@ -2,10 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use ceramic_codecs::{Block, Cid, Payload};
-use ceramic_did::{CachingResolver, Registry as DidRegistry, Resolver};
+use ceramic_did::{
+    CachingResolver, DeferredSource, Registry as DidRegistry, Resolver, ThreeIdResolver,
+};
 use ceramic_doctype::{
     Commit, CommitKind, Context, ContextError, DynDoctype, Registry, StreamState, apply_anchor,
 };
@@ -85,7 +87,7 @@ impl BlockSource for Blocks<'_> {
 /// `&self`. Methods are synchronous and safe to abandon midway: state is only written by one
 /// atomic [`Storage::write_commit`] at the end.
 pub struct Engine {
-    store: Arc<dyn Storage>,
+    pub(crate) store: Arc<dyn Storage>,
     registry: Registry,
     anchors: Arc<dyn AnchorVerifier>,
     publisher: Arc<dyn Publisher>,
@@ -149,6 +151,18 @@ impl Engine {
         stream.hash(&mut hasher);
         let index = usize::try_from(hasher.finish() % WRITE_LOCKS as u64).unwrap_or_default();
         self.write_locks[index].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wraps the engine in an `Arc` whose resolver also resolves did:3 (3ID) from the engine's
+    /// own streams (replacing a resolver set with [`Engine::with_resolver`]).
+    pub fn with_three_id(self) -> Arc<Engine> {
+        let source = Arc::new(DeferredSource::default());
+        let registry = DidRegistry::default().with("3", ThreeIdResolver::new(source.clone()));
+        let engine =
+            Arc::new(self.with_resolver(Arc::new(CachingResolver::new(registry, RESOLVER_CACHE))));
+        let weak: Weak<Engine> = Arc::downgrade(&engine);
+        source.set(weak);
+        engine
     }
 
     /// Uses `resolver` for signers' DIDs instead of the default (did:key, cached).
@@ -263,6 +277,7 @@ impl Engine {
                 });
             }
             let timestamp = timestamp?;
+            self.check_key_time(cid, commit, timestamp)?;
             let signer = session_signer(stream, cid, signer, cacao, timestamp)?;
             let view = commit_view(cid, payload, signer, capability, timestamp);
             // The doctype decides what the genesis makes; the SDK builds the state.
@@ -297,6 +312,7 @@ impl Engine {
         match commit {
             LoadedCommit::Change { payload, signer, capability, cacao, .. } => {
                 let timestamp = timestamp?;
+                self.check_key_time(cid, commit, timestamp)?;
                 let signer = session_signer(stream, cid, signer, cacao, timestamp)?;
                 let view = commit_view(cid, payload, signer, capability, timestamp);
                 // The doctype returns the change; the SDK appends the log entry.
@@ -310,6 +326,22 @@ impl Engine {
                 Ok(apply_anchor(state, cid, proof.clone(), t))
             }
         }
+    }
+
+    /// The signing key's rotation rules at the commit's anchor time (did:3: js `verifyJWS`
+    /// `atTime`); the signature itself was verified when the commit was loaded.
+    fn check_key_time(
+        &self,
+        cid: Cid,
+        commit: &LoadedCommit,
+        timestamp: Option<u64>,
+    ) -> Result<(), ApplyError> {
+        if let LoadedCommit::Change { kid: Some(kid), .. } = commit {
+            self.resolver
+                .check_key_time(kid, timestamp)
+                .map_err(|source| ApplyError::Signature { cid: Box::new(cid), source })?;
+        }
+        Ok(())
     }
 
     /// Applies `commits` in order on `state`. Strict: the first invalid commit is an error.

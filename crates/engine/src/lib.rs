@@ -37,6 +37,7 @@ mod log;
 pub mod memory;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
+mod three_id;
 mod traits;
 
 pub use ceramic_anchor::{AnchorError, AnchorVerifier};

@@ -27,6 +27,9 @@ pub enum LoadedCommit {
         /// verified) and the payload CID the JWS signs; resources and time are checked when the
         /// commit is applied to its stream.
         cacao: Option<(Arc<Cacao>, Cid)>,
+        /// The `kid` of the signature's protected header (did:3 keys are checked against the
+        /// commit's anchor time when it is applied).
+        kid: Option<String>,
     },
     /// An anchor commit with its proof.
     Anchor {
@@ -121,6 +124,7 @@ pub(crate) fn load_commit(
             signer: Some(verified.did().to_string()),
             capability: verified.signer().header.cap.clone(),
             cacao,
+            kid: Some(verified.signer().header.kid.clone()),
         };
         if let LoadedCommit::Change { payload: Payload::Anchor(_), .. } = commit {
             return Err(ApplyError::WrongKind {
@@ -139,7 +143,14 @@ pub(crate) fn load_commit(
             Ok((LoadedCommit::Anchor { cid, commit, proof }, vec![block, proof_block]))
         }
         payload => Ok((
-            LoadedCommit::Change { cid, payload, signer: None, capability: None, cacao: None },
+            LoadedCommit::Change {
+                cid,
+                payload,
+                signer: None,
+                capability: None,
+                cacao: None,
+                kid: None,
+            },
             vec![block],
         )),
     }

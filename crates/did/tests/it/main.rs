@@ -2,4 +2,5 @@
 
 mod cacao;
 mod properties;
+mod three_id;
 mod vectors;

@@ -5,5 +5,6 @@ mod cacao;
 mod fixtures;
 mod forks;
 mod properties;
+mod three_id;
 mod tile;
 mod writes;

@@ -46,7 +46,7 @@ pub mod fuzzing;
 pub use commit::{SignedCommit, VerifiedCommit, sign_commit, verify_commit, verify_envelope};
 pub use error::{Error, Result};
 pub use jws::{Algorithm, Jws, JwsSignature, ProtectedHeader, Verified, sign_jws, verify_jws};
-pub use key::{DidKey, KeyType, PublicKey};
+pub use key::{DidKey, KeyType, MAX_DID_KEY_LEN, PublicKey};
 pub use resolver::{
     CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod,
 };

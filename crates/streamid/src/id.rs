@@ -489,16 +489,25 @@ mod tests {
         const MIB: usize = 1024 * 1024;
         // Valid base36 digits all along: before the limit this decoded for over a minute.
         let text = format!("k{}", "z".repeat(MIB - 1));
-        let too_long = |field, len, max| Err(Error::TooLong { field, len, max });
-        assert_eq!(text.parse::<StreamRef>(), too_long("stream reference", MIB, MAX_REF_TEXT_LEN));
-        assert_eq!(text.parse::<StreamId>(), too_long("stream reference", MIB, MAX_REF_TEXT_LEN));
-        assert_eq!(text.parse::<CommitId>(), too_long("stream reference", MIB, MAX_REF_TEXT_LEN));
+        let too_long = |field, len, max| Error::TooLong { field, len, max };
+        assert_eq!(
+            text.parse::<StreamRef>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
+        assert_eq!(
+            text.parse::<StreamId>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
+        assert_eq!(
+            text.parse::<CommitId>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
         let bytes = vec![0xce; MIB];
-        assert_eq!(StreamRef::from_bytes(&bytes), too_long("id bytes", MIB, MAX_ID_BYTES));
-        assert_eq!(StreamId::from_bytes(&bytes), too_long("id bytes", MIB, MAX_ID_BYTES));
-        assert_eq!(CommitId::from_bytes(&bytes), too_long("id bytes", MIB, MAX_ID_BYTES));
+        assert_eq!(StreamRef::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
+        assert_eq!(StreamId::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
+        assert_eq!(CommitId::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
         let cid = format!("z{}", "2".repeat(MIB - 1));
-        assert_eq!(cid_from_str(&cid), too_long("CID text", MIB, MAX_CID_TEXT_LEN));
+        assert_eq!(cid_from_str(&cid), Err(too_long("CID text", MIB, MAX_CID_TEXT_LEN)));
         let err = serde_json::from_value::<StreamId>(serde_json::Value::String(text)).unwrap_err();
         assert!(err.to_string().contains("longer than the 443"), "{err}");
     }

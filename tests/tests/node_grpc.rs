@@ -466,6 +466,40 @@ async fn reflection_lists_and_describes_the_node_service() -> Result<()> {
     node.stop().await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_messages_are_resource_exhausted_and_long_ids_invalid_arguments() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let served = Served::start(dir.path()).await?;
+    let mut client = served.client.clone();
+    // Over tonic's 4 MiB receive limit: refused before any handler runs, naming the size.
+    let huge = "k".repeat(5 * 1024 * 1024);
+    let err = client.load_stream(load(&huge)).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    let found = format!("found {} bytes", huge.len() + 5);
+    assert!(err.message().contains(&found), "{}", err.message());
+    // A 1 MiB id (and a 1 MiB CID) inside the limit: refused on its length, before decoding.
+    let long = format!("k{}", "z".repeat(1024 * 1024 - 1));
+    for err in [
+        client.load_stream(load(&long)).await.unwrap_err(),
+        client.list_commits(ListCommitsRequest { id: long.clone() }).await.unwrap_err(),
+        client.pin(PinRequest { stream_id: long.clone() }).await.unwrap_err(),
+        client.list_streams(list(None, &long, 1)).await.unwrap_err(),
+    ] {
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert!(err.message().contains("1048576 bytes is longer than"), "{}", err.message());
+    }
+    let author = KeySigner::from_seed(KeyType::Ed25519, &[7; 32])?;
+    let mut long_cid = request(&genesis(&author, "t", "notes", "EEEE"));
+    long_cid.blocks[0].cid = format!("z{}", "2".repeat(1024 * 1024 - 1));
+    let err = client.create_stream(long_cid).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("1048576 bytes is longer than"), "{}", err.message());
+    // The node still answers.
+    client.health(HealthRequest {}).await?;
+    drop(client);
+    served.stop().await
+}
+
 /// A finished request stream of `items`.
 fn tokio_stream_of<T: Send + 'static>(
     items: Vec<T>,

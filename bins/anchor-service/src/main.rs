@@ -103,7 +103,13 @@ fn init_logging(level: &str) -> Result<()> {
         Ok(env) if !env.is_empty() => EnvFilter::try_new(env).context("RUST_LOG")?,
         _ => EnvFilter::try_new(level).with_context(|| format!("log_level {level:?}"))?,
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only for a terminal: a file or a pipe (journald, docker) gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
     Ok(())
 }
 

@@ -83,6 +83,22 @@ fn the_binary_serves_health_and_exits_cleanly_on_sigterm() -> Result<()> {
 }
 
 #[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = write_config(dir.path(), "")?;
+    // Info level, so the node logs its start and stop; stderr is a pipe here.
+    let mut node =
+        Program::new(BINARY).arg("--config").arg(&config).env("RUST_LOG", "info").spawn()?;
+    node.wait_for_prefix(READY, TIMEOUT)?;
+    node.signal(Signal::Term)?;
+    let finished = node.finish(TIMEOUT)?;
+    assert!(finished.success(), "{}", finished.stderr);
+    assert!(finished.stderr.contains("INFO"), "no log lines: {}", finished.stderr);
+    assert!(!finished.stderr.contains('\x1b'), "ANSI escapes in {:?}", finished.stderr);
+    Ok(())
+}
+
+#[test]
 fn the_binary_refuses_a_config_with_an_unknown_key() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let config = write_config(dir.path(), "colour = \"blue\"\n")?;

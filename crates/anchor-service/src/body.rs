@@ -39,15 +39,22 @@ struct JsonBody {
 /// # Errors
 /// [`BodyError::StreamId`].
 pub fn parse_stream_id(text: &str) -> Result<StreamId, BodyError> {
-    text.parse().map_err(|source| BodyError::StreamId { value: text.into(), source })
+    text.parse().map_err(|source| BodyError::StreamId { value: shown(text), source })
 }
 
-/// Parses a CID from its multibase text (or a CIDv0 `Qm…`).
+/// Parses a CID from its multibase text (or a CIDv0 `Qm…`), refusing text longer than any CID
+/// ([`ceramic_streamid::MAX_CID_TEXT_LEN`]) before decoding it.
 ///
 /// # Errors
 /// [`BodyError::Cid`].
 pub fn parse_cid(text: &str) -> Result<Cid, BodyError> {
-    Cid::try_from(text).map_err(|source| BodyError::Cid { value: text.into(), source })
+    ceramic_streamid::cid_from_str(text)
+        .map_err(|source| BodyError::Cid { value: shown(text), source })
+}
+
+/// The first 200 characters of a refused value, for its error (the body may be 1 MiB).
+fn shown(text: &str) -> String {
+    text.chars().take(200).collect()
 }
 
 /// Parses an ISO-8601 timestamp into unix ms.
@@ -90,8 +97,9 @@ pub fn parse_car(bytes: &[u8]) -> Result<NewRequest, BodyError> {
         return Err(BodyError::CarRoot("the root block is not a map"));
     };
     let stream_id = match map.get("streamId") {
-        Some(Ipld::Bytes(bytes)) => StreamId::from_bytes(bytes)
-            .map_err(|source| BodyError::StreamId { value: hex::encode(bytes), source })?,
+        Some(Ipld::Bytes(bytes)) => StreamId::from_bytes(bytes).map_err(|source| {
+            BodyError::StreamId { value: hex::encode(bytes.get(..100).unwrap_or(bytes)), source }
+        })?,
         _ => return Err(BodyError::CarRoot("streamId must be bytes")),
     };
     let cid = match map.get("tip") {

@@ -13,7 +13,7 @@ pub enum BodyError {
     /// `streamId` does not parse as a StreamID.
     #[error("invalid streamId {value:?}: {source}")]
     StreamId {
-        /// The text (or hex bytes) given.
+        /// The text (or hex bytes) given (the first 200 characters).
         value: String,
         /// Why it does not parse.
         source: ceramic_streamid::Error,
@@ -21,10 +21,10 @@ pub enum BodyError {
     /// `cid` (or the CAR's `tip`) does not parse as a CID.
     #[error("invalid cid {value:?}: {source}")]
     Cid {
-        /// The text given.
+        /// The text given (its first 200 characters).
         value: String,
         /// Why it does not parse.
-        source: cid::Error,
+        source: ceramic_streamid::Error,
     },
     /// `timestamp` is not an ISO-8601 date-time (`2024-01-02T03:04:05.678Z`).
     #[error(

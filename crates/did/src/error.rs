@@ -13,6 +13,15 @@ pub enum Error {
     /// The did:key identifier is not `z` + base58btc.
     #[error("did:key identifier is not base58btc multibase: {0:?}")]
     InvalidMultibase(String),
+    /// The did:key is longer than any key type we support can be ([`crate::MAX_DID_KEY_LEN`]);
+    /// refused before its base58 (quadratic in the length) is decoded.
+    #[error("did:key of {len} bytes is longer than the {max} a supported key can have")]
+    DidKeyTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
     /// The did:key multicodec is not a key type we support.
     #[error("unsupported did:key key type (multicodec {0:#x})")]
     UnsupportedKeyType(u64),

@@ -46,6 +46,13 @@ impl FromStr for KeyType {
     }
 }
 
+/// The longest did:key string parsed: `did:key:` (8) + `z` (1) + the base58btc digits of the
+/// longest key bytes, `varint(multicodec)` (2 bytes for 0xed and 0xe7) + a 33-byte compressed
+/// secp256k1 key = 35 bytes, ⌈35·8 / log2 58⌉ = ⌈47.8⌉ = 48 digits (the first byte is not
+/// zero, so there are no leading `1`s): 57. Longer text is refused before it is decoded, since
+/// base58 decoding is quadratic in the length. Raise it with a new, longer key type.
+pub const MAX_DID_KEY_LEN: usize = 8 + 1 + 48;
+
 /// A decoded public key, ready to verify.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -157,11 +164,15 @@ impl DidKey {
 impl FromStr for DidKey {
     type Err = Error;
 
-    /// Parses `did:key:z…` (a key id with `#fragment` is not a DID; strip it first).
+    /// Parses `did:key:z…` (a key id with `#fragment` is not a DID; strip it first). Text longer
+    /// than [`MAX_DID_KEY_LEN`] is [`Error::DidKeyTooLong`] before anything is decoded.
     fn from_str(did: &str) -> Result<Self> {
         let id = did
             .strip_prefix("did:key:")
             .ok_or_else(|| Error::NotADid(did.chars().take(200).collect()))?;
+        if did.len() > MAX_DID_KEY_LEN {
+            return Err(Error::DidKeyTooLong { len: did.len(), max: MAX_DID_KEY_LEN });
+        }
         let invalid = || Error::InvalidMultibase(id.chars().take(200).collect());
         if !id.starts_with('z') {
             return Err(invalid());
@@ -229,9 +240,27 @@ mod tests {
         let mut uncompressed = vec![0xe7, 0x01, 0x04];
         uncompressed.extend_from_slice(&[1; 64]);
         let text = multibase::encode(Base::Base58Btc, uncompressed);
+        // 67 bytes cannot be a supported key: refused on its length alone.
         assert!(matches!(
             format!("did:key:{text}").parse::<DidKey>(),
-            Err(Error::InvalidKey { .. })
+            Err(Error::DidKeyTooLong { max: MAX_DID_KEY_LEN, .. })
+        ));
+    }
+
+    #[test]
+    fn the_longest_supported_keys_fit_and_a_1_mib_did_is_refused_before_decoding() {
+        // The largest key bytes of each type (all 0xff after the multicodec) are the longest text.
+        for (codec, len) in [(0xed_u64, 32), (0xe7, 33)] {
+            let mut bytes = unsigned_varint::encode::u64(codec, &mut Default::default()).to_vec();
+            bytes.extend(std::iter::repeat_n(0xff, len));
+            let did = format!("did:key:{}", multibase::encode(Base::Base58Btc, &bytes));
+            assert!(did.len() <= MAX_DID_KEY_LEN, "{did}");
+            assert!(!matches!(did.parse::<DidKey>(), Err(Error::DidKeyTooLong { .. })));
+        }
+        let huge = format!("did:key:z{}", "6".repeat(1024 * 1024));
+        assert!(matches!(
+            huge.parse::<DidKey>(),
+            Err(Error::DidKeyTooLong { len, max: MAX_DID_KEY_LEN }) if len == huge.len()
         ));
     }
 }

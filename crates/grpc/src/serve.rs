@@ -46,6 +46,9 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(ceramic_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let server = tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            crate::status::oversized_is_resource_exhausted::<tonic::body::Body>,
+        ))
         .add_service(grpc.into_server())
         .add_service(reflection)
         .serve_with_incoming_shutdown(

@@ -13,10 +13,41 @@
 //!
 //! A stale write is `FailedPrecondition` rather than `InvalidArgument` because the commit itself
 //! is well formed and correctly signed: it is the stream's state that no longer allows it.
+//!
+//! A request message over tonic's limit (4 MiB) is refused by tonic before any handler runs,
+//! with `OutOfRange`; gRPC's status-code guide says `ResourceExhausted` for a message over the
+//! receive limit (what grpc-go and grpc-java answer), so [`oversized_is_resource_exhausted`]
+//! rewrites that status on the way out. No handler here answers `OutOfRange`.
 
 use ceramic_proto::FieldError;
 use ceramic_service::{AnchorError, ErrorKind, LoadError, StoreError, WriteError};
+use tonic::codegen::http;
 use tonic::{Code, Status};
+
+/// The start of the message of tonic's status for a received message over the size limit
+/// (tonic 0.14 `codec/decode.rs`).
+const TONIC_TOO_LARGE: &str = "Error, decoded message length too large";
+
+/// Rewrites tonic's `OutOfRange` for a request message over the size limit into
+/// `ResourceExhausted`, keeping its message (which names the size and the limit). The status is
+/// in the headers of a trailers-only response: tonic refuses the request before any handler
+/// runs. Every other response passes unchanged.
+pub(crate) fn oversized_is_resource_exhausted<B>(
+    mut response: http::Response<B>,
+) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let out_of_range = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.parse::<i32>() == Ok(Code::OutOfRange as i32));
+    if out_of_range
+        && Status::from_header_map(headers)
+            .is_some_and(|s| s.message().starts_with(TONIC_TOO_LARGE))
+    {
+        headers.insert("grpc-status", http::HeaderValue::from(Code::ResourceExhausted as i32));
+    }
+    response
+}
 
 /// The status of an error of kind `kind` with `message`; failures that are the node's are
 /// logged once (by the service's kind rules).
@@ -88,5 +119,22 @@ mod tests {
         assert_eq!(status.message(), "id: bad");
         assert_eq!(LoadError::TimeWithCommit.to_status().code(), Code::InvalidArgument);
         assert_eq!(AnchorError::NotConfigured.to_status().code(), Code::Unimplemented);
+    }
+
+    #[test]
+    fn only_tonics_oversized_message_becomes_resource_exhausted() {
+        let rewrite = |status: Status| {
+            let response = oversized_is_resource_exhausted(status.into_http::<()>());
+            Status::from_header_map(response.headers()).expect("a status")
+        };
+        let message =
+            format!("{TONIC_TOO_LARGE}: found 5000000 bytes, the limit is: 4194304 bytes");
+        let rewritten = rewrite(Status::out_of_range(message.clone()));
+        assert_eq!(rewritten.code(), Code::ResourceExhausted);
+        assert_eq!(rewritten.message(), message);
+        assert_eq!(rewrite(Status::out_of_range("other")).code(), Code::OutOfRange);
+        assert_eq!(rewrite(Status::invalid_argument(message)).code(), Code::InvalidArgument);
+        let ok = oversized_is_resource_exhausted(http::Response::new(()));
+        assert!(ok.headers().get("grpc-status").is_none());
     }
 }

@@ -286,9 +286,10 @@ fn container_from_json(object: &Map<String, Value>, jws: &Value) -> Result<Commi
     let mut blocks = vec![envelope];
     if let Some(linked) = optional(object, "linkedBlock") {
         let bytes = base64_field(linked, "linkedBlock", &BASE64, "base64")?;
-        let block = Block::new(link, bytes).map_err(|e| CommitJsonError::LinkedBlock {
-            link: Box::new(link),
-            source: Box::new(e),
+        let block = Block::new(link, bytes).map_err(|e| match e {
+            // Too large is said as such (with the size), not as a hash mismatch.
+            e @ ceramic_codecs::Error::BlockTooLarge { .. } => codec("linkedBlock")(e),
+            e => CommitJsonError::LinkedBlock { link: Box::new(link), source: Box::new(e) },
         })?;
         blocks.push(block);
     }
@@ -431,7 +432,9 @@ fn optional<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> 
 
 fn cid_field(value: &Value, field: &'static str) -> Result<Cid> {
     let text = value.as_str().ok_or(CommitJsonError::Type { field, expected: "a CID string" })?;
-    Cid::try_from(text).map_err(|_| CommitJsonError::Cid { field, value: shorten(text) })
+    // Length first: base58/base36 decoding is quadratic (specs/streamid.md § Limits).
+    ceramic_streamid::cid_from_str(text)
+        .map_err(|_| CommitJsonError::Cid { field, value: shorten(text) })
 }
 
 fn base64_field(

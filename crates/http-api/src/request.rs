@@ -13,6 +13,12 @@ use crate::query::{LoadOpts, QueryError};
 
 /// The most queries one multiquery may hold.
 pub const MAX_QUERIES: usize = 1_000;
+/// The most `/`-separated keys one multiquery path may have. A [`PathTrie`] is as deep as its
+/// longest path, and dropping (or comparing, or printing) one recurses once per level: a 1 MiB
+/// body of `a/a/a/…` made a trie 500,000 levels deep, which overflowed the stack. Each level is
+/// a link followed to another stream, and a multiquery loads at most
+/// [`crate::MAX_MULTIQUERY_LOADS`] streams in all.
+pub const MAX_PATH_DEPTH: usize = 64;
 /// A multiquery's per-stream timeout when it names none (js `DEFAULT_MULTIQUERY_TIMEOUT_MS`).
 pub const DEFAULT_MULTIQUERY_TIMEOUT: Duration = Duration::from_millis(30_000);
 
@@ -223,12 +229,18 @@ fn query(value: &Value) -> Result<Query> {
             .as_array()
             .ok_or(RequestError::Type { field: "queries[].paths", expected: "an array" })?;
         for path in list {
-            paths.add(
-                path.as_str().ok_or(RequestError::Type {
+            let path = path
+                .as_str()
+                .ok_or(RequestError::Type { field: "queries[].paths[]", expected: "a string" })?;
+            let depth = path.strip_prefix('/').unwrap_or(path).split('/').count();
+            if depth > MAX_PATH_DEPTH {
+                return Err(RequestError::TooMany {
                     field: "queries[].paths[]",
-                    expected: "a string",
-                })?,
-            );
+                    count: depth,
+                    max: MAX_PATH_DEPTH,
+                });
+            }
+            paths.add(path);
         }
     }
     let genesis = object.get("genesis").filter(|v| !v.is_null()).map(from_json).transpose()?;

@@ -128,14 +128,15 @@ pub enum ParseError {
         #[source]
         source: ceramic_streamid::Error,
     },
-    /// A CID field does not parse.
+    /// A CID field does not parse (or is longer than any CID, see
+    /// [`ceramic_streamid::cid_from_str`]).
     #[error("field {field:?} is not a CID: {source}")]
     Cid {
         /// The field.
         field: &'static str,
         /// Why.
         #[source]
-        source: cid::Error,
+        source: ceramic_streamid::Error,
     },
     /// A RESPONSE carries more than [`MAX_RESPONSE_TIPS`] tips.
     #[error("response with {0} tips (at most {MAX_RESPONSE_TIPS})")]
@@ -193,7 +194,7 @@ impl Message {
                     let tip = tip
                         .as_str()
                         .ok_or(ParseError::WrongType { field: "tips", expected: "CID strings" })?;
-                    let tip = Cid::try_from(tip)
+                    let tip = ceramic_streamid::cid_from_str(tip)
                         .map_err(|source| ParseError::Cid { field: "tips", source })?;
                     tips.insert(stream, tip);
                 }
@@ -279,7 +280,7 @@ fn cid(map: &Map<String, Value>, field: &'static str) -> Result<Cid, ParseError>
         .ok_or(ParseError::MissingField(field))?
         .as_str()
         .ok_or(ParseError::WrongType { field, expected: "a CID string" })?;
-    Cid::try_from(text).map_err(|source| ParseError::Cid { field, source })
+    ceramic_streamid::cid_from_str(text).map_err(|source| ParseError::Cid { field, source })
 }
 
 /// The id of a QUERY for `stream`, as js-ceramic makes it:

@@ -27,21 +27,23 @@ impl FieldError {
     }
 }
 
-/// A CID field; empty is missing.
+/// A CID field; empty is missing. Text longer than any CID
+/// ([`ceramic_streamid::MAX_CID_TEXT_LEN`]) is refused before it is decoded.
 ///
 /// # Errors
-/// [`FieldError`] when it is empty or does not parse.
+/// [`FieldError`] when it is empty, too long or does not parse.
 pub fn parse_cid(field: &str, text: &str) -> Result<Cid, FieldError> {
     if text.is_empty() {
         return Err(FieldError::new(field, "missing"));
     }
-    Cid::try_from(text).map_err(|e| FieldError::new(field, e))
+    ceramic_streamid::cid_from_str(text).map_err(|e| FieldError::new(field, e))
 }
 
-/// A StreamID or CommitID field.
+/// A StreamID or CommitID field (its length is checked before it is decoded, see
+/// [`ceramic_streamid::MAX_REF_TEXT_LEN`]).
 ///
 /// # Errors
-/// [`FieldError`] when it does not parse.
+/// [`FieldError`] when it is too long or does not parse.
 pub fn parse_ref(field: &str, text: &str) -> Result<StreamRef, FieldError> {
     text.parse::<StreamRef>().map_err(|e| FieldError::new(field, e))
 }

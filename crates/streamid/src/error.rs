@@ -4,6 +4,17 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The input is longer than any valid id (or CID) can be; nothing of it was decoded. The
+    /// limits are the constants `MAX_*` of this crate (`specs/streamid.md` § Limits).
+    #[error("{field} of {len} bytes is longer than the {max} a valid one can have")]
+    TooLong {
+        /// What was too long (`id text`, `id bytes`, `CID text`, `stream reference`).
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
     /// The input was empty.
     #[error("empty stream reference")]
     Empty,
@@ -51,6 +62,9 @@ pub enum Error {
     /// The `commit` of `?commit=` is neither `0` nor a CID string.
     #[error("invalid commit {0:?}: must be a CID or 0 (the genesis commit)")]
     InvalidCommit(String),
+    /// A CID string that does not parse (see [`crate::cid_from_str`]).
+    #[error("invalid CID {0:?}")]
+    InvalidCid(String),
 }
 
 /// Result with this crate's [`Error`].

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use cid::Cid;
 use multibase::Base;
 
+use crate::limits::{self, MAX_CID_TEXT_LEN, MAX_ID_BYTES, MAX_ID_TEXT_LEN, MAX_REF_TEXT_LEN};
 use crate::reading::{cid as read_cid, varint, write_varint};
 use crate::{Error, Result, STREAMID_CODEC, StreamType};
 
@@ -165,11 +166,13 @@ impl StreamRef {
     /// one `00` byte is the genesis CommitID, and anything else must be exactly one commit CID.
     ///
     /// # Errors
-    /// Any [`Error`] describing the malformed field.
+    /// [`Error::TooLong`] over [`MAX_ID_BYTES`] (checked first), else any [`Error`] describing
+    /// the malformed field.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.is_empty() {
             return Err(Error::Empty);
         }
+        limits::check("id bytes", bytes.len(), MAX_ID_BYTES)?;
         let (codec, rest) = varint(bytes, "multicodec")?;
         if codec != STREAMID_CODEC {
             return Err(Error::NotAStreamId(codec));
@@ -210,11 +213,13 @@ impl StreamRef {
     }
 }
 
-/// Decodes the base36 text of one id (no URL parts).
+/// Decodes the base36 text of one id (no URL parts). The length is checked first: base36
+/// decoding is quadratic in the length, bounded here by [`MAX_ID_TEXT_LEN`].
 fn decode_base36(text: &str, input: &str) -> Result<StreamRef> {
     if text.is_empty() {
         return Err(Error::Empty);
     }
+    limits::check("id text", text.len(), MAX_ID_TEXT_LEN)?;
     if !text.starts_with('k') {
         return Err(Error::NotBase36(text.chars().take(200).collect()));
     }
@@ -236,10 +241,15 @@ impl FromStr for StreamRef {
 
     /// Accepts `<id>`, `ceramic://<id>` and `/ceramic/<id>`, each optionally followed by
     /// `?commit=<CID or 0>` (which turns a StreamID into a CommitID). `<id>` is base36 (`k…`).
+    ///
+    /// Input over [`MAX_REF_TEXT_LEN`], an id part over [`MAX_ID_TEXT_LEN`] or a commit over
+    /// [`MAX_CID_TEXT_LEN`] is [`Error::TooLong`] before anything is decoded, so the work done
+    /// is bounded whatever the input.
     fn from_str(input: &str) -> Result<Self> {
         if input.is_empty() {
             return Err(Error::Empty);
         }
+        limits::check("stream reference", input.len(), MAX_REF_TEXT_LEN)?;
         let rest = input
             .strip_prefix("ceramic://")
             .or_else(|| input.strip_prefix("/ceramic/"))
@@ -264,16 +274,33 @@ impl FromStr for StreamRef {
         if commit == "0" {
             return Ok(StreamRef::Commit(stream_id.genesis_commit_id()));
         }
+        limits::check("CID text", commit.len(), MAX_CID_TEXT_LEN)?;
         // js-ceramic parses the commit with `CID.parse`, which reads base32 (`b…`) and base58btc
         // (`z…`, `Qm…`) only (js-streamid.json "bad-query-commit-base36-cid").
         let base_ok =
             commit.starts_with('b') || commit.starts_with('z') || commit.starts_with("Qm");
         if !base_ok || !commit.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::InvalidCommit(commit.chars().take(200).collect()));
+            return Err(Error::InvalidCommit(commit.to_owned()));
         }
         let cid = Cid::try_from(commit).map_err(|_| Error::InvalidCommit(commit.to_owned()))?;
         Ok(StreamRef::Commit(stream_id.at_commit(cid)?))
     }
+}
+
+/// Parses a CID string (any multibase the `cid` crate reads, or a CIDv0 `Qm…`) after checking
+/// that it is at most [`MAX_CID_TEXT_LEN`] long: the crates above parse every CID string from
+/// the outside (request fields, pubsub messages) through this, never `Cid::try_from` directly,
+/// whose base58 and base36 decoding is quadratic in the length of the text.
+///
+/// # Errors
+/// [`Error::Empty`], [`Error::TooLong`], [`Error::InvalidCid`] (holding at most 200 characters
+/// of the input).
+pub fn cid_from_str(text: &str) -> Result<Cid> {
+    if text.is_empty() {
+        return Err(Error::Empty);
+    }
+    limits::check("CID text", text.len(), MAX_CID_TEXT_LEN)?;
+    Cid::try_from(text).map_err(|_| Error::InvalidCid(text.chars().take(200).collect()))
 }
 
 impl FromStr for StreamId {
@@ -368,6 +395,7 @@ serde_as_string!(StreamRef);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{MAX_CID_BYTES, MAX_STREAM_ID_BYTES};
 
     const TILE_ID: &str = "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s";
     const GENESIS: &str = "bagcqcerakszw2vsovxznyp5gfnpdj4cqm2xiv76yd24wkjewhhykovorwo6a";
@@ -427,6 +455,97 @@ mod tests {
         ] {
             assert!(StreamRef::from_str(&bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    /// The longest id there can be: 10-byte varints for the stream type, both codecs and both
+    /// hash codes, and 64-byte digests.
+    fn longest_commit_id() -> CommitId {
+        let cid = |fill| {
+            let hash = cid::multihash::Multihash::<64>::wrap(u64::MAX, &[fill; 64]).unwrap();
+            Cid::new_v1(u64::MAX, hash)
+        };
+        StreamId::new(StreamType::new(u64::MAX), cid(0xff)).unwrap().at_commit(cid(0xfe)).unwrap()
+    }
+
+    #[test]
+    fn the_longest_valid_ids_are_exactly_at_the_limits() {
+        let id = longest_commit_id();
+        assert_eq!(id.stream_id().to_bytes().len(), MAX_STREAM_ID_BYTES);
+        assert_eq!(id.to_bytes().len(), MAX_ID_BYTES);
+        assert_eq!(id.to_string().len(), MAX_ID_TEXT_LEN);
+        assert_eq!(id.commit().to_bytes().len(), MAX_CID_BYTES);
+        assert_eq!(id.commit().to_string().len(), MAX_CID_TEXT_LEN);
+        // Each parses back, in every accepted form.
+        assert_eq!(CommitId::from_bytes(&id.to_bytes()), Ok(id));
+        assert_eq!(id.to_string().parse::<CommitId>(), Ok(id));
+        let query = format!("ceramic://{}?commit={}", id.stream_id(), id.commit());
+        assert!(query.len() <= MAX_REF_TEXT_LEN);
+        assert_eq!(query.parse::<CommitId>(), Ok(id));
+        assert_eq!(cid_from_str(&id.commit().to_string()), Ok(id.commit()));
+    }
+
+    #[test]
+    fn refuses_a_1_mib_id_with_the_typed_error_before_decoding_it() {
+        const MIB: usize = 1024 * 1024;
+        // Valid base36 digits all along: before the limit this decoded for over a minute.
+        let text = format!("k{}", "z".repeat(MIB - 1));
+        let too_long = |field, len, max| Error::TooLong { field, len, max };
+        assert_eq!(
+            text.parse::<StreamRef>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
+        assert_eq!(
+            text.parse::<StreamId>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
+        assert_eq!(
+            text.parse::<CommitId>(),
+            Err(too_long("stream reference", MIB, MAX_REF_TEXT_LEN))
+        );
+        let bytes = vec![0xce; MIB];
+        assert_eq!(StreamRef::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
+        assert_eq!(StreamId::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
+        assert_eq!(CommitId::from_bytes(&bytes), Err(too_long("id bytes", MIB, MAX_ID_BYTES)));
+        let cid = format!("z{}", "2".repeat(MIB - 1));
+        assert_eq!(cid_from_str(&cid), Err(too_long("CID text", MIB, MAX_CID_TEXT_LEN)));
+        let err = serde_json::from_value::<StreamId>(serde_json::Value::String(text)).unwrap_err();
+        assert!(err.to_string().contains("longer than the 443"), "{err}");
+    }
+
+    #[test]
+    fn refuses_one_character_or_byte_over_each_limit() {
+        let id = longest_commit_id();
+        let mut bytes = id.to_bytes();
+        bytes.push(0);
+        assert_eq!(
+            StreamRef::from_bytes(&bytes),
+            Err(Error::TooLong { field: "id bytes", len: MAX_ID_BYTES + 1, max: MAX_ID_BYTES })
+        );
+        let long_id = format!("{id}0");
+        let too_long =
+            Error::TooLong { field: "id text", len: MAX_ID_TEXT_LEN + 1, max: MAX_ID_TEXT_LEN };
+        assert_eq!(long_id.parse::<StreamRef>(), Err(too_long.clone()));
+        assert_eq!(format!("ceramic://{long_id}").parse::<StreamRef>(), Err(too_long));
+        let long_cid = format!("{}a", id.commit());
+        let query = format!("{}?commit={long_cid}", id.stream_id());
+        let too_long =
+            Error::TooLong { field: "CID text", len: MAX_CID_TEXT_LEN + 1, max: MAX_CID_TEXT_LEN };
+        assert_eq!(query.parse::<StreamRef>(), Err(too_long.clone()));
+        assert_eq!(cid_from_str(&long_cid), Err(too_long));
+        let padded = format!("ceramic://{}", "k".repeat(MAX_REF_TEXT_LEN));
+        assert!(matches!(
+            padded.parse::<StreamRef>(),
+            Err(Error::TooLong { field: "stream reference", .. })
+        ));
+    }
+
+    #[test]
+    fn cid_from_str_reads_what_the_cid_crate_reads() {
+        assert_eq!(cid_from_str(GENESIS), Ok(genesis()));
+        let v0 = "QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n";
+        assert_eq!(cid_from_str(v0), Ok(Cid::try_from(v0).unwrap()));
+        assert_eq!(cid_from_str(""), Err(Error::Empty));
+        assert_eq!(cid_from_str("bnope"), Err(Error::InvalidCid("bnope".into())));
     }
 
     #[test]

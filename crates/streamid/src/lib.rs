@@ -29,6 +29,12 @@
 //! # Ok::<(), ceramic_streamid::Error>(())
 //! ```
 //!
+//! Limits: every parser checks the length of its input first (bytes at most [`MAX_ID_BYTES`],
+//! text at most [`MAX_REF_TEXT_LEN`], CID strings through [`cid_from_str`] at most
+//! [`MAX_CID_TEXT_LEN`]) and refuses longer input with [`Error::TooLong`] before decoding any
+//! of it; the limits are the sizes of the longest valid ids (`specs/streamid.md` § Limits), so
+//! the cost of parsing is bounded whatever the input.
+//!
 //! Strictness (decided here, documented in `specs/streamid.md`): bytes must be canonical
 //! (minimal varints, CIDv1, nothing after the id), and strings must be exactly one of the accepted
 //! forms. The JavaScript parser also takes the first alphanumeric run of any string (so it accepts
@@ -41,6 +47,7 @@
 
 mod error;
 mod id;
+mod limits;
 mod reading;
 mod stream_type;
 
@@ -51,7 +58,11 @@ pub mod test_utils;
 
 pub use cid::Cid;
 pub use error::{Error, Result};
-pub use id::{CommitId, StreamId, StreamRef};
+pub use id::{CommitId, StreamId, StreamRef, cid_from_str};
+pub use limits::{
+    MAX_CID_BYTES, MAX_CID_TEXT_LEN, MAX_ID_BYTES, MAX_ID_TEXT_LEN, MAX_REF_TEXT_LEN,
+    MAX_STREAM_ID_BYTES,
+};
 pub use stream_type::StreamType;
 
 /// The multicodec of a StreamID (`0xce`), the first varint of every StreamID and CommitID.

@@ -1,5 +1,6 @@
 //! Real anvil answers (`testdata/anvil-rpc.json`) read into typed values; every truncation of
-//! them is a typed error, never a panic.
+//! them is the typed error `NotJson`, and every answer missing a field reads or is a typed
+//! `Field` error, never a panic.
 
 use ceramic_anchor::{ANCHOR_CONTRACT, root_from_v0_calldata, root_from_v1_calldata};
 use ceramic_anchor_eth::{Block, Receipt, RpcError, Transaction, parse_response, quantity};
@@ -70,13 +71,51 @@ fn reads_every_anvil_answer() {
 
 #[test]
 fn every_truncated_answer_is_a_typed_error() {
+    let mut cuts = 0;
     for case in cases() {
+        let name = case["name"].as_str().unwrap();
+        let method = case["input"]["method"].as_str().unwrap();
         let body = case["input"]["body"].as_str().unwrap().as_bytes();
-        for end in 0..body.len() {
-            let Ok(result) = parse_response(&body[..end], "m", None) else { continue };
-            // Cut JSON never parses as a whole object; if it somehow did, reading must not panic.
-            let _ = (Transaction::from_json(&result), Block::from_json(&result));
-            let _ = Receipt::from_json(&result);
+        // Cutting only trailing whitespace leaves the whole answer; every other cut is not JSON.
+        let whole = body.trim_ascii_end().len();
+        for end in 0..whole {
+            let result = parse_response(&body[..end], method, None);
+            assert!(
+                matches!(result, Err(RpcError::NotJson(_))),
+                "{name}: cut at {end} of {}: {result:?}",
+                body.len()
+            );
+            cuts += 1;
         }
     }
+    assert!(cuts > 1_000, "only {cuts} cuts: are the vectors there?");
+}
+
+#[test]
+fn every_answer_missing_a_field_is_a_typed_field_error_or_reads() {
+    let mut refused = 0;
+    for case in cases() {
+        let name = case["name"].as_str().unwrap();
+        let kind = case["expected"]["kind"].as_str().unwrap();
+        if !["transaction", "receipt", "block"].contains(&kind) {
+            continue;
+        }
+        let body = case["input"]["body"].as_str().unwrap().as_bytes();
+        let result = parse_response(body, "m", None).unwrap();
+        for key in result.as_object().unwrap().keys() {
+            let mut cut = result.clone();
+            cut.as_object_mut().unwrap().remove(key);
+            let read = match kind {
+                "transaction" => Transaction::from_json(&cut).map(drop),
+                "receipt" => Receipt::from_json(&cut).map(drop),
+                _ => Block::from_json(&cut).map(drop),
+            };
+            match read {
+                Ok(()) => {}
+                Err(RpcError::Field { .. }) => refused += 1,
+                Err(other) => panic!("{name} without {key}: {other:?}"),
+            }
+        }
+    }
+    assert!(refused > 0, "no field is required?");
 }

@@ -153,3 +153,71 @@ fn a_tile_whose_schema_cannot_be_loaded_is_refused() {
         );
     }
 }
+
+/// Signs `payload` with `signer` and writes it to `engine`.
+fn write_signed(
+    engine: &Engine,
+    signer: &ceramic_did::KeySigner,
+    payload: &ceramic_codecs::Payload,
+) -> Result<ceramic_doctype::StreamState, ApplyError> {
+    let signed = ceramic_did::sign_commit(signer, payload).unwrap();
+    let blocks = [signed.envelope_block().clone(), signed.payload_block().clone()];
+    engine.apply_commit(StreamType::TILE, *signed.envelope_block().cid(), &blocks)
+}
+
+#[test]
+fn a_tile_whose_content_matches_its_stored_schema_is_accepted_and_one_that_breaks_it_refused() {
+    use ceramic_did::Signer as _;
+    use ceramic_doctype_tile::{GenesisOptions, genesis_payload, update_payload};
+    use serde_json::json;
+
+    let e = engine();
+    let signer =
+        ceramic_did::KeySigner::from_seed(ceramic_did::KeyType::Ed25519, &[3; 32]).unwrap();
+    let did = signer.did().to_string();
+    let options = |unique: &str, schema| GenesisOptions {
+        unique: Some(unique.into()),
+        schema,
+        ..GenesisOptions::default()
+    };
+    // The schema is itself a Tile, loaded by the engine from its store.
+    let schema = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "n": {"type": "integer", "minimum": 0}},
+        "required": ["title"],
+        "additionalProperties": false
+    });
+    let payload = genesis_payload(&did, Some(&schema), &options("schema", None)).unwrap();
+    let schema_state = write_signed(&e, &signer, &payload).unwrap();
+    let schema_id = Some(schema_state.stream_id().genesis_commit_id());
+
+    // Matching content: accepted, at genesis and on update.
+    let good = json!({"title": "ok", "n": 1});
+    let payload = genesis_payload(&did, Some(&good), &options("good", schema_id)).unwrap();
+    let state = write_signed(&e, &signer, &payload).unwrap();
+    assert_eq!(state.current_content(), &good);
+    let next = json!({"title": "still ok", "n": 2});
+    let state = write_signed(&e, &signer, &update_payload(&state, &next).unwrap()).unwrap();
+    assert_eq!(state.current_content(), &next);
+    assert_eq!(e.load(&state.stream_id()).unwrap().log().len(), 2);
+
+    // Breaking content: refused with the schema's errors, at genesis and on update.
+    let refused = |err: ApplyError| {
+        let ApplyError::Rejected { source, .. } = &err else { panic!("{err}") };
+        match source.downcast_ref::<ceramic_doctype_tile::Error>() {
+            Some(ceramic_doctype_tile::Error::SchemaViolation { schema, errors }) => {
+                assert_eq!(*schema, schema_id.unwrap().to_string());
+                assert!(!errors.is_empty());
+            }
+            _ => panic!("not a schema violation: {err}"),
+        }
+    };
+    let bad = json!({"n": -1, "extra": true});
+    let payload = genesis_payload(&did, Some(&bad), &options("bad", schema_id)).unwrap();
+    refused(write_signed(&e, &signer, &payload).unwrap_err());
+    let payload = update_payload(&state, &json!({"title": 5})).unwrap();
+    refused(write_signed(&e, &signer, &payload).unwrap_err());
+    // Nothing of the refused writes was kept.
+    assert_eq!(e.load(&state.stream_id()).unwrap().log().len(), 2);
+}

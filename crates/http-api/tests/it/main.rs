@@ -4,6 +4,7 @@
 //! serves the router on a local port for the real JS client (`tools/http-client/admin.mjs`).
 
 mod admin;
+mod hostile;
 mod routes;
 mod serialize;
 

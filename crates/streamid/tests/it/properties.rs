@@ -1,7 +1,10 @@
 //! Properties: print∘parse = id for bytes and strings; parsers never panic on damaged input.
 
-use ceramic_streamid::test_utils::{arb_commit_id, arb_stream_id, arb_stream_ref};
-use ceramic_streamid::{CommitId, StreamId, StreamRef};
+use ceramic_streamid::test_utils::{arb_cid, arb_commit_id, arb_stream_id, arb_stream_ref};
+use ceramic_streamid::{
+    CommitId, Error, MAX_CID_TEXT_LEN, MAX_ID_BYTES, MAX_ID_TEXT_LEN, MAX_REF_TEXT_LEN, StreamId,
+    StreamRef, cid_from_str,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -61,5 +64,52 @@ proptest! {
         let mut prefixed = vec![0xce, 0x01];
         prefixed.extend_from_slice(&bytes);
         let _ = StreamRef::from_bytes(&prefixed);
+    }
+
+    #[test]
+    fn every_valid_id_is_within_the_limits_and_round_trips(id in arb_stream_ref(), cid in arb_cid()) {
+        let bytes = id.to_bytes();
+        let text = id.to_string();
+        prop_assert!(bytes.len() <= MAX_ID_BYTES);
+        prop_assert!(text.len() <= MAX_ID_TEXT_LEN);
+        prop_assert!(id.stream_id().to_url().len() + "?commit=".len() + MAX_CID_TEXT_LEN <= MAX_REF_TEXT_LEN);
+        prop_assert_eq!(StreamRef::from_bytes(&bytes), Ok(id));
+        prop_assert_eq!(text.parse::<StreamRef>(), Ok(id));
+        prop_assert_eq!(format!("ceramic://{text}").parse::<StreamRef>(), Ok(id));
+        let cid_text = cid.to_string();
+        prop_assert!(cid_text.len() <= MAX_CID_TEXT_LEN);
+        prop_assert_eq!(cid_from_str(&cid_text), Ok(cid));
+    }
+
+    #[test]
+    fn any_text_never_panics_and_text_over_the_limit_is_too_long(
+        text in prop_oneof![
+            ".{0,600}",
+            "k[0-9a-z]{0,600}",
+            "(ceramic://)?k[0-9a-z]{0,300}(\\?commit=[bz][0-9a-zA-Z]{0,200})?",
+        ],
+    ) {
+        let parsed = text.parse::<StreamRef>();
+        if text.len() > MAX_REF_TEXT_LEN {
+            prop_assert!(matches!(parsed, Err(Error::TooLong { .. })), "{parsed:?}");
+        }
+        if let Ok(id) = parsed {
+            prop_assert_eq!(id.to_string().parse::<StreamRef>(), Ok(id));
+        }
+        let cid = cid_from_str(&text);
+        if text.len() > MAX_CID_TEXT_LEN {
+            prop_assert!(matches!(cid, Err(Error::TooLong { .. })), "{cid:?}");
+        }
+    }
+
+    #[test]
+    fn any_bytes_never_panic_and_bytes_over_the_limit_are_too_long(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let parsed = StreamRef::from_bytes(&bytes);
+        if bytes.len() > MAX_ID_BYTES {
+            prop_assert!(matches!(parsed, Err(Error::TooLong { .. })), "{parsed:?}");
+        }
+        if let Ok(id) = parsed {
+            prop_assert_eq!(StreamRef::from_bytes(&id.to_bytes()), Ok(id));
+        }
     }
 }

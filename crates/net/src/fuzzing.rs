@@ -61,16 +61,20 @@ fn serve_request(data: &[u8]) {
             stored.push(block);
         }
     }
-    let genesis = cid_of(0x71, b"block protocol");
+    // The store keeps blocks with a stream's state, whose genesis block must be among them.
+    let Ok(genesis) = Block::from_data(Codec::DagCbor, vec![0xa0]) else {
+        unreachable!("an empty dag-cbor map is a block")
+    };
     let Ok(state) = StreamState::genesis(
         StreamType::TILE,
-        genesis,
+        *genesis.cid(),
         serde_json::Value::Null,
         serde_json::Map::new(),
         SignatureStatus::Genesis,
     ) else {
         unreachable!("a CIDv1 genesis makes a stream")
     };
+    stored.push(genesis);
     storage.write_commit(&stored, &state).expect("the memory store takes blocks");
     let mut cursor = futures::io::Cursor::new(rest);
     let Ok(request) = block_on(codec().read_request(&protocol(), &mut cursor)) else { return };

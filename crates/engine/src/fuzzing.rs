@@ -360,9 +360,12 @@ impl World {
             1 => tree.path(input.below(count)).unwrap_or_default(),
             _ => tree.path(at).unwrap_or_default(),
         };
-        let tx_hash = cid_of(0x93, &input.bytes(4));
+        // The transaction's hash covers its block time: a chain never moves a transaction to
+        // another time (the fake verifier would let a second confirm overwrite the first).
+        let timestamp = input.u64() % 4_000_000_000;
+        let tx_hash = cid_of(0x93, &[&input.bytes(4)[..], &timestamp.to_be_bytes()].concat());
         if input.byte() % 4 != 0 {
-            self.chain.confirm(tx_hash, input.u64() % 4_000_000_000);
+            self.chain.confirm(tx_hash, timestamp);
         }
         let chain_id = if input.byte() % 8 == 0 { input.text() } else { CHAIN.to_string() };
         let proof = AnchorProof { chain_id, root: tree.root(), tx_hash, tx_type: None };

@@ -393,6 +393,186 @@ def net_pubsub_seeds():
     return [[enc(v) for v in valid], [enc(v) for v in bad] + [b"[1]", b"{"]]
 
 
+def pseudo_random(label, count, size):
+    """Deterministic filler bytes (sha256 in counter mode), for scripts the fuzzer mutates."""
+    out = []
+    for i in range(count):
+        data = b""
+        n = 0
+        while len(data) < size:
+            data += hashlib.sha256(f"{label}/{i}/{n}".encode()).digest()
+            n += 1
+        out.append(data[: size // (i % 3 + 1)])
+    return out
+
+
+def tile_vectors():
+    """(genesis, updates) of the js-tile vectors: each commit as (payload, envelope, vector)."""
+    for case in load("crates/did/testdata/js-tile.json")["cases"]:
+        exp = case["expected"]
+        commit = lambda c: (unhex(c["payload_hex"]), unhex(c["envelope_hex"]), c)
+        yield commit(exp["genesis"]), [commit(u) for u in exp["updates"]]
+
+
+def engine_seeds():
+    """Scripts for ceramic_engine::fuzzing::hostile_log. Real commits enter as raw-block steps
+    (kind 5: codec byte, [stream byte once a stream exists], u16 length, bytes, then a write
+    flag and an Expect byte): a JS client's signed Tile genesis and updates, held back or
+    written; unsigned genesis commits; then harness-built steps and filler."""
+    def raw(codec, data, streams, write, expect=2):
+        step = bytes([5, codec]) + (b"\x00" if streams else b"") + len(data).to_bytes(2, "big") + data
+        return step + (bytes([1, expect]) if write else b"\x00")
+
+    real, tails = [], pseudo_random("engine", 12, 96)
+    for (g_payload, g_env, _), updates in tile_vectors():
+        script = raw(0, g_payload, False, False) + raw(1, g_env, False, True, expect=0)
+        for payload, env, _ in updates:
+            script += raw(0, payload, True, False) + raw(1, env, True, True)
+        real.append(script + bytes([7, 0, 1, 1]))  # then a load at a commit
+        # The same log offered by a peer: genesis written, updates held, then the tip.
+        held = raw(0, g_payload, False, False) + raw(1, g_env, False, True, expect=0)
+        for payload, env, _ in updates:
+            held += raw(0, payload, True, False) + raw(1, env, True, False)
+        real.append(held + bytes([6, 0, 1, 0]))
+        real.append(script + tails[len(real) % len(tails)])
+    unsigned = []
+    for case in load("crates/did/testdata/js-unsigned.json")["cases"]:
+        payload = unhex(case["expected"]["payload_hex"])
+        unsigned.append(raw(0, payload, False, True, expect=0) + bytes([2, 0, 0, 0, 0, 3]))
+    scripted = [bytes([
+        0, 1, 5, 0, 0, 1, 0, 1, 1, 0, 2, 1, 2, 1,
+        2, 0, 0, 1, 1, 1, 5, 0, 0,
+        6, 0, 1, 0,
+        4, 0, 0, 2, 0, 1, 1, 2, 1, 2, 3, 4, 1, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 2,
+        5, 0, 0, 0, 3, 0xA1, 0x61, 0x61, 1, 2,
+        7, 0, 1, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9,
+    ])]
+    # Harness-built logs: a Tile genesis with a schema as content, a Tile naming it, patches.
+    built = [bytes([0, 0, 4, 3, 0, 0, 0, 1, 1, 0, 1, 3, 0, 1, 2, 1, 0, 1, 1, 2])
+             + bytes([0, 0, 4, 0, 0, 0, 0, 1, 1, 0, 2, 6, 2, 4, 5, 1, 2])
+             + bytes([2, 1, 0, 1, 1, 3, 2, 2, 1, 4, 1, 2, 3, 0, 1, 5, 1, 2] * 3)
+             + t for t in tails[:6]]
+    return [real, unsigned, scripted, built, tails]
+
+
+def cid_text(codec, data):
+    """The base32 text of a CIDv1 with a sha2-256 of `data` (multibase 'b')."""
+    import base64
+    raw = b"\x01" + uvarint(codec) + b"\x12\x20" + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+def grpc_seeds():
+    """Request sequences for ceramic_grpc::fuzzing::requests, each request
+    [method][u16 length][protobuf], from the js-tile vectors: create, apply, load, list, pin."""
+    def req(method, body=b""):
+        return bytes([method]) + len(body).to_bytes(2, "big") + body
+
+    def block(data, codec):
+        return pb_field(1, 2, cid_text(codec, data).encode()) + pb_field(2, 2, data)
+
+    def commit(payload, env, vector):
+        return (pb_field(1, 0, 0) + pb_field(2, 2, vector["envelope_cid"].encode())
+                + pb_field(3, 2, block(env, 0x85)) + pb_field(3, 2, block(payload, 0x71)))
+
+    full, short, broken = [], [], []
+    for (payload, env, g), updates in tile_vectors():
+        sid = g["stream_id"].encode()
+        script = req(0, commit(payload, env, g)) + req(2, pb_field(1, 2, sid))
+        for u_payload, u_env, u in updates:
+            script += req(1, commit(u_payload, u_env, u))
+        script += (req(3, pb_field(1, 2, sid)) + req(4, pb_field(1, 2, sid)) + req(6)
+                   + req(7, pb_field(5, 0, 10)) + req(7, pb_field(1, 2, b"did:key:z6Mk"))
+                   + req(2, pb_field(1, 2, g["commit_id"].encode()) + pb_field(2, 0, 1700000000))
+                   + req(10, pb_field(1, 2, sid)) + req(11, pb_field(1, 2, sid)) + req(5, pb_field(1, 2, sid))
+                   + req(8) + req(9))
+        full.append(script)
+        short.append(req(0, commit(payload, env, g)))
+        # The payload block under the envelope's CID; a stream type no doctype has.
+        bad = (pb_field(1, 0, 0) + pb_field(2, 2, g["envelope_cid"].encode())
+               + pb_field(3, 2, pb_field(1, 2, g["envelope_cid"].encode()) + pb_field(2, 2, payload)))
+        broken.append(req(0, bad) + req(1, commit(payload, env, g)))
+        broken.append(req(0, pb_field(1, 0, 77) + commit(payload, env, g)[2:]))
+    broken += [req(2, pb_field(1, 2, b"kxyz")), req(7, pb_field(4, 2, b"nope")), req(6, pb_field(1, 2, b"k"))]
+    return [full, short, broken]
+
+
+def cbor_bytes(data):
+    return cbor_head(2, len(data)) + data
+
+
+def net_block_seeds():
+    """Block protocol inputs: [0] + stored blocks + a CBOR request {cids: [bytes]} (we serve),
+    [1] + a CBOR response {blocks: [[cid, data]]} (we asked), from the js-tile commits."""
+    def cid_bytes(codec, data):
+        return b"\x01" + uvarint(codec) + b"\x12\x20" + hashlib.sha256(data).digest()
+
+    def request(cids):
+        return cbor_head(5, 1) + cbor_text("cids") + cbor_head(4, len(cids)) + b"".join(map(cbor_bytes, cids))
+
+    def response(pairs):
+        items = b"".join(cbor_head(4, 2) + cbor_bytes(c) + cbor_bytes(d) for c, d in pairs)
+        return cbor_head(5, 1) + cbor_text("blocks") + cbor_head(4, len(pairs)) + items
+
+    def stored(blocks):
+        return bytes([len(blocks)]) + b"".join(
+            bytes([flag]) + len(d).to_bytes(2, "big") + d for flag, d in blocks)
+
+    serve, answer = [], []
+    for (payload, env, _), updates in tile_vectors():
+        env_cid, payload_cid = cid_bytes(0x85, env), cid_bytes(0x71, payload)
+        blocks = stored([(1, env), (0, payload)])
+        serve.append(b"\x00" + blocks + request([env_cid]))
+        serve.append(b"\x00" + blocks + request([payload_cid, env_cid, env_cid, b"\x01\x71"]))
+        serve.append(b"\x00" + blocks + request([]))
+        answer.append(b"\x01" + response([(env_cid, env), (payload_cid, payload)]))
+        answer.append(b"\x01" + response([(payload_cid, payload), (env_cid, env), (payload_cid, payload)]))
+        answer.append(b"\x01" + response([(env_cid, env[:-1]), (b"\x01", payload)]))
+    answer.append(b"\x01" + cbor_head(5, 0))
+    serve.append(b"\x00\x00" + cbor_head(5, 1) + cbor_text("cids") + cbor_head(4, 1) + cbor_text("x"))
+    return [serve, answer]
+
+
+def http_query_seeds():
+    return [[q.encode() for q in [
+        "", "sync=0", "sync=1&syncTimeoutSeconds=3", "sync=2&atTime=1700000000&pin=true",
+        "sync=3", "sync=4", "atTime=-1", "syncTimeoutSeconds=1.5",
+        "sync=0&a=true&b=false&c=%7B%22x%22%3A1%7D&d=hello+world&e",
+        "a=1&a=2", "a=%7Bnope", "a=%ff", "x=%2B%26%3D%25&=&&&y=-0&z=007&w=%7B%7D",
+        "opts=%7B%22sync%22%3A0%2C%22atTime%22%3Anull%7D", "%73ync=1", "sync=%2B1",
+        "atTime=99999999999999999999", "q=%F0%9F%A6%80&r=%E2%82",
+    ]]]
+
+
+def anchor_merkle_seeds():
+    """Real trees (mode 0: count, salt, leaf, mutation, ...) and hostile blocks (mode 1)."""
+    trees = [bytes([0, count, 7, index, mutation, 3, 1, 0, 2, 1, 0, 1, 2])
+             for count in (0, 1, 2, 3, 7, 8, 63) for index, mutation in ((0, 0), (1, 1), (5, 2), (2, 3))]
+    hostile = [bytes([1, 9, 9, 9, 9, 3, 2, 3, 4, 5, 6, 2, 2, 4, 0, 0, 1, 0, 3]) + b"0/0/0",
+               bytes([1, 0, 0, 0, 0, 1, 2, 2, 0, 2, 1]) + b"0",
+               bytes([1, 0, 0, 0, 0, 2, 3, 3, 1, 4, 2, 1, 2, 1, 0, 3]) + b"0/1"]
+    return [trees, hostile + pseudo_random("merkle", 8, 64)]
+
+
+def core_config_seeds():
+    """The documented example (with and without its comments), the config tests' texts, edges."""
+    import re
+    source = (ROOT / "crates/core/src/config.rs").read_text(encoding="utf-8")
+    doc = "\n".join(line[4:] for line in source.splitlines() if line.startswith("//! "))
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    texts = [example, example.replace("# ", "")]
+    texts += re.findall(r'parse\(\s*r#"(.*?)"#', source, re.S)
+    texts += [
+        '[p2p]\nlisten = ["/ip4/1.2.3.4/tcp/1", "/dns4/x/tcp/1"]',
+        '[p2p]\nenabled = false\nlisten = ["nope"]',
+        '[anchoring]\nrpc_url = "http://x"',
+        '[anchoring]\nchain = "eth"\nmin_streams = 3\nmax_delay_secs = 1',
+        'listen = "[::1]:0"\nshutdown_grace_secs = 18446744073709551615',
+        "doctypes = []\nadmin_dids = [\"did:key:z\"]\nlog_level = '''\nmulti\n'''",
+    ]
+    return [[t.encode() for t in texts]]
+
+
 def pick(groups):
     """Up to MAX_PER_TARGET distinct seeds, taken in turn from each group so that all are seen."""
     kept = {}
@@ -432,6 +612,12 @@ def main():
     write("http_api_request", http_api_seeds(), clean)
     write("bitswap_message", bitswap_seeds(), clean)
     write("net_pubsub_message", net_pubsub_seeds(), clean)
+    write("engine_hostile_log", engine_seeds(), clean)
+    write("grpc_request", grpc_seeds(), clean)
+    write("net_block_protocol", net_block_seeds(), clean)
+    write("http_api_query", http_query_seeds(), clean)
+    write("anchor_verify_merkle_path", anchor_merkle_seeds(), clean)
+    write("core_node_config", core_config_seeds(), clean)
 
 
 if __name__ == "__main__":

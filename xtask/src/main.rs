@@ -19,7 +19,8 @@
 //! libclang) when they are missing: see `setup.rs`.
 //! - `vectors [--check]`: regenerate the golden vectors from the JavaScript libraries (needs
 //!   Node and npm), or check that the committed ones are what the generator makes.
-//! - `fuzz <target> [--secs N]`: run one cargo-fuzz target (installs cargo-fuzz if needed).
+//! - `fuzz <target> [--secs N]`: run one cargo-fuzz target (installs cargo-fuzz if needed);
+//!   `fuzz --all [--secs N]` runs each in turn and tabulates runs and coverage gained.
 //! - `bench [criterion args]`: run the criterion benches and print the ratios we quote.
 
 mod codegen;
@@ -166,7 +167,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layers | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | bench>"
+                "usage: cargo xtask <ci | layers | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | fuzz --all [--secs N] | bench>"
             );
             std::process::exit(2)
         }

@@ -36,7 +36,8 @@
 //! `ceramic_codecs::encode`): a million of them through serde's `Ipld` values cost more than
 //! hashing them.
 //!
-//! Feature flags: `test-utils` (proptest strategies in `test_utils`).
+//! Feature flags: `test-utils` (proptest strategies in `test_utils`), `fuzzing` (the body of
+//! the `anchor_verify_merkle_path` fuzz target in [`fuzzing`]).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -45,6 +46,8 @@ mod calldata;
 mod chain;
 mod dev_chain;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod merkle;
 mod verify;
 mod witness;

@@ -32,13 +32,16 @@
 //! # }
 //! ```
 //!
-//! No cargo features.
+//! Feature flags: `fuzzing` (the body of the `core_node_config` cargo-fuzz target in
+//! [`fuzzing`]).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod anchoring;
 mod config;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod node;
 mod run;
 

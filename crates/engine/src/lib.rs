@@ -12,7 +12,8 @@
 //! `specs/engine.md`.
 //!
 //! Feature flags: `test-utils` (a minimal doctype and commit builders in [`test_utils`], for
-//! the tests of this crate and the crates above).
+//! the tests of this crate and the crates above), `fuzzing` (the body of the
+//! `engine_hostile_log` cargo-fuzz target in [`fuzzing`]; turns on `test-utils`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -33,6 +34,8 @@
 mod conflict;
 mod engine;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod log;
 pub mod memory;
 #[cfg(any(test, feature = "test-utils"))]

@@ -19,10 +19,13 @@
 //! # }
 //! ```
 //!
-//! No cargo features.
+//! Feature flags: `fuzzing` (the body of the `grpc_request` cargo-fuzz target in [`fuzzing`],
+//! which builds a node service over an in-memory store).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod handlers;
 mod serve;
 mod status;

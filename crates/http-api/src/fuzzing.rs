@@ -1,5 +1,5 @@
-//! The body of the `http_api_request` cargo-fuzz target (`fuzz/fuzz_targets/`), kept here so
-//! that a unit test replays the committed corpus on stable.
+//! The bodies of the `http_api_request` and `http_api_query` cargo-fuzz targets
+//! (`fuzz/fuzz_targets/`), kept here so that a unit test replays the committed corpus on stable.
 
 use ceramic_codecs::{Block, Cid};
 
@@ -8,6 +8,7 @@ use crate::commit::{CommitBlocks, from_json, to_json};
 
 /// An admin DID for the fuzzed authorizations (the did:key of the Ed25519 seed `[9; 32]`).
 const FUZZ_ADMIN: &str = "did:key:z6MkwVDfCg9LbbY6xjH3EZk8YSFQZujV5Y4y1ZWeER9tDiN3";
+use crate::query::{LoadOpts, QueryValue, Sync, parse_query};
 use crate::request::{parse_apply, parse_create, parse_multiquery};
 
 /// Parses `data` as each POST body and as a bare serialized commit. A commit that parses must
@@ -38,6 +39,55 @@ pub fn request(data: &[u8]) {
     }
 }
 
+/// Parses `data` as the query string of a `/api/v0` load (`GET /streams/:id?…`,
+/// `/streams/:id/content?…`): the typed values must survive being percent-encoded again, keys
+/// are distinct, and load options picked out of them must say what the values said.
+pub fn query(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(values) = parse_query(text) else { return };
+    for (i, (key, _)) in values.iter().enumerate() {
+        assert!(values[..i].iter().all(|(k, _)| k != key), "key {key:?} twice");
+    }
+    let encoded: Vec<String> =
+        values.iter().map(|(k, v)| format!("{}={}", encode(k), encode(&value_text(v)))).collect();
+    let again = parse_query(&encoded.join("&")).expect("re-encoded values parse");
+    assert_eq!(again, values, "the values survive a round trip");
+    let Ok(opts) = LoadOpts::from_query(&values) else { return };
+    let int = |key: &str| {
+        values.iter().find(|(k, _)| k == key).map(|(_, v)| match v {
+            QueryValue::Int(n) => *n,
+            other => panic!("{key} accepted as {other:?}"),
+        })
+    };
+    let sync = match int("sync") {
+        None => Sync::PreferCache,
+        Some(0) => Sync::PreferCache,
+        Some(1) => Sync::SyncAlways,
+        Some(2) => Sync::NeverSync,
+        Some(3) => Sync::SyncOnError,
+        Some(n) => panic!("sync={n} accepted"),
+    };
+    assert_eq!(opts.sync, sync);
+    let unsigned = |key| int(key).map(|n| u64::try_from(n).expect("a negative value accepted"));
+    assert_eq!(opts.at_time, unsigned("atTime"));
+    assert_eq!(opts.sync_timeout_seconds, unsigned("syncTimeoutSeconds"));
+}
+
+/// The text a typed query value was read from (up to JSON formatting).
+fn value_text(value: &QueryValue) -> String {
+    match value {
+        QueryValue::Bool(b) => b.to_string(),
+        QueryValue::Int(n) => n.to_string(),
+        QueryValue::Json(v) => v.to_string(),
+        QueryValue::Text(t) => t.clone(),
+    }
+}
+
+/// Percent-encodes every byte but unreserved ones (so `+`, `&`, `=` and `%` survive).
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 fn check_round_trip(commit: &CommitBlocks) {
     let lookup = |cid: &Cid| commit.block(cid).map(|b| b.data().to_vec());
     // A bare JWS comes without its payload block: there is nothing to serialize it from.
@@ -60,10 +110,23 @@ mod tests {
     }
 
     #[test]
+    fn query_strings_round_trip_and_options_agree() {
+        for text in [
+            "sync=0&a=true&b=false&c=%7B%22x%22%3A1%7D&d=hello+world&e",
+            "atTime=1700000000&syncTimeoutSeconds=0&sync=3",
+            "x=%2B%26%3D%25&=&&&y=-0&z=007&w=%7B%7D",
+            "sync=9",
+            "a=1&a=2",
+        ] {
+            super::query(text.as_bytes());
+        }
+    }
+
+    #[test]
     fn replays_the_committed_fuzz_corpus() {
         ceramic_streamid::test_utils::replay_fuzz_corpus(
             env!("CARGO_MANIFEST_DIR"),
-            &[("http_api_request", super::request)],
+            &[("http_api_request", super::request), ("http_api_query", super::query)],
         );
     }
 }

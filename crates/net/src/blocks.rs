@@ -44,6 +44,14 @@ pub(crate) struct BlockResponse {
     pub(crate) blocks: Vec<(ByteBuf, ByteBuf)>,
 }
 
+/// The block protocol's wire codec: CBOR, requests up to 64 KiB, responses up to
+/// [`MAX_RESPONSE_BYTES`] of blocks plus 64 KiB of framing.
+pub(crate) fn codec() -> libp2p::request_response::cbor::codec::Codec<BlockRequest, BlockResponse> {
+    libp2p::request_response::cbor::codec::Codec::default()
+        .set_request_size_maximum(64 * 1024)
+        .set_response_size_maximum(MAX_RESPONSE_BYTES as u64 + 64 * 1024)
+}
+
 /// Where missing blocks come from.
 pub trait BlockFetcher: Send + Sync + fmt::Debug {
     /// Fetches `cids`, asking `hint` first (e.g. the peer that sent the tip), then other

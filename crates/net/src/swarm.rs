@@ -13,7 +13,7 @@ use libp2p::{
     noise, ping, tcp, yamux,
 };
 
-use crate::blocks::{BLOCKS_PROTOCOL, BlockRequest, BlockResponse, MAX_RESPONSE_BYTES};
+use crate::blocks::{BLOCKS_PROTOCOL, BlockRequest, BlockResponse};
 use crate::config::Config;
 use crate::error::Error;
 use crate::message::MAX_MESSAGE_SIZE;
@@ -81,9 +81,7 @@ pub(crate) fn build_swarm(
                 kad_config,
             );
             kad.set_mode(Some(kad::Mode::Server));
-            let codec = request_response::cbor::codec::Codec::default()
-                .set_request_size_maximum(64 * 1024)
-                .set_response_size_maximum(MAX_RESPONSE_BYTES as u64 + 64 * 1024);
+            let codec = crate::blocks::codec();
             let blocks = request_response::Behaviour::with_codec(
                 codec,
                 [(StreamProtocol::new(BLOCKS_PROTOCOL), ProtocolSupport::Full)],

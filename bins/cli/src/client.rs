@@ -41,6 +41,7 @@ pub(crate) enum NodeCommand {
     },
     /// Create a 3ID: a Tile (family `3id`) controlled by the did:key, whose content lists the
     /// secp256k1 signing key; prints the did:3, the version and the `kid` to sign with.
+    #[command(name = "create-3id")]
     Create3id {
         /// The 3ID's signing key: a secp256k1 seed as 64 hex characters.
         #[arg(long)]

@@ -162,7 +162,13 @@ fn the_real_js_http_client_creates_updates_loads_and_lists_a_tile() -> Result<()
     let metrics = http_get(http, "/metrics")?;
     // The admin script created one more stream.
     assert!(metrics.contains("ceramic_commits_applied_total 4"), "{metrics}");
-    assert!(metrics.contains("ceramic_anchor_latency_seconds_count 1"), "{metrics}");
+    // The first stream's anchor was measured; the admin script's stream may be anchored (and
+    // measured) before this read or after it.
+    let anchors = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ceramic_anchor_latency_seconds_count "))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(matches!(anchors, Some(1 | 2)), "{metrics}");
 
     // One SIGTERM stops both servers, and the node exits cleanly.
     node.process.signal(Signal::Term)?;

@@ -87,7 +87,7 @@ fn real_tree(input: &mut Reader<'_>) {
         1 => {
             mutated.pop();
         }
-        2 => mutated.push(if input.byte() % 2 == 0 { '0' } else { '1' }),
+        2 => mutated.push(if input.byte().is_multiple_of(2) { '0' } else { '1' }),
         _ => mutated = input.bytes(8).iter().map(|b| char::from(b'0' + b % 3)).collect(),
     }
     let mutated = mutated.iter().map(char::to_string).collect::<Vec<_>>().join("/");
@@ -145,10 +145,11 @@ fn hostile_blocks(input: &mut Reader<'_>) {
         cids[i] = *block.cid();
         // Kind 3 with an odd first item: announced but its bytes corrupted (a wrong hash).
         let mut data = block.data().to_vec();
-        if kind % 4 == 3 && items.first().is_some_and(|b| b % 2 == 1) {
-            if let Some(last) = data.last_mut() {
-                *last ^= 1;
-            }
+        if kind % 4 == 3
+            && items.first().is_some_and(|b| b % 2 == 1)
+            && let Some(last) = data.last_mut()
+        {
+            *last ^= 1;
         }
         source.0.insert(cids[i], data);
     }

@@ -50,7 +50,8 @@ const TICK: Duration = Duration::from_millis(100);
 pub struct Config {
     /// How long [`Bitswap::get`] waits for a block before [`GetError::Timeout`].
     pub timeout: Duration,
-    /// Write fetched blocks to the store ([`BlockStore::put`]).
+    /// Write fetched blocks to the store ([`BlockStore::put`]). The write runs on the store
+    /// thread after the fetch resolves, before any later lookup of this behaviour.
     pub store_received: bool,
     /// The most wants we remember per peer (for blocks we may get later); more are dropped.
     pub max_wants_per_peer: usize,

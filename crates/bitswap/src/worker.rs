@@ -52,13 +52,17 @@ enum Job {
     Put(Block),
 }
 
+/// The most jobs queued for (and answers queued from) the store thread; a lookup beyond it is
+/// answered "missing" at once (a fetch then asks the network; a peer's want gets dont-have).
+const CAPACITY: usize = 4096;
+
 /// The handle the behaviour keeps.
 pub(crate) struct StoreWorker {
     store: Arc<dyn BlockStore>,
     /// The thread's queue; `None` when no thread could be started or it is gone, and jobs run
     /// inline (as before this worker existed).
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
-    done: mpsc::UnboundedReceiver<Done>,
+    jobs: Option<std::sync::mpsc::SyncSender<Job>>,
+    done: mpsc::Receiver<Done>,
     inline: VecDeque<Done>,
 }
 
@@ -71,12 +75,12 @@ impl std::fmt::Debug for StoreWorker {
 impl StoreWorker {
     /// Starts the thread for `store`.
     pub(crate) fn spawn(store: Arc<dyn BlockStore>) -> Self {
-        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        let (tx, done) = mpsc::unbounded();
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(CAPACITY);
+        let (tx, done) = mpsc::channel(CAPACITY);
         let thread_store = Arc::clone(&store);
         let spawned = std::thread::Builder::new()
             .name("bitswap-store".into())
-            .spawn(move || run(&*thread_store, &rx, &tx));
+            .spawn(move || run(&*thread_store, &rx, tx));
         let jobs = match spawned {
             Ok(_) => Some(jobs),
             Err(error) => {
@@ -87,12 +91,24 @@ impl StoreWorker {
         StoreWorker { store, jobs, done, inline: VecDeque::new() }
     }
 
-    /// Hands `job` to the thread, or gives it back when there is none.
+    /// Hands `job` to the thread (never waits), or gives it back when there is none; a job
+    /// that does not fit the queue is answered as if the block were missing (or, for a put,
+    /// dropped).
     fn send(&mut self, job: Job) -> Option<Job> {
         let jobs = self.jobs.as_ref()?;
-        match jobs.send(job) {
+        match jobs.try_send(job) {
             Ok(()) => None,
-            Err(std::sync::mpsc::SendError(job)) => {
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                warn!("the bitswap store queue is full; answering without the store");
+                match job {
+                    Job::Get(cid, purpose) => {
+                        self.inline.push_back(Done { cid, purpose, lookup: Lookup::Missing });
+                    }
+                    Job::Put(block) => warn!(cid = %block.cid(), "a fetched block was not stored"),
+                }
+                None
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(job)) => {
                 warn!("the bitswap store thread is gone; reading the store inline");
                 self.jobs = None;
                 Some(job)
@@ -135,16 +151,18 @@ impl StoreWorker {
     }
 }
 
-fn run(
-    store: &dyn BlockStore,
-    jobs: &std::sync::mpsc::Receiver<Job>,
-    done: &mpsc::UnboundedSender<Done>,
-) {
+fn run(store: &dyn BlockStore, jobs: &std::sync::mpsc::Receiver<Job>, done: mpsc::Sender<Done>) {
+    let mut done = done;
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Get(cid, purpose) => {
                 let lookup = lookup(store, &cid);
-                if done.unbounded_send(Done { cid, purpose, lookup }).is_err() {
+                // Waits only while the behaviour has `CAPACITY` answers it has not read.
+                let sent = futures::executor::block_on(futures::SinkExt::send(
+                    &mut done,
+                    Done { cid, purpose, lookup },
+                ));
+                if sent.is_err() {
                     return;
                 }
             }

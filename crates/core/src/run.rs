@@ -76,6 +76,11 @@ pub(crate) async fn run(
     let _ = scheduler.await;
     applier.abort();
     peers.abort();
+    // An aborted task drops its future (and its hold on the engine and the store) only when
+    // the runtime next polls it: wait for that, so the store is closed when `run` returns and
+    // the directory can be opened again at once.
+    let _ = applier.await;
+    let _ = peers.await;
     if let Some((handle, task)) = net {
         handle.shutdown().await;
         let _ = task.await;

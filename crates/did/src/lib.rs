@@ -72,7 +72,7 @@ pub use resolver::{
 pub use signer::{KeySigner, Signer, random_seed};
 pub use siwe::{SiweMessage, parse_time};
 pub use three_id::{
-    At, DeferredSource, DocumentMetadata, LogEntry as ThreeIdLogEntry, REVOCATION_PHASE_OUT_SECS,
+    At, DeferredSource, DocumentMetadata, LogEntry as ThreeIdLogEntry,
     Resolution as ThreeIdResolution, SourceError, StreamState as ThreeIdState, ThreeIdError,
     ThreeIdKind, ThreeIdResolver, ThreeIdSigner, ThreeIdSource, ThreeIdUrl,
     Version as ThreeIdVersion, check_times as check_three_id_times,

@@ -26,7 +26,9 @@ use crate::{Error, Result};
 
 /// The phase-out js-ceramic allows a rotated-out key (stream-handler-common's
 /// `DEFAULT_CACAO_REVOCATION_PHASE_OUT_SECS`, passed to `verifyJWS` as `revocationPhaseOutSecs`).
-pub const REVOCATION_PHASE_OUT_SECS: u64 = 24 * 60 * 60;
+/// The same constant as the CACAO rules use ([`crate::cacao::REVOCATION_PHASE_OUT_SECS`]).
+pub(crate) const REVOCATION_PHASE_OUT_SECS: u64 =
+    crate::cacao::REVOCATION_PHASE_OUT_SECS.unsigned_abs();
 
 /// How many versioned documents a [`ThreeIdResolver`] keeps (then it starts afresh).
 const VERSION_CACHE: usize = 4096;
@@ -1037,7 +1039,7 @@ mod tests {
             parse_version(&format!("versionId=&version-id={cid}")),
             Ok(Version::Commit(_))
         ));
-        assert!(matches!(parse_version("version-id=nope"), Err(_)));
+        assert!(parse_version("version-id=nope").is_err());
         assert_eq!(parse_version("versionTime=garbage").unwrap(), Version::Latest);
         assert_eq!(
             parse_version("versionTime=2023-11-14T22%3A13%3A20Z").unwrap(),

@@ -98,7 +98,7 @@ impl Reader<'_> {
         let leaf = depth >= MAX_DEPTH;
         match self.byte() % if leaf { 5 } else { 7 } {
             0 => Ipld::Null,
-            1 => Ipld::Bool(self.byte() % 2 == 0),
+            1 => Ipld::Bool(self.byte().is_multiple_of(2)),
             2 => Ipld::Integer(i128::from(self.u64() as i64)),
             3 => Ipld::Integer(i128::from(self.byte())),
             4 => Ipld::String(self.text()),
@@ -163,7 +163,7 @@ impl Reader<'_> {
                 5 => ("maxLength", Ipld::Integer(i128::from(self.byte()))),
                 6 => ("minimum", Ipld::Integer(i128::from(self.byte() as i8))),
                 7 if depth < MAX_DEPTH => ("items", self.schema(depth + 1)),
-                8 => ("additionalProperties", Ipld::Bool(self.byte() % 2 == 0)),
+                8 => ("additionalProperties", Ipld::Bool(self.byte().is_multiple_of(2))),
                 9 => (
                     "$ref",
                     Ipld::String(
@@ -273,11 +273,11 @@ impl World {
         };
         Header {
             controllers,
-            family: (input.byte() % 3 == 0).then(|| input.text()),
-            tags: (input.byte() % 3 == 0)
+            family: (input.byte().is_multiple_of(3)).then(|| input.text()),
+            tags: (input.byte().is_multiple_of(3))
                 .then(|| (0..input.below(3)).map(|_| input.text()).collect()),
             schema,
-            unique: (input.byte() % 4 != 0).then(|| Unique::Text(input.text())),
+            unique: (!input.byte().is_multiple_of(4)).then(|| Unique::Text(input.text())),
             ..Header::default()
         }
     }
@@ -295,7 +295,7 @@ impl World {
         self.peer.extend(&made.blocks);
         self.commits.push(made.cid);
         // Held back for a peer to offer later, or written now.
-        if input.byte() % 4 != 0 {
+        if !input.byte().is_multiple_of(4) {
             self.write(input, stream_type, &made);
         }
     }
@@ -314,7 +314,7 @@ impl World {
             _ => Some(input.value(0)),
         };
         let payload = Payload::Genesis(GenesisCommit { header, data });
-        let made = if input.byte() % 4 == 0 {
+        let made = if input.byte().is_multiple_of(4) {
             let block = Block::encode(Codec::DagCbor, &payload).ok()?;
             Made { cid: *block.cid(), blocks: vec![block] }
         } else {
@@ -335,7 +335,7 @@ impl World {
             0 => self.commits.get(input.below(self.commits.len())).copied().unwrap_or(prev),
             _ => stream.cid(),
         };
-        let header = (input.byte() % 3 == 0).then(|| self.header(input));
+        let header = (input.byte().is_multiple_of(3)).then(|| self.header(input));
         let data = match input.byte() % 6 {
             0 => None,
             1 => Some(Ipld::Integer(i128::from(input.byte() as i8))),
@@ -364,10 +364,11 @@ impl World {
         // another time (the fake verifier would let a second confirm overwrite the first).
         let timestamp = input.u64() % 4_000_000_000;
         let tx_hash = cid_of(0x93, &[&input.bytes(4)[..], &timestamp.to_be_bytes()].concat());
-        if input.byte() % 4 != 0 {
+        if !input.byte().is_multiple_of(4) {
             self.chain.confirm(tx_hash, timestamp);
         }
-        let chain_id = if input.byte() % 8 == 0 { input.text() } else { CHAIN.to_string() };
+        let chain_id =
+            if input.byte().is_multiple_of(8) { input.text() } else { CHAIN.to_string() };
         let proof = AnchorProof { chain_id, root: tree.root(), tx_hash, tx_type: None };
         let proof = Block::encode(Codec::DagCbor, &proof).ok()?;
         let id = match input.byte() % 6 {
@@ -383,7 +384,7 @@ impl World {
     }
 
     fn raw(&mut self, input: &mut Reader<'_>) -> Option<(StreamType, Made)> {
-        let codec = if input.byte() % 2 == 0 { Codec::DagCbor } else { Codec::DagJose };
+        let codec = if input.byte().is_multiple_of(2) { Codec::DagCbor } else { Codec::DagJose };
         let stream_type = self.stream(input).map_or(StreamType::TILE, |s| s.stream_type());
         // Up to 1 KiB: real commits' payloads (a few hundred bytes) fit.
         let len = usize::from(u16::from_be_bytes([input.byte(), input.byte()])) % 1025;
@@ -471,7 +472,7 @@ impl World {
 
     fn load(&mut self, input: &mut Reader<'_>) {
         let Some(stream) = self.stream(input) else { return };
-        if input.byte() % 2 == 0 {
+        if input.byte().is_multiple_of(2) {
             let _ = self.engine.load_at_time(&stream, input.u64());
             return;
         }

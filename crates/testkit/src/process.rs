@@ -556,7 +556,8 @@ struct State {
 
 impl State {
     /// The next stdout line from `cursor` on that matches, advancing `cursor` past it;
-    /// `Ready(None)` when the program has exited and closed its stdout without one.
+    /// `Ready(None)` when the program has exited and closed its stdout without one (and its
+    /// stderr, so that the error carries everything it wrote).
     fn next_match(
         &self,
         cursor: &mut usize,
@@ -570,7 +571,11 @@ impl State {
                 return Poll::Ready(Some(line.clone()));
             }
         }
-        if out.closed && self.exit.is_some() { Poll::Ready(None) } else { Poll::Pending }
+        if out.closed && self.stderr.closed && self.exit.is_some() {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
     }
 
     fn output(&self) -> String {

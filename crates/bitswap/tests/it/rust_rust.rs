@@ -32,7 +32,12 @@ async fn fetches_dag_cbor_blocks_both_ways() {
     assert_eq!(got, y);
     let got = b.client.get(*x.cid()).await.expect("b fetches a's block");
     assert_eq!(got, x);
-    // Fetched blocks are kept (Config::store_received) and now served from the store.
+    // Fetched blocks are kept (Config::store_received) and now served from the store. The
+    // store thread writes them in order after the fetch resolves: wait for it (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (a.store.len(), b.store.len()) != (2, 2) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert_eq!(a.store.len(), 2);
     assert_eq!(b.store.len(), 2);
     assert_eq!(a.stats().await.blocks_received, 1);

@@ -190,7 +190,8 @@ fn a_tile_whose_content_matches_its_stored_schema_is_accepted_and_one_that_break
     });
     let payload = genesis_payload(&did, Some(&schema), &options("schema", None)).unwrap();
     let schema_state = write_signed(&e, &signer, &payload).unwrap();
-    let schema_id = Some(schema_state.stream_id().genesis_commit_id());
+    let schema_commit = schema_state.stream_id().genesis_commit_id();
+    let schema_id = Some(schema_commit);
 
     // Matching content: accepted, at genesis and on update.
     let good = json!({"title": "ok", "n": 1});
@@ -207,7 +208,7 @@ fn a_tile_whose_content_matches_its_stored_schema_is_accepted_and_one_that_break
         let ApplyError::Rejected { source, .. } = &err else { panic!("{err}") };
         match source.downcast_ref::<ceramic_doctype_tile::Error>() {
             Some(ceramic_doctype_tile::Error::SchemaViolation { schema, errors }) => {
-                assert_eq!(*schema, schema_id.unwrap().to_string());
+                assert_eq!(*schema, schema_commit.to_string());
                 assert!(!errors.is_empty());
             }
             _ => panic!("not a schema violation: {err}"),

@@ -361,10 +361,25 @@ impl Engine {
         }
         let ctx = EngineContext { engine: self, source, depth };
         let timestamps = self.timestamps(commits);
+        let timed: Vec<bool> = timestamps.iter().map(|t| matches!(t, Ok(Some(_)))).collect();
+        let start = state.clone();
         for (applied, (commit, timestamp)) in commits.iter().zip(timestamps).enumerate() {
             match self.apply_one(stream, state.as_ref(), commit, timestamp, &ctx) {
                 Ok(next) => state = Some(next),
                 Err(e) if strict || applied == 0 && state.is_none() => return Err(e),
+                Err(_) if borrows_time(&commits[..applied], &timed[..applied]) => {
+                    // The log stops before the anchor that timed its last commits: without it
+                    // they are unanchored, so apply them again untimed (the state must be what
+                    // its own log gives; their signatures are then checked as of now).
+                    return self.apply_commits(
+                        source,
+                        stream,
+                        start,
+                        &commits[..applied],
+                        false,
+                        depth,
+                    );
+                }
                 Err(_) => return Ok((state, applied)),
             }
         }
@@ -646,4 +661,12 @@ fn commit_view<'a>(
     timestamp: Option<u64>,
 ) -> Commit<'a> {
     Commit { cid, payload, signer, capability: capability.as_deref(), timestamp }
+}
+
+/// Whether the commits after the last anchor of `commits` were given a timestamp, which can only
+/// have come from an anchor past the end of `commits`.
+fn borrows_time(commits: &[LoadedCommit], timed: &[bool]) -> bool {
+    let after_anchor =
+        commits.iter().rposition(|c| matches!(c, LoadedCommit::Anchor { .. })).map_or(0, |i| i + 1);
+    timed.get(after_anchor..).is_some_and(|t| t.contains(&true))
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask vectors [--check]`: golden test vectors from the real JavaScript Ceramic libraries.
 //!
-//! The generators are `xtask/js/gen-vectors.mjs`, `xtask/js-identity/gen.mjs` (CACAO) and
-//! `xtask/js-threeid/gen.mjs` (did:3), `xtask/js-ceramic-sdk/gen.mjs` (`@ceramic-sdk` events)
+//! The generators are `xtask/js/gen-vectors.mjs`, `xtask/js-identity/gen.mjs` (CACAO),
+//! `xtask/js-threeid/gen.mjs` (did:3) and `xtask/js-ceramic-sdk/gen.mjs` (`@ceramic-sdk` events)
 //! ([`GENERATORS`]); each project pins its npm dependencies
 //! in its own `package.json` + `package-lock.json`. This module installs them with `npm ci` and
 //! runs the generators:

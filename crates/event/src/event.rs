@@ -254,8 +254,8 @@ impl Event {
     /// is the engine's business.
     ///
     /// # Errors
-    /// [`Error::Signature`]; [`Error::UnsignedData`]-free: an unsigned event gives
-    /// [`Error::MissingField`] for `signature`.
+    /// [`Error::Signature`] when the signature does not verify; [`Error::MissingField`]
+    /// (`signature`) for an unsigned event.
     pub fn verify_signature(&self, resolver: &dyn Resolver) -> Result<VerifiedCommit> {
         let payload = self
             .payload_block()

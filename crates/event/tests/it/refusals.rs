@@ -360,3 +360,38 @@ fn refuses_a_time_event_without_id() {
     let result = Event::decode_car(&car(&[*event.cid()], &[event]));
     assert!(matches!(result, Err(Error::MissingField { field: "id", .. })), "{result:?}");
 }
+
+/// The blocks of a vector's CAR and its root.
+fn vector_blocks(file: &str, name: &str) -> (Cid, Vec<Block>) {
+    let case = crate::vectors(file).into_iter().find(|c| c["name"] == name).unwrap();
+    let bytes = ceramic_event::car_from_multibase(case["car"].as_str().unwrap()).unwrap();
+    let car = ceramic_codecs::read_car(&bytes).unwrap();
+    (car.roots[0], car.blocks)
+}
+
+#[test]
+fn refuses_a_session_event_without_its_cacao() {
+    let (root, blocks) = vector_blocks("js-ceramic-sdk.json", "mid_cacao_data");
+    assert!(Event::decode_car(&car(&[root], &blocks)).is_ok());
+    let without: Vec<Block> = blocks
+        .into_iter()
+        .filter(|b| b.cid().codec() != 0x71 || { ceramic_did::Cacao::decode(b.data()).is_err() })
+        .collect();
+    let result = Event::decode_car(&car(&[root], &without));
+    assert!(matches!(result, Err(Error::MissingBlock { what: "CACAO", .. })), "{result:?}");
+}
+
+#[test]
+fn refuses_a_time_event_without_its_proof_or_a_node() {
+    let (root, blocks) = vector_blocks("rust-ceramic.json", "TIME_EVENT_CAR_MULTI_EVENT_BATCH");
+    assert!(Event::decode_car(&car(&[root], &blocks)).is_ok());
+    // blocks: event, proof, then the Merkle nodes.
+    let mut no_proof = blocks.clone();
+    no_proof.remove(1);
+    let result = Event::decode_car(&car(&[root], &no_proof));
+    assert!(matches!(result, Err(Error::MissingBlock { what: "anchor proof", .. })), "{result:?}");
+    let mut no_node = blocks.clone();
+    no_node.remove(5);
+    let result = Event::decode_car(&car(&[root], &no_node));
+    assert!(matches!(result, Err(Error::MissingBlock { what: "Merkle node", .. })), "{result:?}");
+}

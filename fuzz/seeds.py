@@ -573,6 +573,34 @@ def core_config_seeds():
     return [[t.encode() for t in texts]]
 
 
+def multibase_car(text):
+    """Decodes the m (base64) / u (base64url) multibase text of an event CAR."""
+    import base64
+    body = text[1:] + "=" * (-len(text[1:]) % 4)
+    return base64.urlsafe_b64decode(body) if text[0] == "u" else base64.b64decode(body)
+
+
+def event_car_seeds():
+    """Event CARs of every kind (@ceramic-sdk and rust-ceramic vectors), and broken variants."""
+    cars = [multibase_car(c["car"]) for c in load("crates/event/testdata/js-ceramic-sdk.json")["cases"]]
+    cars += [multibase_car(c["car"]) for c in load("crates/event/testdata/rust-ceramic.json")["cases"]]
+    broken = []
+    for car in cars:
+        header_len, start = varint(car, 0)
+        header_end = start + header_len
+        broken.append(car[:-1])  # truncated inside the last block
+        broken.append(car[:header_end])  # the header alone
+        # The sections in reverse order (accepted: any order of the needed blocks).
+        sections, at = [], header_end
+        while at < len(car):
+            n, body = varint(car, at)
+            sections.append(car[at:body + n])
+            at = body + n
+        broken.append(car[:header_end] + b"".join(reversed(sections)))
+        broken.append(car + sections[0])  # a block twice
+    return [cars, broken]
+
+
 def pick(groups):
     """Up to MAX_PER_TARGET distinct seeds, taken in turn from each group so that all are seen."""
     kept = {}
@@ -618,6 +646,7 @@ def main():
     write("http_api_query", http_query_seeds(), clean)
     write("anchor_verify_merkle_path", anchor_merkle_seeds(), clean)
     write("core_node_config", core_config_seeds(), clean)
+    write("event_decode_car", event_car_seeds(), clean)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 //! `cargo xtask vectors [--check]`: golden test vectors from the real JavaScript Ceramic libraries.
 //!
-//! The generators are `xtask/js/gen-vectors.mjs`, `xtask/js-identity/gen.mjs` (CACAO) and
-//! `xtask/js-threeid/gen.mjs` (did:3) ([`GENERATORS`]); each project pins its npm dependencies
+//! The generators are `xtask/js/gen-vectors.mjs`, `xtask/js-identity/gen.mjs` (CACAO),
+//! `xtask/js-threeid/gen.mjs` (did:3) and `xtask/js-ceramic-sdk/gen.mjs` (`@ceramic-sdk` events)
+//! ([`GENERATORS`]); each project pins its npm dependencies
 //! in its own `package.json` + `package-lock.json`. This module installs them with `npm ci` and
 //! runs the generators:
 //!
@@ -25,6 +26,7 @@ const GENERATORS: &[(&str, &str)] = &[
     ("xtask/js", "gen-vectors.mjs"),
     ("xtask/js-identity", "gen.mjs"),
     ("xtask/js-threeid", "gen.mjs"),
+    ("xtask/js-ceramic-sdk", "gen.mjs"),
 ];
 
 /// Install the pinned npm packages, then generate (or, with `check`, verify) the vector files.

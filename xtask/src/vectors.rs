@@ -25,6 +25,7 @@ const GENERATORS: &[(&str, &str)] = &[
     ("xtask/js", "gen-vectors.mjs"),
     ("xtask/js-identity", "gen.mjs"),
     ("xtask/js-threeid", "gen.mjs"),
+    ("xtask/js-models", "gen.mjs"),
 ];
 
 /// Install the pinned npm packages, then generate (or, with `check`, verify) the vector files.

@@ -13,12 +13,15 @@ use crate::{Error, ModelDefinition};
 pub const STREAM_TYPE: StreamType = StreamType::MODEL;
 
 /// The meta-model StreamID every Model names in its header's `model`:
-/// `kh4q0ozorrgaq2mezktnrmdwleo1d`, an UNLOADABLE (type 4) StreamID whose CID is the dag-cbor
-/// encoding of the string `"model-v1"` under the identity hash (js `Model.MODEL`).
-pub const META_MODEL: [u8; 16] = [
+/// `kh4q0ozorrgaq2mezktnrmdwleo1d`, an UNLOADABLE (type 4) StreamID (js `Model.MODEL`). Its CID
+/// is built as js builds it: the identity multihash of the dag-cbor string `"model-v1"`, wrapped
+/// once more as the digest of a multihash whose code is dag-cbor's (0x71).
+pub const META_MODEL: [u8; 18] = [
     0xce, 0x01, // StreamID multicodec
     0x04, // type 4, UNLOADABLE
-    0x01, 0x71, 0x00, 0x09, // CIDv1, dag-cbor, identity multihash of 9 bytes
+    0x01, 0x71, // CIDv1, dag-cbor
+    0x71, 0x0b, // "multihash" code 0x71, 11 bytes:
+    0x00, 0x09, // identity multihash of 9 bytes:
     0x68, b'm', b'o', b'd', b'e', b'l', b'-', b'v', b'1', // dag-cbor text "model-v1"
 ];
 

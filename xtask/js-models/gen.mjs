@@ -227,7 +227,9 @@ const midContext = {
 /** Applies a genesis (and updates) with the real handler; returns [verdicts, state]. */
 async function applyMid(header, data, updates = []) {
   const verdicts = []
-  const commit = data === undefined ? { header } : { header, data }
+  // The handler patches the genesis content in place (fast-json-patch mutates): keep the case's
+  // own copy intact.
+  const commit = data === undefined ? { header } : { header, data: structuredClone(data) }
   const cid = await cidOf(commit)
   let state
   try {

@@ -366,12 +366,9 @@ impl Doctype for ModelInstanceDocument {
         check_content(&model, &content, ctx)?;
         if !(relation.is_deterministic() && first_data) {
             for op in &patch.0 {
-                let path = op_path(op);
-                let Some(first) = path.components().next() else { continue };
-                let first = match first {
-                    json_patch::jsonptr::Component::Token(t) => t.decoded().into_owned(),
-                    json_patch::jsonptr::Component::Root => continue,
-                };
+                // The first token of the path (js: `path.slice(1).split('/').shift()`).
+                let Some(first) = op_path(op).first() else { continue };
+                let first = first.decoded().into_owned();
                 if model.definition.immutable_fields().contains(&first) {
                     return Err(Error::ImmutableField(first));
                 }

@@ -624,6 +624,15 @@ def write(target, groups, clean):
     print(f"{target}: {len(names)} seeds")
 
 
+def model_definition_seeds():
+    """Every definition of the model vectors (valid and refused), as compact JSON text."""
+    vectors = load("crates/doctype-model/testdata/js-models.json")
+    definitions = [c["definition"] for c in vectors["definitions"]]
+    definitions += list(vectors["models"].values())
+    text = [json.dumps(d, separators=(",", ":")).encode() for d in definitions]
+    return [text, [t[: len(t) // 2] for t in text]]
+
+
 def main():
     clean = "--clean" in sys.argv[1:]
     raw, text = streamid_seeds()
@@ -647,6 +656,7 @@ def main():
     write("anchor_verify_merkle_path", anchor_merkle_seeds(), clean)
     write("core_node_config", core_config_seeds(), clean)
     write("event_decode_car", event_car_seeds(), clean)
+    write("model_definition_parse", model_definition_seeds(), clean)
 
 
 if __name__ == "__main__":

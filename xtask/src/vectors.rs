@@ -27,6 +27,7 @@ const GENERATORS: &[(&str, &str)] = &[
     ("xtask/js-identity", "gen.mjs"),
     ("xtask/js-threeid", "gen.mjs"),
     ("xtask/js-ceramic-sdk", "gen.mjs"),
+    ("xtask/js-models", "gen.mjs"),
 ];
 
 /// Install the pinned npm packages, then generate (or, with `check`, verify) the vector files.

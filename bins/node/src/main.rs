@@ -37,6 +37,8 @@ async fn main() -> Result<()> {
     let node = Node::builder(config)
         .with_doctype(ceramic_doctype_tile::Tile::new())
         .with_doctype(ceramic_doctype_caip10::Caip10Link)
+        .with_doctype(ceramic_doctype_model::Model)
+        .with_doctype(ceramic_doctype_mid::ModelInstanceDocument::new())
         .start()
         .await
         .context("starting the node")?;

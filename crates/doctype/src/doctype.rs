@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ceramic_codecs::{Cid, Payload};
-use ceramic_streamid::{CommitId, StreamType};
+use ceramic_streamid::{CommitId, StreamId, StreamType};
 
 use crate::{Change, Genesis, StreamState};
 
@@ -44,6 +44,9 @@ pub enum ContextError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    /// This context does not load stream states ([`Context::load_state`]'s default).
+    #[error("this node cannot load the state of {0}")]
+    Unsupported(StreamId),
 }
 
 /// What a doctype may ask of the node while applying a commit.
@@ -56,6 +59,19 @@ pub trait Context: Send + Sync {
     // and boxing it would burden every implementer.
     #[allow(clippy::result_large_err)]
     fn load_content(&self, id: &CommitId) -> Result<serde_json::Value, ContextError>;
+
+    /// The latest state this node holds of a stream (e.g. a Model Instance Document's Model, or
+    /// the stream a relation points to); `Ok(None)` when the node does not know the stream.
+    ///
+    /// The default answers [`ContextError::Unsupported`], so contexts written before this
+    /// method existed still compile.
+    ///
+    /// # Errors
+    /// [`ContextError`] when the stream is known but its state cannot be loaded.
+    #[allow(clippy::result_large_err)]
+    fn load_state(&self, stream: &StreamId) -> Result<Option<StreamState>, ContextError> {
+        Err(ContextError::Unsupported(*stream))
+    }
 }
 
 /// A stream type's rules: which genesis and data commits are valid and what they do to state.

@@ -127,6 +127,13 @@ impl Context for EngineContext<'_> {
             })?;
         Ok(state.current_content().clone())
     }
+
+    fn load_state(&self, stream: &StreamId) -> Result<Option<StreamState>, ContextError> {
+        self.engine.store.state(stream).map_err(|e| ContextError::Failed {
+            id: stream.genesis_commit_id(),
+            source: Box::new(e),
+        })
+    }
 }
 
 impl Engine {

@@ -4,6 +4,7 @@
 mod cacao;
 mod fixtures;
 mod forks;
+mod models;
 mod properties;
 mod three_id;
 mod tile;

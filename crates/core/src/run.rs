@@ -47,6 +47,7 @@ pub(crate) async fn run(
         .with_multiquery_limits(config.http.multiquery_limits())
         .with_admin_code_limits(config.http.admin_code_limits())
         .router()
+        .nest("/ceramic", event_api(&service, net.as_ref().map(|(handle, _)| handle.clone())))
         .route("/metrics", axum::routing::get(move || serve_metrics(rendered.clone())));
     let mut http = tokio::spawn(ceramic_http_api::serve_with_limits(
         http,
@@ -138,6 +139,62 @@ async fn serve_metrics(rendered: Rendered) -> impl axum::response::IntoResponse 
 }
 
 /// Keeps the peers gauge current (every 5 s) while the network runs.
+/// The `/ceramic` API (ceramic-event-api), nested on the `/api/v0` listener so both share its
+/// server limits; it lists and dials peers through the network when the node has one.
+fn event_api(service: &ceramic_service::Service, net: Option<NetworkHandle>) -> axum::Router {
+    let api = ceramic_event_api::EventApi::new(service.clone());
+    match net {
+        Some(handle) => api.with_peers(Arc::new(NetPeers(handle))),
+        None => api,
+    }
+    .router()
+}
+
+/// The network as the `/ceramic` API lists and dials peers.
+struct NetPeers(NetworkHandle);
+
+impl ceramic_event_api::PeerSource for NetPeers {
+    fn peers(
+        &self,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<Vec<ceramic_event_api::PeerInfo>, ceramic_event_api::PeerError>,
+    > {
+        Box::pin(async move {
+            let peers = self
+                .0
+                .peers()
+                .await
+                .map_err(|e| ceramic_event_api::PeerError::new(e.to_string()))?;
+            Ok(peers
+                .into_iter()
+                .map(|peer| ceramic_event_api::PeerInfo {
+                    id: peer.to_string(),
+                    addresses: Vec::new(),
+                })
+                .collect())
+        })
+    }
+
+    fn connect(
+        &self,
+        addresses: Vec<String>,
+    ) -> futures::future::BoxFuture<'_, Result<(), ceramic_event_api::PeerError>> {
+        Box::pin(async move {
+            for address in addresses {
+                let addr: ceramic_net::Multiaddr = address
+                    .parse()
+                    .map_err(|e| ceramic_event_api::PeerError::new(format!("{address}: {e}")))?;
+                self.0
+                    .dial(addr)
+                    .await
+                    .map_err(|e| ceramic_event_api::PeerError::new(e.to_string()))?;
+            }
+            Ok(())
+        })
+    }
+}
+
 async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
     let Some(handle) = handle else { return };
     let mut every = tokio::time::interval(std::time::Duration::from_secs(5));

@@ -8,7 +8,7 @@ use ceramic_proto::convert::{parse_after, parse_blocks, parse_cid, parse_ref};
 use ceramic_proto::v1;
 use ceramic_proto::v1::list_streams_request::Filter;
 use ceramic_proto::v1::node_server::{Node, NodeServer};
-use ceramic_service::{CommitBlocks, Health, Service, StreamFilter};
+use ceramic_service::{CommitBlocks, FeedFilter, Health, Service, StreamFilter};
 use ceramic_streamid::StreamType;
 use futures::StreamExt as _;
 use tonic::{Request, Response, Status};
@@ -40,6 +40,13 @@ impl Grpc {
     }
 }
 
+/// The stream of events `SubscribeEvents` answers with.
+pub type SubscribeEventsStream =
+    Pin<Box<dyn futures::Stream<Item = Result<v1::FeedEvent, Status>> + Send>>;
+
+/// The most streams one `SubscribeEvents` may name.
+pub const MAX_SUBSCRIBED_STREAMS: usize = 1_000;
+
 /// The stream of states `Subscribe` answers with.
 pub type SubscribeStream =
     Pin<Box<dyn futures::Stream<Item = Result<v1::StreamResponse, Status>> + Send>>;
@@ -51,6 +58,7 @@ fn page_limit(limit: u32) -> usize {
 #[tonic::async_trait]
 impl Node for Grpc {
     type SubscribeStream = SubscribeStream;
+    type SubscribeEventsStream = SubscribeEventsStream;
 
     async fn create_stream(
         &self,
@@ -203,5 +211,59 @@ impl Node for Grpc {
             Err(e) => Err(e.to_status()),
         });
         Ok(Response::new(Box::pin(states)))
+    }
+
+    async fn list_instances(
+        &self,
+        request: Request<v1::ListInstancesRequest>,
+    ) -> Result<Response<v1::StreamPage>, Status> {
+        let request = request.into_inner();
+        let model = parse_ref("model", &request.model).map_err(|e| e.to_status())?.stream_id();
+        let after = parse_after(&request.after).map_err(|e| e.to_status())?;
+        let controller = Some(request.controller).filter(|c| !c.is_empty());
+        let page = self
+            .service
+            .instances(model.to_string(), controller, after, page_limit(request.limit))
+            .await
+            .map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::StreamPage::new(&page.streams, page.next.as_ref())))
+    }
+
+    async fn subscribe_events(
+        &self,
+        request: Request<v1::SubscribeEventsRequest>,
+    ) -> Result<Response<Self::SubscribeEventsStream>, Status> {
+        use v1::subscribe_events_request::Filter as EventFilter;
+        let request = request.into_inner();
+        let filter = match request.filter {
+            None => FeedFilter::All,
+            Some(EventFilter::Model(model)) => FeedFilter::Model(
+                parse_ref("model", &model).map_err(|e| e.to_status())?.stream_id().to_string(),
+            ),
+            Some(EventFilter::Streams(streams)) => {
+                if streams.stream_ids.len() > MAX_SUBSCRIBED_STREAMS {
+                    return Err(Status::invalid_argument(format!(
+                        "streams: more than {MAX_SUBSCRIBED_STREAMS} streams"
+                    )));
+                }
+                let ids = streams
+                    .stream_ids
+                    .iter()
+                    .map(|id| parse_ref("streams", id).map(|r| r.stream_id()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_status())?;
+                FeedFilter::Streams(ids)
+            }
+        };
+        let events = self.service.follow_feed(request.resume_after, filter).map(|entry| {
+            entry
+                .map(|entry| v1::FeedEvent {
+                    resume_token: entry.position,
+                    stream_id: entry.stream.to_string(),
+                    event_cid: entry.event.to_string(),
+                })
+                .map_err(|e| e.to_status())
+        });
+        Ok(Response::new(Box::pin(events)))
     }
 }

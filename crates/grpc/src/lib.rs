@@ -30,5 +30,5 @@ mod handlers;
 mod serve;
 mod status;
 
-pub use handlers::{Grpc, SubscribeStream};
+pub use handlers::{Grpc, MAX_SUBSCRIBED_STREAMS, SubscribeEventsStream, SubscribeStream};
 pub use serve::{ServeError, serve};

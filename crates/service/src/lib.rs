@@ -52,6 +52,7 @@
 
 mod anchor;
 mod error;
+mod feed;
 mod info;
 mod metrics;
 mod service;
@@ -61,8 +62,9 @@ mod updates;
 pub use anchor::{
     AnchorFuture, AnchorRequestError, AnchorRequester, LoadFuture, NetworkError, NetworkLoader,
 };
-pub use ceramic_storage::{MAX_PAGE, Page};
+pub use ceramic_storage::{FeedEntry, FeedPage, MAX_PAGE, Page};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
+pub use feed::{FOLLOW_BUFFER, FeedFilter, FeedFollower};
 pub use info::Info;
 pub use metrics::{Metrics, ReasonLabels, RejectLabels, Totals};
 pub use service::{

@@ -479,7 +479,7 @@ impl Service {
 }
 
 /// `limit` 0 → [`DEFAULT_PAGE`]; at most [`MAX_PAGE`].
-fn page_limit(limit: usize) -> usize {
+pub(crate) fn page_limit(limit: usize) -> usize {
     match limit {
         0 => DEFAULT_PAGE,
         n => n.min(MAX_PAGE),

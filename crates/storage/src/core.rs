@@ -12,7 +12,10 @@ use ceramic_streamid::StreamId;
 use crate::error::{Error, Key, Result, StateDecodeError};
 use crate::kv::{Backend, Batch, Column};
 use crate::log::walk_log;
-use crate::{BlockSource, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage};
+use crate::{
+    BlockSource, FeedEntry, FeedPage, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage,
+    model_controller_term,
+};
 
 /// The first byte of a stored state written by earlier versions: js-ceramic state JSON (read).
 const STATE_FORMAT_JSON: u8 = 1;
@@ -26,6 +29,12 @@ const CACHED_PER_STRIPE: usize = 16;
 const GC_BATCH: usize = 10_000;
 /// The first byte of a reverse index record (forward entries start with an [`IndexKind`]).
 const REVERSE: u8 = 0;
+/// The first byte of a feed entry's key in the `index` column: `0xF0, position u64 BE` →
+/// `u16 BE length, StreamID bytes, event CID bytes`.
+const FEED: u8 = 0xF0;
+/// The key of the feed head record: `0xF1` → the highest position some batch wrote (u64 BE).
+/// Concurrent batches may land out of order, so on open the feed is scanned forward from it.
+const FEED_HEAD: u8 = 0xF1;
 
 /// An index term: its kind's byte and its text.
 type Term = (u8, String);
@@ -93,7 +102,58 @@ fn terms(state: &StreamState) -> BTreeSet<Term> {
     for tag in tags.into_iter().flatten().filter_map(serde_json::Value::as_str) {
         out.insert((IndexKind::Tag as u8, tag.to_string()));
     }
+    if let Some(model) = metadata.get("model").and_then(serde_json::Value::as_str) {
+        out.insert((IndexKind::Model as u8, model.to_string()));
+        // A MID's metadata names its one controller as `controller`; other streams' as
+        // `controllers[0]`.
+        let controller = metadata
+            .get("controller")
+            .and_then(serde_json::Value::as_str)
+            .or_else(|| state.controller());
+        if let Some(controller) = controller {
+            out.insert((
+                IndexKind::ModelController as u8,
+                model_controller_term(model, controller),
+            ));
+        }
+    }
     out
+}
+
+fn feed_key(position: u64) -> [u8; 9] {
+    let mut key = [FEED; 9];
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+fn encode_feed_value(stream: &[u8], event: &Cid) -> Vec<u8> {
+    // A StreamID is a few dozen bytes: its length fits in a u16.
+    let len = u16::try_from(stream.len()).unwrap_or(u16::MAX);
+    let mut out = len.to_be_bytes().to_vec();
+    out.extend_from_slice(stream);
+    out.extend_from_slice(&event.to_bytes());
+    out
+}
+
+/// Parses a feed entry (key and value of the `index` column).
+fn decode_feed(key: &[u8], value: &[u8]) -> Option<FeedEntry> {
+    let position = u64::from_be_bytes(key.get(1..9)?.try_into().ok()?);
+    let len = usize::from(u16::from_be_bytes(value.get(..2)?.try_into().ok()?));
+    let stream = StreamId::from_bytes(value.get(2..2 + len)?).ok()?;
+    let event = Cid::try_from(value.get(2 + len..)?).ok()?;
+    Some(FeedEntry { position, stream, event })
+}
+
+/// Feed positions handed out and not yet settled: entries become visible in position order
+/// only, so a reader never passes a position whose batch is still being written.
+#[derive(Debug, Default)]
+struct Feed {
+    /// The next position to hand out; `None` until read from the backend.
+    next: Option<u64>,
+    /// Positions handed out to batches that are still being written.
+    pending: BTreeSet<u64>,
+    /// Every position below this one is settled (written or failed).
+    visible: u64,
 }
 
 /// `kind, u32 BE length, term`: the prefix of a term's forward entries.
@@ -176,6 +236,7 @@ pub struct Core<B> {
     writers: RwLock<()>,
     stripes: Vec<Mutex<()>>,
     cache: Vec<Mutex<HashMap<StreamId, StreamState>>>,
+    feed: Mutex<Feed>,
 }
 
 impl<B: Backend> Core<B> {
@@ -186,7 +247,56 @@ impl<B: Backend> Core<B> {
             writers: RwLock::new(()),
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
             cache: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            feed: Mutex::default(),
         }
+    }
+
+    /// The feed's bookkeeping, read from the backend on first use: the next position is one
+    /// past the highest stored entry (found by scanning forward from the head record).
+    fn feed_state(&self) -> Result<MutexGuard<'_, Feed>> {
+        let mut feed = self.feed.lock().unwrap_or_else(PoisonError::into_inner);
+        if feed.next.is_none() {
+            let head = match self.get(Column::Index, &[FEED_HEAD], || Key::Column("index"))? {
+                Some(bytes) => u64::from_be_bytes(bytes.as_slice().try_into().map_err(|_| {
+                    Error::CorruptEntry {
+                        key: Key::Raw { column: "index", bytes: vec![FEED_HEAD] },
+                        reason: "the feed head record is not 8 bytes",
+                    }
+                })?),
+                None => 0,
+            };
+            let mut last = head;
+            self.backend
+                .scan(Column::Index, &feed_key(head), &[FEED], &mut |key, _| {
+                    if let Some(bytes) = key.get(1..9).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                        last = last.max(u64::from_be_bytes(bytes));
+                    }
+                    ControlFlow::Continue(())
+                })
+                .map_err(|source| Error::read(Key::Column("index"), source))?;
+            feed.next = Some(last + 1);
+            feed.visible = last + 1;
+        }
+        Ok(feed)
+    }
+
+    /// Hands out `count` consecutive feed positions (the first returned).
+    fn reserve_feed(&self, count: u64) -> Result<u64> {
+        let mut feed = self.feed_state()?;
+        let first = feed.next.unwrap_or(1);
+        feed.next = Some(first + count);
+        feed.pending.extend(first..first + count);
+        Ok(first)
+    }
+
+    /// Settles positions `first..first + count` (their batch was written or failed).
+    fn settle_feed(&self, first: u64, count: u64) {
+        let mut feed = self.feed.lock().unwrap_or_else(PoisonError::into_inner);
+        for position in first..first + count {
+            feed.pending.remove(&position);
+        }
+        let next = feed.next.unwrap_or(1);
+        feed.visible = feed.pending.first().copied().unwrap_or(next);
     }
 
     /// The cached state of `id`, if it is cached.
@@ -362,9 +472,75 @@ impl<B: Backend> Storage for Core<B> {
         if old.as_ref() != Some(&new) {
             batch.put(Column::Index, reverse_key(&stream), encode_terms(&new));
         }
-        self.write(batch, Key::State(id))?;
+        // The feed: the log's commits given in this batch (its new tail), oldest first.
+        let given: HashSet<&Cid> = blocks.iter().map(Block::cid).collect();
+        let fresh: Vec<Cid> = {
+            let mut tail: Vec<Cid> = state
+                .log()
+                .iter()
+                .rev()
+                .take_while(|entry| given.contains(&entry.cid))
+                .map(|entry| entry.cid)
+                .collect();
+            tail.reverse();
+            tail
+        };
+        let count = fresh.len() as u64;
+        let first = if count > 0 { self.reserve_feed(count)? } else { 0 };
+        for (position, event) in (first..).zip(&fresh) {
+            batch.put(
+                Column::Index,
+                feed_key(position).to_vec(),
+                encode_feed_value(&stream, event),
+            );
+        }
+        if count > 0 {
+            batch.put(Column::Index, vec![FEED_HEAD], (first + count - 1).to_be_bytes().to_vec());
+        }
+        let written = self.write(batch, Key::State(id));
+        if count > 0 {
+            self.settle_feed(first, count);
+        }
+        written?;
         self.cache(id, &stream, state);
         Ok(())
+    }
+
+    fn feed(&self, after: u64, limit: usize) -> Result<FeedPage> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let visible = self.feed_state()?.visible;
+        let mut entries = Vec::new();
+        let mut corrupt = None;
+        let from = feed_key(after.saturating_add(1));
+        self.backend
+            .scan(Column::Index, &from, &[FEED], &mut |key, value| {
+                match decode_feed(key, value) {
+                    Some(entry) if entry.position >= visible => return ControlFlow::Break(()),
+                    Some(entry) => entries.push(entry),
+                    None => {
+                        corrupt = Some(key.to_vec());
+                        return ControlFlow::Break(());
+                    }
+                }
+                if entries.len() >= limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .map_err(|source| Error::read(Key::Column("index"), source))?;
+        if let Some(bytes) = corrupt {
+            return Err(Error::CorruptEntry {
+                key: Key::Raw { column: "index", bytes },
+                reason: "a feed entry does not parse",
+            });
+        }
+        let resume = entries.last().map_or(after, |entry| entry.position);
+        Ok(FeedPage { entries, resume })
+    }
+
+    fn feed_head(&self) -> Result<u64> {
+        Ok(self.feed_state()?.visible.saturating_sub(1))
     }
 
     fn log_blocks(&self, state: &StreamState) -> Result<Vec<Block>> {

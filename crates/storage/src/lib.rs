@@ -72,4 +72,6 @@ pub use error::{Error, Key, Result, StateDecodeError};
 pub use kv::{BackendError, BackendErrorKind};
 pub use memory::MemoryStorage;
 pub use source::{BlockSource, MapSource};
-pub use storage::{GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage};
+pub use storage::{
+    FeedEntry, FeedPage, GcReport, IndexKind, MAX_PAGE, Page, Stats, Storage, model_controller_term,
+};

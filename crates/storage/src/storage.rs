@@ -20,6 +20,36 @@ pub enum IndexKind {
     Family = 2,
     /// Each of `metadata.tags`.
     Tag = 3,
+    /// `metadata.model`: the Model a ModelInstanceDocument (or Model) is an instance of.
+    Model = 4,
+    /// `metadata.model` and the controller together (see [`model_controller_term`]).
+    ModelController = 5,
+}
+
+/// The term of [`IndexKind::ModelController`]: the model's StreamID, a space, the controller.
+pub fn model_controller_term(model: &str, controller: &str) -> String {
+    format!("{model} {controller}")
+}
+
+/// One entry of the event feed: an event (commit) this store stored, at its feed position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// The entry's position: 1 for the first event stored, then increasing.
+    pub position: u64,
+    /// The stream the event belongs to.
+    pub stream: StreamId,
+    /// The event's CID (the commit's, as in the stream's log).
+    pub event: Cid,
+}
+
+/// One page of the event feed ([`Storage::feed`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedPage {
+    /// The entries after the token asked for, in position order.
+    pub entries: Vec<FeedEntry>,
+    /// The token to resume after this page: the last entry's position, or the token asked
+    /// for when the page is empty.
+    pub resume: u64,
 }
 
 impl IndexKind {
@@ -28,6 +58,8 @@ impl IndexKind {
             1 => Some(IndexKind::Controller),
             2 => Some(IndexKind::Family),
             3 => Some(IndexKind::Tag),
+            4 => Some(IndexKind::Model),
+            5 => Some(IndexKind::ModelController),
             _ => None,
         }
     }
@@ -183,6 +215,46 @@ pub trait Storage: BlockSource {
     fn list_by_tag(&self, tag: &str, after: Option<&StreamId>, limit: usize) -> Result<Page> {
         self.list(IndexKind::Tag, tag, after, limit)
     }
+
+    /// A page of the streams whose current `metadata.model` is `model` (a StreamID string),
+    /// of any controller or of `controller` only.
+    ///
+    /// # Errors
+    /// As [`Storage::list`].
+    fn list_by_model(
+        &self,
+        model: &str,
+        controller: Option<&str>,
+        after: Option<&StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        match controller {
+            None => self.list(IndexKind::Model, model, after, limit),
+            Some(controller) => self.list(
+                IndexKind::ModelController,
+                &model_controller_term(model, controller),
+                after,
+                limit,
+            ),
+        }
+    }
+
+    /// The event feed after position `after` (0: from the start), at most `limit` entries
+    /// (within 1..=[`MAX_PAGE`]). Every commit [`Storage::write_commit`] stores gets the next
+    /// position in the same atomic batch, and an entry becomes visible only once every earlier
+    /// position is settled, so a reader that resumes from a page's
+    /// [`resume`](FeedPage::resume) token misses nothing and sees nothing twice, across restarts.
+    ///
+    /// # Errors
+    /// Read errors, [`CorruptEntry`](crate::Error::CorruptEntry).
+    fn feed(&self, after: u64, limit: usize) -> Result<FeedPage>;
+
+    /// The highest visible feed position (0 when nothing was stored): the token that resumes
+    /// with the next event stored.
+    ///
+    /// # Errors
+    /// Read errors.
+    fn feed_head(&self) -> Result<u64>;
 
     /// Removes what no pinned stream needs: the states and index entries of unpinned streams,
     /// then every block not in a pinned stream's log ([`Storage::log_blocks`]). Writes wait

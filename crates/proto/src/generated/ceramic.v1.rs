@@ -815,6 +815,66 @@ pub struct HealthResponse {
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
 }
+/// A page of a model's instances.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListInstancesRequest {
+    /// The model's StreamID.
+    #[prost(string, tag = "1")]
+    pub model: ::prost::alloc::string::String,
+    /// Only the instances of this controller (a DID); empty for every controller.
+    #[prost(string, tag = "2")]
+    pub controller: ::prost::alloc::string::String,
+    /// Start after this StreamID (the `next` of the previous page); empty for the first page.
+    #[prost(string, tag = "3")]
+    pub after: ::prost::alloc::string::String,
+    /// At most this many (0 = the default of 100; larger than 10,000 is lowered to 10,000).
+    #[prost(uint32, tag = "4")]
+    pub limit: u32,
+}
+/// StreamIDs.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StreamIds {
+    /// The StreamIDs (base36).
+    #[prost(string, repeated, tag = "1")]
+    pub stream_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+/// Where to start following the event feed, and which events.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SubscribeEventsRequest {
+    /// Resume after this token (a `resume_token` of an earlier event, or of the `/ceramic` feed);
+    /// 0 from the first event.
+    #[prost(uint64, tag = "1")]
+    pub resume_after: u64,
+    /// Which events; none for every event.
+    #[prost(oneof = "subscribe_events_request::Filter", tags = "2, 3")]
+    pub filter: ::core::option::Option<subscribe_events_request::Filter>,
+}
+/// Nested message and enum types in `SubscribeEventsRequest`.
+pub mod subscribe_events_request {
+    /// Which events; none for every event.
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Filter {
+        /// The events of this model's instances (a Model's StreamID).
+        #[prost(string, tag = "2")]
+        Model(::prost::alloc::string::String),
+        /// The events of these streams (at most 1,000).
+        #[prost(message, tag = "3")]
+        Streams(super::StreamIds),
+    }
+}
+/// One event of the feed.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct FeedEvent {
+    /// The event's feed position: pass it as `resume_after` to resume after it.
+    #[prost(uint64, tag = "1")]
+    pub resume_token: u64,
+    /// The stream it belongs to.
+    #[prost(string, tag = "2")]
+    pub stream_id: ::prost::alloc::string::String,
+    /// The event's CID.
+    #[prost(string, tag = "3")]
+    pub event_cid: ::prost::alloc::string::String,
+}
 /// What kind of commit a log entry is (js `EventType`, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -1155,6 +1215,42 @@ pub mod node_client {
             req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "Subscribe"));
             self.inner.server_streaming(req, path, codec).await
         }
+        /// A page of a model's instances (streams whose current `metadata.model` is the model), of
+        /// one controller when given.
+        pub async fn list_instances(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListInstancesRequest>,
+        ) -> std::result::Result<tonic::Response<super::StreamPage>, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/ListInstances");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "ListInstances"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Every event this node stores, from a resume token on: first those stored already (read
+        /// from the durable feed), then each new one; of a model's instances or of a set of streams
+        /// when a filter is given. Back-pressure: a client that reads slowly is sent no more than it
+        /// reads (the node buffers at most 64 events per subscription and reads the rest from the
+        /// feed when the client catches up).
+        pub async fn subscribe_events(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SubscribeEventsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<tonic::codec::Streaming<super::FeedEvent>>,
+            tonic::Status,
+        > {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/SubscribeEvents");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "SubscribeEvents"));
+            self.inner.server_streaming(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -1244,6 +1340,26 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::SubscribeRequest>,
         ) -> std::result::Result<tonic::Response<Self::SubscribeStream>, tonic::Status>;
+        /// A page of a model's instances (streams whose current `metadata.model` is the model), of
+        /// one controller when given.
+        async fn list_instances(
+            &self,
+            request: tonic::Request<super::ListInstancesRequest>,
+        ) -> std::result::Result<tonic::Response<super::StreamPage>, tonic::Status>;
+        /// Server streaming response type for the SubscribeEvents method.
+        type SubscribeEventsStream: tonic::codegen::tokio_stream::Stream<
+                Item = std::result::Result<super::FeedEvent, tonic::Status>,
+            > + std::marker::Send
+            + 'static;
+        /// Every event this node stores, from a resume token on: first those stored already (read
+        /// from the durable feed), then each new one; of a model's instances or of a set of streams
+        /// when a filter is given. Back-pressure: a client that reads slowly is sent no more than it
+        /// reads (the node buffers at most 64 events per subscription and reads the rest from the
+        /// feed when the client catches up).
+        async fn subscribe_events(
+            &self,
+            request: tonic::Request<super::SubscribeEventsRequest>,
+        ) -> std::result::Result<tonic::Response<Self::SubscribeEventsStream>, tonic::Status>;
     }
     /// A node: writes and reads of streams, pins, queries, and its own status.
     #[derive(Debug)]
@@ -1756,6 +1872,87 @@ pub mod node_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = SubscribeSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.server_streaming(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/ListInstances" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListInstancesSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::ListInstancesRequest> for ListInstancesSvc<T> {
+                        type Response = super::StreamPage;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListInstancesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::list_instances(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListInstancesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/SubscribeEvents" => {
+                    #[allow(non_camel_case_types)]
+                    struct SubscribeEventsSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node>
+                        tonic::server::ServerStreamingService<super::SubscribeEventsRequest>
+                        for SubscribeEventsSvc<T>
+                    {
+                        type Response = super::FeedEvent;
+                        type ResponseStream = T::SubscribeEventsStream;
+                        type Future =
+                            BoxFuture<tonic::Response<Self::ResponseStream>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SubscribeEventsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::subscribe_events(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SubscribeEventsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -33,6 +33,28 @@ fn reopens_with_everything_written() {
 }
 
 #[test]
+fn reopens_with_the_feed_and_continues_it_without_a_hole() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    let before = {
+        let store = Arc::new(open(dir.path()));
+        let engine = engine(store.clone(), chain.clone());
+        grow(&engine, &chain, &signer(1), "a", 5, 2);
+        crate::suite::whole_feed(&*store, 0, 4)
+    };
+    assert_eq!(before.len(), 6);
+    let store = Arc::new(open(dir.path()));
+    assert_eq!(store.feed_head().unwrap(), 6);
+    assert_eq!(crate::suite::whole_feed(&*store, 0, 100), before);
+    // New writes after the restart continue the positions; a token saved before resumes.
+    let engine = engine(store.clone(), chain.clone());
+    grow(&engine, &chain, &signer(1), "b", 1, 0);
+    let rest = crate::suite::whole_feed(&*store, 6, 100);
+    let positions: Vec<u64> = rest.iter().map(|e| e.position).collect();
+    assert_eq!(positions, [7, 8]);
+}
+
+#[test]
 fn refuses_a_directory_another_store_has_open() {
     let dir = tempfile::tempdir().unwrap();
     let _first = open(dir.path());

@@ -7,7 +7,9 @@ use ceramic_codecs::{Block, Cid, read_car};
 use ceramic_doctype::StreamState;
 use ceramic_engine::Engine;
 use ceramic_engine::memory::FakeAnchorVerifier;
-use ceramic_storage::{Backup, DirectoryBackup, Error, Page, Storage, export_stream};
+use ceramic_storage::{
+    Backup, DirectoryBackup, Error, FeedEntry, FeedPage, Page, Storage, export_stream,
+};
 use ceramic_streamid::StreamId;
 
 use crate::Fixture;
@@ -33,6 +35,10 @@ macro_rules! tests {
             backs_up_1000_streams_and_restores_them_into_an_empty_store,
             refuses_a_tampered_backup_and_stores_nothing,
             restore_keeps_a_newer_local_state,
+            feeds_every_stored_commit_once_in_order,
+            a_refused_write_does_not_move_the_feed,
+            a_reader_following_concurrent_writers_misses_nothing,
+            lists_instances_by_model_and_controller_in_pages,
         );
     };
 }
@@ -503,4 +509,188 @@ pub(crate) fn restore_keeps_a_newer_local_state(f: Fixture) {
     let blocks: BTreeSet<Cid> =
         behind.store.log_blocks(&old).unwrap().iter().map(|b| *b.cid()).collect();
     assert_eq!(blocks.len(), 4);
+}
+
+/// Every feed entry after `after`, read in pages of `limit`, checking the tokens.
+pub(crate) fn whole_feed(store: &dyn Storage, mut after: u64, limit: usize) -> Vec<FeedEntry> {
+    let mut out: Vec<FeedEntry> = Vec::new();
+    loop {
+        let page = store.feed(after, limit).unwrap();
+        assert!(page.entries.len() <= limit);
+        if page.entries.is_empty() {
+            assert_eq!(page.resume, after, "an empty page resumes where it was asked");
+            return out;
+        }
+        assert_eq!(page.resume, page.entries.last().unwrap().position);
+        out.extend(page.entries);
+        after = page.resume;
+    }
+}
+
+pub(crate) fn feeds_every_stored_commit_once_in_order(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    assert_eq!(f.store.feed_head().unwrap(), 0);
+    assert_eq!(f.store.feed(0, 10).unwrap(), FeedPage::default());
+    // Interleave the writes of three streams.
+    let mut expected = Vec::new();
+    let author = signer(1);
+    let mut states = Vec::new();
+    for unique in ["x", "y", "z"] {
+        let (id, g) = genesis(&author, unique, None, &[]);
+        states.push((id, engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap()));
+        expected.push((id, g.cid));
+    }
+    for round in 0..4 {
+        for (id, state) in &mut states {
+            let made = if round == 2 {
+                anchor(&chain, id, state.tip(), 77)
+            } else {
+                add(&author, id, state.tip(), round)
+            };
+            *state = engine.apply_commit(ADDER, made.cid, &made.blocks).unwrap();
+            expected.push((*id, made.cid));
+        }
+    }
+    for limit in [1, 4, 100] {
+        let feed = whole_feed(&*f.store, 0, limit);
+        let got: Vec<(StreamId, Cid)> = feed.iter().map(|e| (e.stream, e.event)).collect();
+        assert_eq!(got, expected, "every commit once, in the order it was stored");
+        let positions: Vec<u64> = feed.iter().map(|e| e.position).collect();
+        assert_eq!(positions, (1..=expected.len() as u64).collect::<Vec<_>>());
+    }
+    assert_eq!(f.store.feed_head().unwrap(), expected.len() as u64);
+    // Resuming from any token gives exactly the rest.
+    let rest = whole_feed(&*f.store, 7, 3);
+    assert_eq!(rest.len(), expected.len() - 7);
+    assert_eq!(rest[0].position, 8);
+    // A stored event's block is there to serve.
+    for entry in &rest {
+        assert!(f.store.block(&entry.event).unwrap().is_some());
+    }
+}
+
+pub(crate) fn a_refused_write_does_not_move_the_feed(f: Fixture) {
+    let (engine, _) = setup(&f);
+    let author = signer(1);
+    let (_, first) = genesis(&author, "first", None, &[]);
+    engine.apply_commit(ADDER, first.cid, &first.blocks).unwrap();
+    let (stream, g) = genesis(&author, "a", None, &[]);
+    let c1 = add(&author, &stream, g.cid, 1);
+    let other = crate::memory();
+    let (other_engine, _) = setup(&other);
+    other_engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    let state = other_engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
+    // Refused by the store (the genesis is missing) and by the engine (a broken commit).
+    assert!(f.store.write_commit(&c1.blocks, &state).is_err());
+    assert!(engine.apply_commit(ADDER, c1.cid, &c1.blocks).is_err());
+    assert_eq!(f.store.feed_head().unwrap(), 1);
+    assert_eq!(whole_feed(&*f.store, 0, 10).len(), 1);
+    // The next accepted write takes the next position: no hole.
+    f.store.write_commit(&[&g.blocks[..], &c1.blocks[..]].concat(), &state).unwrap();
+    let feed = whole_feed(&*f.store, 0, 10);
+    let positions: Vec<u64> = feed.iter().map(|e| e.position).collect();
+    assert_eq!(positions, [1, 2, 3]);
+    assert_eq!(feed[1].event, g.cid);
+    assert_eq!(feed[2].event, c1.cid);
+}
+
+pub(crate) fn a_reader_following_concurrent_writers_misses_nothing(f: Fixture) {
+    let (engine, _) = setup(&f);
+    let engine = Arc::new(engine);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let store = f.store.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut after = 0;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = store.feed(after, 7).unwrap();
+                after = page.resume;
+                let empty = page.entries.is_empty();
+                seen.extend(page.entries);
+                if finished && empty {
+                    return seen;
+                }
+            }
+        })
+    };
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                let author = signer(w + 1);
+                for i in 0..5 {
+                    let (stream, g) = genesis(&author, &format!("w{w}s{i}"), None, &[]);
+                    let state = engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+                    let c = add(&author, &stream, state.tip(), 1);
+                    engine.apply_commit(ADDER, c.cid, &c.blocks).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().unwrap();
+    let all = whole_feed(&*f.store, 0, 1000);
+    assert_eq!(all.len(), 40);
+    assert_eq!(seen, all, "the follower saw every entry once, in order");
+}
+
+/// A genesis-only state whose metadata names a model and a controller, as a MID's does.
+fn instance(model: &str, controller: &str, unique: u32) -> (Block, StreamState) {
+    use ceramic_codecs::{Codec, GenesisCommit, Header, Payload};
+    let header = Header {
+        controllers: Some(vec![controller.into()]),
+        family: Some(format!("u{unique}")),
+        ..Header::default()
+    };
+    let block =
+        Block::encode(Codec::DagCbor, &Payload::Genesis(GenesisCommit { header, data: None }))
+            .unwrap();
+    let metadata = serde_json::json!({"controller": controller, "model": model});
+    let state = StreamState::genesis(
+        ceramic_streamid::StreamType::new(3),
+        *block.cid(),
+        serde_json::json!({"n": unique}),
+        metadata.as_object().cloned().unwrap_or_default(),
+        ceramic_doctype::SignatureStatus::Genesis,
+    )
+    .unwrap();
+    (block, state)
+}
+
+pub(crate) fn lists_instances_by_model_and_controller_in_pages(f: Fixture) {
+    let (m1, m2) = ("kjzl6hvfrbw6model1", "kjzl6hvfrbw6model2");
+    let (alice, bob) = ("did:key:z6MkAlice", "did:key:z6MkBob");
+    let mut by = HashMap::<(&str, &str), Vec<StreamId>>::new();
+    for i in 0..23 {
+        let model = if i % 3 == 0 { m2 } else { m1 };
+        let controller = if i % 2 == 0 { alice } else { bob };
+        let (block, state) = instance(model, controller, i);
+        f.store.write_commit(&[block], &state).unwrap();
+        by.entry((model, controller)).or_default().push(state.stream_id());
+    }
+    let of_model =
+        |m: &str| sorted(by.iter().filter(|(k, _)| k.0 == m).flat_map(|(_, v)| v.clone()));
+    for limit in [1, 5, 100] {
+        for model in [m1, m2] {
+            let got = all_pages(limit, |a| f.store.list_by_model(model, None, a, limit).unwrap());
+            assert_eq!(got, of_model(model));
+            for controller in [alice, bob] {
+                let got = all_pages(limit, |a| {
+                    f.store.list_by_model(model, Some(controller), a, limit).unwrap()
+                });
+                assert_eq!(got, sorted(by[&(model, controller)].clone()));
+            }
+        }
+    }
+    assert!(f.store.list_by_model("kjzl6hvfrbw6none", None, None, 10).unwrap().streams.is_empty());
+    // A model's controller term is not a controller's other streams.
+    assert!(
+        f.store.list_by_model(m1, Some("did:key:z6MkCarol"), None, 10).unwrap().streams.is_empty()
+    );
 }

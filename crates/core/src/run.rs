@@ -25,7 +25,7 @@ pub(crate) async fn run(
     };
 
     let applier = tokio::spawn(apply_anchors(
-        service.engine().clone(),
+        service.clone(),
         sink.subscribe(),
         service.metrics().clone(),
     ));

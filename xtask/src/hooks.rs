@@ -53,7 +53,10 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
     }
     let _ = fs::remove_dir_all(&out);
     if !stale.is_empty() {
-        bail!("tools/hooks/build differs from its sources ({}): run `cargo xtask hooks`", stale.join(", "));
+        bail!(
+            "tools/hooks/build differs from its sources ({}): run `cargo xtask hooks`",
+            stale.join(", ")
+        );
     }
     eprintln!("hooks: {} modules match their sources", sources.len());
     Ok(())

@@ -80,7 +80,8 @@ async fn a_veto_hook_refuses_a_write_over_http_and_a_pin_hook_pins() {
         veto = module("veto"),
         pinner = module("pinner"),
     );
-    let node = Node::builder(config(dir.path(), &hooks)).with_doctype(Tile::new()).start().await.unwrap();
+    let node =
+        Node::builder(config(dir.path(), &hooks)).with_doctype(Tile::new()).start().await.unwrap();
     let http_addr = node.http_addr().unwrap();
     let service = node.service().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -90,8 +91,8 @@ async fn a_veto_hook_refuses_a_write_over_http_and_a_pin_hook_pins() {
     let signer = KeySigner::from_seed(KeyType::Ed25519, &[31; 32]).unwrap();
 
     let bad = tile(&signer, "bad", "forbidden");
-    let bad_id = StreamId::new(ceramic_streamid::StreamType::new(0), *bad.envelope_block().cid())
-        .unwrap();
+    let bad_id =
+        StreamId::new(ceramic_streamid::StreamType::new(0), *bad.envelope_block().cid()).unwrap();
     let body = json!({"type": 0, "genesis": bad.to_dag_jws_result(), "opts": {"anchor": false}});
     let (status, refused) = http(http_addr, "POST", "/api/v0/streams", Some(&body)).await;
     assert_eq!(status, 400, "{refused}");
@@ -127,12 +128,11 @@ async fn an_invalid_hook_module_is_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
     let not_wasm = dir.path().join("hook.wasm");
     std::fs::write(&not_wasm, "not wasm").unwrap();
-    let hooks = format!(
-        "[[hooks]]\nname = \"broken\"\nmodule = \"{}\"\nveto = true\n",
-        not_wasm.display()
-    );
+    let hooks =
+        format!("[[hooks]]\nname = \"broken\"\nmodule = \"{}\"\nveto = true\n", not_wasm.display());
     let data = dir.path().join("data");
-    let err = Node::builder(config(&data, &hooks)).with_doctype(Tile::new()).start().await.unwrap_err();
+    let err =
+        Node::builder(config(&data, &hooks)).with_doctype(Tile::new()).start().await.unwrap_err();
     match &err {
         Error::Config(ConfigError::Hook(ceramic_hooks::LoadError::NotWasm { hook, .. })) => {
             assert_eq!(hook, "broken");
@@ -142,6 +142,7 @@ async fn an_invalid_hook_module_is_a_config_error() {
     assert!(err.to_string().contains("not a valid WebAssembly module"), "{err}");
     assert!(!data.join("store").exists(), "nothing was opened");
 
-    let bad_key = NodeConfig::parse("[[hooks]]\nname = \"x\"\nmodule = \"x.wasm\"\nfuel_limit = 3\n");
+    let bad_key =
+        NodeConfig::parse("[[hooks]]\nname = \"x\"\nmodule = \"x.wasm\"\nfuel_limit = 3\n");
     assert!(matches!(bad_key, Err(ConfigError::Parse(_))), "unknown keys are refused");
 }

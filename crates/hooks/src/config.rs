@@ -152,10 +152,7 @@ impl HookConfig {
         };
         let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
         if self.name.is_empty() || self.name.len() > 64 || !self.name.chars().all(name_ok) {
-            return Err(bad(
-                "name",
-                format!("{:?} is not 1 to 64 of [A-Za-z0-9_-]", self.name),
-            ));
+            return Err(bad("name", format!("{:?} is not 1 to 64 of [A-Za-z0-9_-]", self.name)));
         }
         let mut events = Vec::new();
         for name in &self.events {
@@ -192,14 +189,16 @@ impl HookConfig {
             if !valid_prefix(prefix) {
                 return Err(bad(
                     "allow_http",
-                    format!("{prefix:?} is not an http:// or https:// URL prefix with a host and a path (`/`)"),
+                    format!(
+                        "{prefix:?} is not an http:// or https:// URL prefix with a host and a path (`/`)"
+                    ),
                 ));
             }
         }
         if let Some(model) = &self.filter.model {
-            model.parse::<StreamId>().map_err(|e| {
-                bad("filter.model", format!("{model:?} is not a StreamID: {e}"))
-            })?;
+            model
+                .parse::<StreamId>()
+                .map_err(|e| bad("filter.model", format!("{model:?} is not a StreamID: {e}")))?;
         }
         for (key, value) in [
             ("filter.family", &self.filter.family),

@@ -60,7 +60,9 @@ pub enum LoadError {
         found: String,
     },
     /// The module imports something the host does not provide.
-    #[error("hook {hook:?}: the module imports `{module}.{name}`, which the host does not provide ({reason})")]
+    #[error(
+        "hook {hook:?}: the module imports `{module}.{name}`, which the host does not provide ({reason})"
+    )]
     UnknownImport {
         /// The hook.
         hook: String,

@@ -236,7 +236,9 @@ impl Hook {
             };
             match done {
                 Ok((what, stream)) => tracing::info!(hook = self.name(), %stream, "{what} by hook"),
-                Err(error) => tracing::warn!(hook = self.name(), %error, "hook's pin request failed"),
+                Err(error) => {
+                    tracing::warn!(hook = self.name(), %error, "hook's pin request failed")
+                }
             }
         }
     }
@@ -250,9 +252,8 @@ fn model_of(value: Option<&serde_json::Value>) -> Option<StreamId> {
         return text.parse().ok();
     }
     let b64 = value.get("/")?.get("bytes")?.as_str()?;
-    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(b64.trim_end_matches('='))
-        .ok()?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD_NO_PAD.decode(b64.trim_end_matches('=')).ok()?;
     StreamId::try_from(&bytes[..]).ok()
 }
 

@@ -48,7 +48,10 @@ pub mod fuzzing;
 mod hooks;
 mod runtime;
 
-pub use abi::{BEFORE_WRITE, EventJson, MAX_REASON_BYTES, MAX_VERDICT_BYTES, parse_verdict, unpack, verdict_bytes};
+pub use abi::{
+    BEFORE_WRITE, EventJson, MAX_REASON_BYTES, MAX_VERDICT_BYTES, parse_verdict, unpack,
+    verdict_bytes,
+};
 pub use config::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_MS, FilterConfig, HookConfig, MAX_FUEL,
     MAX_MEMORY_BYTES, MAX_TIMEOUT_MS, MIN_MEMORY_BYTES, OnError,

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use ceramic_service::Metrics;
 use ceramic_streamid::StreamId;
 use wasmi::{
-    TrapCode, ValType,
     Caller, CompilationMode, Config, Engine, Extern, ExternType, Linker, Memory, Module, Store,
-    StoreLimits, StoreLimitsBuilder, TypedResumableCall,
+    StoreLimits, StoreLimitsBuilder, TrapCode, TypedResumableCall, ValType,
 };
 
 use crate::abi::{parse_verdict, unpack};
@@ -400,8 +399,7 @@ fn check_imports(hook: &str, module: &Module) -> Result<(), LoadError> {
         if import.module() != IMPORT_MODULE {
             return Err(unknown("only `ceramic.*` functions are provided"));
         }
-        let Some((_, params, results)) = IMPORTS.iter().find(|(n, ..)| *n == import.name())
-        else {
+        let Some((_, params, results)) = IMPORTS.iter().find(|(n, ..)| *n == import.name()) else {
             return Err(unknown("unknown function"));
         };
         match import.ty() {
@@ -466,8 +464,7 @@ fn host_metric(caller: Caller<'_, Host>, ptr: i32, len: i32, delta: i64) {
 
 /// 0: queued; -1: not a StreamID.
 fn host_pin(mut caller: Caller<'_, Host>, ptr: i32, len: i32, pin: bool) -> i32 {
-    let Some(stream) =
-        guest_str(&caller, ptr, len, 256).and_then(|s| s.parse::<StreamId>().ok())
+    let Some(stream) = guest_str(&caller, ptr, len, 256).and_then(|s| s.parse::<StreamId>().ok())
     else {
         return -1;
     };

@@ -51,7 +51,8 @@ fn node(configs: &[HookConfig]) -> Node {
     let metrics = Metrics::new();
     let mut builder = Service::builder(Arc::new(engine), storage.clone() as Arc<dyn Storage>)
         .with_metrics(metrics.clone());
-    let hooks = (!configs.is_empty()).then(|| Arc::new(WasmHooks::load(configs, &metrics).unwrap()));
+    let hooks =
+        (!configs.is_empty()).then(|| Arc::new(WasmHooks::load(configs, &metrics).unwrap()));
     if let Some(hooks) = &hooks {
         builder = builder.with_hooks(hooks.clone());
     }
@@ -86,8 +87,11 @@ async fn a_veto_refuses_the_write_and_nothing_is_stored() {
     let alice = signer(1);
     let (bad, bad_genesis) = genesis(&alice, "a", Some("fam"), &["forbidden"]);
     let e = node.service.create(ADDER, blocks(&bad_genesis)).await.unwrap_err();
-    assert!(matches!(&e, WriteError::Vetoed { hook, reason, stream }
-        if hook == "policy" && reason.contains("forbidden") && *stream == bad), "{e:?}");
+    assert!(
+        matches!(&e, WriteError::Vetoed { hook, reason, stream }
+        if hook == "policy" && reason.contains("forbidden") && *stream == bad),
+        "{e:?}"
+    );
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("refused by hook \"policy\""), "{e}");
     assert!(node.storage.state(&bad).unwrap().is_none(), "a vetoed genesis is not stored");
@@ -167,7 +171,8 @@ fn webhook_server() -> (u16, mpsc::Receiver<(String, String)>) {
             let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
             let path = head.split(' ').nth(1).unwrap_or("").to_owned();
             let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = tx.send((path, body));
         }
     });
@@ -196,11 +201,16 @@ async fn a_webhook_reaches_an_allowed_url_and_not_another() {
     assert_eq!(event["stream"], stream.to_string());
     assert_eq!(event["state"]["content"]["n"], 0);
     eventually("the refused call counted", || {
-        metric_line(&node.metrics, "ceramic_hook_guest_total{hook=\"elsewhere\",reason=\"webhook_failed\"}")
-            == Some(1)
+        metric_line(
+            &node.metrics,
+            "ceramic_hook_guest_total{hook=\"elsewhere\",reason=\"webhook_failed\"}",
+        ) == Some(1)
     });
     assert_eq!(
-        metric_line(&node.metrics, "ceramic_hook_guest_total{hook=\"notify\",reason=\"webhook_ok\"}"),
+        metric_line(
+            &node.metrics,
+            "ceramic_hook_guest_total{hook=\"notify\",reason=\"webhook_ok\"}"
+        ),
         Some(1)
     );
     assert!(requests.recv_timeout(Duration::from_millis(300)).is_err(), "/admin was not called");
@@ -225,7 +235,10 @@ async fn misbehaving(module_name: &str, reason: &str, tweak: impl Fn(&mut HookCo
             }
             _ => {
                 let e = written.unwrap_err();
-                assert!(matches!(&e, WriteError::Vetoed { reason, .. } if reason.contains("failed")), "{e}");
+                assert!(
+                    matches!(&e, WriteError::Vetoed { reason, .. } if reason.contains("failed")),
+                    "{e}"
+                );
                 assert!(node.storage.state(&stream).unwrap().is_none());
             }
         }

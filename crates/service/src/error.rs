@@ -146,9 +146,7 @@ impl WriteError {
     /// What the caller should do.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            WriteError::TooManyBlocks { .. } | WriteError::Vetoed { .. } => {
-                ErrorKind::InvalidInput
-            }
+            WriteError::TooManyBlocks { .. } | WriteError::Vetoed { .. } => ErrorKind::InvalidInput,
             WriteError::Apply(e) => apply_kind(e, false),
             WriteError::Task(e) => e.kind(),
         }

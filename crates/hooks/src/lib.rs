@@ -12,22 +12,26 @@
 //! # The WebAssembly engine: wasmi, not wasmtime
 //!
 //! The issue names wasmtime; we use **wasmi** (an interpreter with fuel metering), because of
-//! wasmtime's build cost on CI's two cores. Measured on this machine (2 cores, shared with
-//! other builds: load average 15–19 during both runs), a scratch crate with the workspace's
-//! dev profile (dependencies at opt-level 2), `cargo build -j2` from an empty target dir:
+//! wasmtime's build cost on CI's two cores. Measured on this machine (2 cores shared with other
+//! agents' builds), each engine alone in a scratch crate with the workspace's dev profile
+//! (dependencies at opt-level 2), `cargo build -j2 --offline` from an empty target dir, one
+//! after the other (2026-12-06):
 //!
-//! | engine | features | cold build |
-//! |---|---|---|
-//! | wasmi 2.0.0 | `std` only | 172 s |
-//! | wasmtime 48.0.11 | `runtime`, `cranelift`, `std` | see `specs/hooks.md` |
+//! | engine | features | cold build | load average during it |
+//! |---|---|---|---|
+//! | wasmi 2.0.0 | `std` (the crate also needs `validate`: wasmparser's validator) | 172 s | 15–19 |
+//! | wasmtime 48.0.11 | `runtime`, `cranelift`, `std` | 3,533 s (59 min) | 18–19 |
 //!
-//! (wasmtime's newest release needs Rust 1.97; 48 is the newest for our pinned 1.95.)
-//! wasmtime adds well over the ~3 minutes of CI time we allow a dependency; wasmi adds its
-//! 6 crates. What wasmi lacks we do otherwise: no epoch interruption — a call gets its fuel in
-//! slices and the wall clock is checked between slices (and host calls such as `http_post`
-//! get only the time left); memory through wasmi's `StoreLimits`; the stack through its
-//! recursion-depth limit. An interpreter is slower than a JIT, but hooks are micro-programs:
-//! the bench's no-op and veto hooks cost a few µs per write (`benches/README.md`).
+//! (wasmtime's newest release needs Rust 1.97; 48 is the newest for our pinned 1.95.) The
+//! load was high and not constant, so the absolute figures are inflated, but the ratio (about
+//! 20×: cranelift-codegen alone ran for tens of minutes) leaves wasmtime far above the ~3
+//! minutes of CI time a dependency may add, while wasmi adds 7 crates (wasmi, wasmi_core,
+//! wasmi_ir, wasmi_collections, wasmparser, spin, string-interner) and is built once in CI's one `--all-features`
+//! build (no feature gate). What wasmi lacks we do otherwise: no epoch interruption — a call
+//! gets its fuel in slices and the wall clock is checked between slices (and host calls such
+//! as `http_post` get only the time left); memory through wasmi's `StoreLimits`; the stack
+//! through its recursion-depth limit. An interpreter is slower than a JIT, but hooks are
+//! micro-programs (see the bench, `benches/README.md`).
 //!
 //! # Failures
 //!

@@ -26,6 +26,7 @@
 mod codegen;
 mod contract;
 mod fuzz;
+mod hooks;
 mod layers;
 mod setup;
 mod tools;
@@ -137,6 +138,7 @@ fn ci(root: &Path) -> Result<()> {
     // The committed generated code and golden vectors must be what their generators make.
     codegen::run(root, true)?;
     vectors::run(root, true)?;
+    hooks::run(root, true)?;
     contract::run(root, true)?;
     test(root)
 }
@@ -159,6 +161,7 @@ fn main() -> Result<()> {
         Some("codegen") => codegen::run(&root, rest.contains(&"--check")),
         Some("contract") => contract::run(&root, rest.contains(&"--check")),
         Some("vectors") => vectors::run(&root, rest.contains(&"--check")),
+        Some("hooks") => hooks::run(&root, rest.contains(&"--check")),
         Some("fuzz") => fuzz::run(&root, &rest),
         Some("bench") => {
             let mut bench = vec!["bench", "-p", "ceramic-benches", "--"];
@@ -167,7 +170,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layers | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | fuzz <target> [--secs N] | fuzz --all [--secs N] | bench>"
+                "usage: cargo xtask <ci | layers | test | node | tools | codegen [--check] | contract [--check] | vectors [--check] | hooks [--check] | fuzz <target> [--secs N] | fuzz --all [--secs N] | bench>"
             );
             std::process::exit(2)
         }

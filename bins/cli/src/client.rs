@@ -90,6 +90,18 @@ pub(crate) enum NodeCommand {
         /// The StreamID.
         stream: String,
     },
+    /// The node's WebAssembly hooks.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
+}
+
+/// `ceramic hooks …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum HooksCommand {
+    /// The configured hooks with their events, filter and counts (runs, failures, vetoes).
+    List,
 }
 
 /// Runs one node command against the node at `url`.
@@ -185,6 +197,26 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
         NodeCommand::Unpin { stream } => {
             client.unpin(v1::UnpinRequest { stream_id: stream.clone() }).await.map_err(status)?;
             Ok(json!({ "streamId": stream, "isPinned": false }))
+        }
+        NodeCommand::Hooks { command: HooksCommand::List } => {
+            let hooks =
+                client.list_hooks(v1::ListHooksRequest {}).await.map_err(status)?.into_inner();
+            let hooks: Vec<Value> = hooks
+                .hooks
+                .iter()
+                .map(|h| {
+                    json!({
+                        "name": h.name,
+                        "module": h.module,
+                        "events": h.events,
+                        "filter": h.filter,
+                        "runs": h.runs,
+                        "failures": h.failures,
+                        "vetoes": h.vetoes,
+                    })
+                })
+                .collect();
+            Ok(json!({ "hooks": hooks }))
         }
     }
 }

@@ -10,7 +10,9 @@ use ceramic_anchor_service::{Cas, NewRequest, Policy, Published};
 use ceramic_codecs::Cid;
 use ceramic_doctype::AnchorStatus;
 use ceramic_engine::{Engine, TipOutcome};
-use ceramic_service::{AnchorFuture, AnchorRequestError, AnchorRequester, Metrics};
+use ceramic_service::{
+    AnchorFuture, AnchorRequestError, AnchorRequester, HookEvent, HookEventKind, Metrics, Service,
+};
 use ceramic_storage::MapSource;
 use ceramic_streamid::StreamId;
 use tokio::sync::broadcast;
@@ -124,7 +126,7 @@ impl AnchorRequester for CasRequester {
 /// Applies every finished batch to the engine, as tips heard from the anchor service: each
 /// anchor commit with its proof and Merkle path. Runs until the sink closes.
 pub(crate) async fn apply_anchors(
-    engine: Arc<Engine>,
+    service: Service,
     mut batches: broadcast::Receiver<Arc<Published>>,
     metrics: Metrics,
 ) {
@@ -137,16 +139,29 @@ pub(crate) async fn apply_anchors(
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        let engine = engine.clone();
+        let engine = service.engine().clone();
         let metrics = metrics.clone();
         let applied = tokio::task::spawn_blocking(move || apply_batch(&engine, &batch, &metrics));
-        if let Err(error) = applied.await {
-            tracing::error!(%error, "applying an anchor batch panicked");
+        match applied.await {
+            Ok(anchored) => {
+                for (stream, commit, state) in anchored {
+                    let kind = HookEventKind::Anchored;
+                    let (stream, commit, state) = (Some(stream), Some(commit), Some(state));
+                    service.notify(HookEvent { kind, stream, commit, state, reason: None });
+                }
+            }
+            Err(error) => tracing::error!(%error, "applying an anchor batch panicked"),
         }
     }
 }
 
-fn apply_batch(engine: &Engine, batch: &Published, metrics: &Metrics) {
+/// Applies a batch; the anchors applied: (stream, anchor commit, new state).
+fn apply_batch(
+    engine: &Engine,
+    batch: &Published,
+    metrics: &Metrics,
+) -> Vec<(StreamId, Cid, ceramic_doctype::StreamState)> {
+    let mut anchored = Vec::new();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     for (index, (anchor, request)) in
         batch.anchors.anchors().iter().zip(&batch.requests).enumerate()
@@ -156,6 +171,9 @@ fn apply_batch(engine: &Engine, batch: &Published, metrics: &Metrics) {
         match engine.handle_tip(&request.stream_id, anchor.cid(), &source) {
             Ok(outcome) => {
                 let applied = !matches!(outcome, TipOutcome::Unchanged);
+                if let TipOutcome::Created(state) | TipOutcome::Accepted(state) = outcome {
+                    anchored.push((request.stream_id, anchor.cid(), state));
+                }
                 tracing::info!(stream = %request.stream_id, anchor = %anchor.cid(), applied, "anchor commit");
                 let waited_ms = now_ms.saturating_sub(u128::from(request.created_at));
                 metrics.anchor_latency(waited_ms as f64 / 1000.0);
@@ -165,4 +183,5 @@ fn apply_batch(engine: &Engine, batch: &Published, metrics: &Metrics) {
             }
         }
     }
+    anchored
 }

@@ -40,6 +40,20 @@
 //! # batch_interval_secs = 1          # how often the anchor service looks (dev 1, eth 300)
 //! # min_streams = 1                  # streams that make a batch at once (dev 1, eth 1024)
 //! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
+//!
+//! # [[hooks]]                        # WebAssembly hooks, any number (specs/hooks.md); none by default
+//! # name = "policy"                  # required: unique, [A-Za-z0-9_-], metrics label
+//! # module = "hooks/policy.wasm"     # required: the module (relative: to the working directory)
+//! # events = []                      # after-events: commit_applied, anchored, pinned, unpinned, rejected
+//! # veto = false                     # sees writes through this node's APIs before they are stored
+//! # on_error = "allow"               # a failing hook: "allow" the write, or "veto" it
+//! # fuel = 10000000                  # fuel (~instructions) per call
+//! # memory_bytes = 16777216          # linear memory cap (64 KiB … 1 GiB)
+//! # timeout_ms = 1000                # wall clock per call, HTTP included (1 … 60000)
+//! # allow_http = []                  # URL prefixes http_post may call, e.g. "http://127.0.0.1:9000/hooks/"
+//! # config = {}                      # any table, passed to the hook in every event
+//! # [hooks.filter]                   # which streams (all keys given must match; none: all)
+//! # model = "k…"  family = "…"  tag = "…"  controller = "did:…"
 //! ```
 //!
 //! Unknown keys are errors, so a typo is never silently ignored; a value that does not fit
@@ -73,6 +87,10 @@ pub enum ConfigError {
     /// The text is not valid TOML for this configuration (an unknown key, a wrong type).
     #[error("in the config file: {0}")]
     Parse(#[from] Box<toml::de::Error>),
+    /// A `[[hooks]]` entry does not load: a bad value (naming its key), an unreadable file, or
+    /// a module that is not valid WebAssembly or lacks the ABI's exports.
+    #[error("in [[hooks]]: {0}")]
+    Hook(#[from] ceramic_hooks::LoadError),
     /// A value does not fit: the key names it.
     #[error("config key `{key}`: {reason}")]
     Invalid {
@@ -387,6 +405,8 @@ pub struct NodeConfig {
     pub shutdown_grace_secs: u64,
     /// The log filter (tracing's syntax); `RUST_LOG` wins. Read by the binary.
     pub log_level: String,
+    /// WebAssembly hooks (`[[hooks]]`, `specs/hooks.md`); none by default.
+    pub hooks: Vec<ceramic_hooks::HookConfig>,
 }
 
 impl Default for NodeConfig {
@@ -405,6 +425,7 @@ impl Default for NodeConfig {
             admin_dids: Vec::new(),
             shutdown_grace_secs: 10,
             log_level: "info".into(),
+            hooks: Vec::new(),
         }
     }
 }
@@ -465,6 +486,21 @@ impl NodeConfig {
             ));
         }
         Ok(StoreConfig::default().with_sync(self.sync).with_min_free_bytes(self.min_free_bytes))
+    }
+
+    /// Loads the `[[hooks]]` (compiling and checking every module), counting into `metrics`;
+    /// `None` without hooks.
+    ///
+    /// # Errors
+    /// [`ConfigError::Hook`] for the first hook that does not load.
+    pub fn load_hooks(
+        &self,
+        metrics: &ceramic_service::Metrics,
+    ) -> Result<Option<ceramic_hooks::WasmHooks>, ConfigError> {
+        if self.hooks.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ceramic_hooks::WasmHooks::load(&self.hooks, metrics)?))
     }
 
     /// The shutdown grace as a duration.

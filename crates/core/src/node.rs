@@ -121,6 +121,8 @@ impl NodeBuilder {
         let NodeBuilder { config, doctypes, publishers, network, policy } = self;
         let (registry, enabled) = Self::registry(doctypes, config.doctypes.as_deref())?;
         config.http.validate()?;
+        let metrics = Metrics::new();
+        let hooks = config.load_hooks(&metrics)?;
         let anchoring = config.anchoring.to_anchoring()?;
         let store_config = config.store_config()?;
         let network = match network {
@@ -165,8 +167,12 @@ impl NodeBuilder {
         }
         let mut service = Service::builder(engine.clone(), dyn_storage.clone())
             .with_info(info)
+            .with_metrics(metrics)
             .with_updates(updates)
             .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
+        if let Some(hooks) = hooks {
+            service = service.with_hooks(Arc::new(hooks));
+        }
         let net = match (network, announcements) {
             (Some(network), Some(announcements)) => {
                 let (handle, task) =

@@ -24,11 +24,8 @@ pub(crate) async fn run(
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let applier = tokio::spawn(apply_anchors(
-        service.engine().clone(),
-        sink.subscribe(),
-        service.metrics().clone(),
-    ));
+    let applier =
+        tokio::spawn(apply_anchors(service.clone(), sink.subscribe(), service.metrics().clone()));
     let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
     let peers = tokio::spawn(count_peers(
         net.as_ref().map(|(handle, _)| handle.clone()),

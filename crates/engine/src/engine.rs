@@ -487,6 +487,40 @@ impl Engine {
         blocks: &[Block],
         expect: Expect,
     ) -> Result<StreamState, ApplyError> {
+        self.apply_write_checked(stream_type, commit, blocks, expect, &mut |_| Ok(()))
+    }
+
+    /// [`Engine::apply_write`] that shows the new state to `check` before storing it (node-local
+    /// policy, e.g. hooks): when `check` refuses, its error is returned and nothing is stored.
+    /// `check` runs while the stream's writes are serialized (keep it short); a genesis of a
+    /// stream that exists returns the stored state without calling it.
+    ///
+    /// # Errors
+    /// As [`Engine::apply_write`] (as `E`), and `check`'s error.
+    pub fn apply_write_checked<E: From<ApplyError>>(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+        expect: Expect,
+        check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
+    ) -> Result<StreamState, E> {
+        match self.write_inner(stream_type, commit, blocks, expect, check) {
+            Ok(Ok(state)) => Ok(state),
+            Ok(Err(refused)) => Err(refused),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`Engine::apply_write_checked`]'s work: `Ok(Err(_))` when `check` refused.
+    fn write_inner<R>(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+        expect: Expect,
+        check: &mut dyn FnMut(&StreamState) -> Result<(), R>,
+    ) -> Result<Result<StreamState, R>, ApplyError> {
         let given: HashMap<Cid, &[u8]> = blocks.iter().map(|b| (*b.cid(), b.data())).collect();
         let given = BorrowedBlocks(&given);
         let source = Overlay { first: &given, then: self.store.as_ref() };
@@ -505,7 +539,7 @@ impl Engine {
                     })?;
                 let guard = self.write_lock(&stream);
                 if let Some(existing) = self.store.state(&stream)? {
-                    return Ok(existing);
+                    return Ok(Ok(existing));
                 }
                 (stream, None, guard)
             }
@@ -561,9 +595,12 @@ impl Engine {
         let (state, _) =
             self.apply_commits(&source, &stream, state, std::slice::from_ref(&loaded), true, 0)?;
         let state = state.ok_or(ApplyError::NotFound(stream))?;
+        if let Err(refused) = check(&state) {
+            return Ok(Err(refused));
+        }
         self.store.write_commit(&commit_blocks, &state)?;
         self.publisher.publish_update(&stream, &state.tip());
-        Ok(state)
+        Ok(Ok(state))
     }
 
     /// A tip heard from the network (blocks fetched through `source`, then the store). The

@@ -173,6 +173,27 @@ impl Node for Grpc {
         }))
     }
 
+    async fn list_hooks(
+        &self,
+        _request: Request<v1::ListHooksRequest>,
+    ) -> Result<Response<v1::ListHooksResponse>, Status> {
+        let hooks = self
+            .service
+            .hooks()
+            .into_iter()
+            .map(|h| v1::Hook {
+                name: h.name,
+                module: h.module,
+                events: h.events,
+                filter: h.filter,
+                runs: h.runs,
+                failures: h.failures,
+                vetoes: h.vetoes,
+            })
+            .collect();
+        Ok(Response::new(v1::ListHooksResponse { hooks }))
+    }
+
     async fn health(
         &self,
         _request: Request<v1::HealthRequest>,

@@ -130,15 +130,34 @@ pub enum WriteError {
     /// The blocking task failed.
     #[error(transparent)]
     Task(#[from] TaskError),
+    /// A hook refused the write (this node's policy; other nodes may accept it).
+    #[error("refused by hook {hook:?}: {reason}")]
+    Vetoed {
+        /// The stream written to.
+        stream: ceramic_streamid::StreamId,
+        /// The hook.
+        hook: String,
+        /// Its reason.
+        reason: String,
+    },
 }
 
 impl WriteError {
     /// What the caller should do.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            WriteError::TooManyBlocks { .. } => ErrorKind::InvalidInput,
+            WriteError::TooManyBlocks { .. } | WriteError::Vetoed { .. } => ErrorKind::InvalidInput,
             WriteError::Apply(e) => apply_kind(e, false),
             WriteError::Task(e) => e.kind(),
+        }
+    }
+
+    /// The stream the write was to, when the error knows it.
+    pub fn stream(&self) -> Option<ceramic_streamid::StreamId> {
+        match self {
+            WriteError::Vetoed { stream, .. } => Some(*stream),
+            WriteError::Apply(ApplyError::NotGenesis { stream, .. }) => Some(**stream),
+            _ => None,
         }
     }
 }

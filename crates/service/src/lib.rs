@@ -53,6 +53,7 @@
 mod anchor;
 mod error;
 mod feed;
+mod hooks;
 mod info;
 mod metrics;
 mod service;
@@ -65,8 +66,9 @@ pub use anchor::{
 pub use ceramic_storage::{FeedEntry, FeedPage, MAX_PAGE, Page};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
 pub use feed::{FOLLOW_BUFFER, FeedFilter, FeedFollower};
+pub use hooks::{HookEvent, HookEventKind, HookInfo, Hooks, Verdict};
 pub use info::Info;
-pub use metrics::{Metrics, ReasonLabels, RejectLabels, Totals};
+pub use metrics::{HookLabels, HookReasonLabels, Metrics, ReasonLabels, RejectLabels, Totals};
 pub use service::{
     AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
     ServiceBuilder, StreamFilter,

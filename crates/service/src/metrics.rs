@@ -28,6 +28,22 @@ pub struct ReasonLabels {
     pub reason: &'static str,
 }
 
+/// Which hook, as one `hook` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HookLabels {
+    /// The hook's name.
+    pub hook: String,
+}
+
+/// A hook and a reason or name.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HookReasonLabels {
+    /// The hook's name.
+    pub hook: String,
+    /// The reason (`trap`, `out_of_fuel`, …) or the guest's metric name.
+    pub reason: String,
+}
+
 /// Totals kept elsewhere (the network's and the HTTP server's own counters), copied into the
 /// metrics when they are rendered: `(reason, total)` pairs.
 pub type Totals<'a> = &'a [(&'static str, u64)];
@@ -45,6 +61,11 @@ pub struct Metrics {
     network_messages_dropped: Family<ReasonLabels, Counter>,
     http_connections_refused: Family<ReasonLabels, Counter>,
     http_connections_cut: Family<ReasonLabels, Counter>,
+    hook_runs: Family<HookLabels, Counter>,
+    hook_failures: Family<HookReasonLabels, Counter>,
+    hook_vetoes: Family<HookLabels, Counter>,
+    hook_events_dropped: Family<HookLabels, Counter>,
+    hook_guest: Family<HookReasonLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -106,8 +127,35 @@ impl Metrics {
             "HTTP connections closed by a limit (header_timeout, idle_timeout, request_timeout, evicted, shutdown)",
             http_connections_cut.clone(),
         );
+        let hook_runs = Family::<HookLabels, Counter>::default();
+        registry.register("hook_runs", "Hook calls, by hook", hook_runs.clone());
+        let hook_failures = Family::<HookReasonLabels, Counter>::default();
+        registry.register(
+            "hook_failures",
+            "Hook calls stopped or failed, by hook and reason (trap, out_of_fuel, timeout, memory, bad_verdict, instantiate)",
+            hook_failures.clone(),
+        );
+        let hook_vetoes = Family::<HookLabels, Counter>::default();
+        registry.register("hook_vetoes", "Writes vetoed, by hook", hook_vetoes.clone());
+        let hook_events_dropped = Family::<HookLabels, Counter>::default();
+        registry.register(
+            "hook_events_dropped",
+            "Events not given to a hook because its queue was full, by hook",
+            hook_events_dropped.clone(),
+        );
+        let hook_guest = Family::<HookReasonLabels, Counter>::default();
+        registry.register(
+            "hook_guest",
+            "Counters hooks keep through the `metric` host function, by hook and name (the label `reason` holds the name)",
+            hook_guest.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            hook_runs,
+            hook_failures,
+            hook_vetoes,
+            hook_events_dropped,
+            hook_guest,
             peer_bans,
             network_messages_dropped,
             http_connections_refused,
@@ -163,6 +211,33 @@ impl Metrics {
     /// Sets the totals of HTTP connections closed by a limit, by limit.
     pub fn set_http_connections_cut(&self, totals: Totals<'_>) {
         set_family(&self.http_connections_cut, totals);
+    }
+
+    /// Counts a call of `hook`.
+    pub fn hook_run(&self, hook: &str) {
+        self.hook_runs.get_or_create(&HookLabels { hook: hook.to_owned() }).inc();
+    }
+
+    /// Counts a failed call of `hook` (`reason`: trap, out_of_fuel, timeout, …).
+    pub fn hook_failure(&self, hook: &str, reason: &str) {
+        let labels = HookReasonLabels { hook: hook.to_owned(), reason: reason.to_owned() };
+        self.hook_failures.get_or_create(&labels).inc();
+    }
+
+    /// Counts a write `hook` vetoed.
+    pub fn hook_veto(&self, hook: &str) {
+        self.hook_vetoes.get_or_create(&HookLabels { hook: hook.to_owned() }).inc();
+    }
+
+    /// Counts an event `hook` did not get (its queue was full).
+    pub fn hook_event_dropped(&self, hook: &str) {
+        self.hook_events_dropped.get_or_create(&HookLabels { hook: hook.to_owned() }).inc();
+    }
+
+    /// Adds `delta` to the guest counter `name` of `hook`.
+    pub fn hook_guest(&self, hook: &str, name: &str, delta: u64) {
+        let labels = HookReasonLabels { hook: hook.to_owned(), reason: name.to_owned() };
+        self.hook_guest.get_or_create(&labels).inc_by(delta);
     }
 
     /// The metrics in the Prometheus text format.

@@ -14,6 +14,7 @@ use ceramic_streamid::{StreamId, StreamRef, StreamType};
 
 use crate::anchor::{AnchorRequester, NetworkLoader};
 use crate::error::{AnchorError, LoadError, StoreError, TaskError, WriteError};
+use crate::hooks::{HookEvent, HookEventKind, HookInfo, Hooks, Verdict};
 use crate::{Info, Metrics, Updates};
 
 /// The most blocks one write may carry (a signed commit needs two or three; an anchor commit its
@@ -118,6 +119,7 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     pub(crate) anchor: Option<Arc<dyn AnchorRequester>>,
     pub(crate) network: Option<Arc<dyn NetworkLoader>>,
+    pub(crate) hooks: Option<Arc<dyn Hooks>>,
 }
 
 impl fmt::Debug for Service {
@@ -180,6 +182,13 @@ impl ServiceBuilder {
         self
     }
 
+    /// Runs `hooks` around writes and on events (`specs/hooks.md`).
+    #[must_use]
+    pub fn with_hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
+        self.inner.hooks = Some(hooks);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> Service {
         Service { inner: Arc::new(self.inner) }
@@ -197,6 +206,7 @@ impl Service {
             metrics: Metrics::new(),
             anchor: None,
             network: None,
+            hooks: None,
         };
         ServiceBuilder { inner }
     }
@@ -272,22 +282,67 @@ impl Service {
         commit: CommitBlocks,
         expect: Expect,
     ) -> Result<StreamState, WriteError> {
+        let cid = commit.cid;
         let result = self
-            .blocking(move |inner| {
-                inner.engine.apply_write(stream_type, commit.cid, &commit.blocks, expect)
+            .blocking(move |inner| match inner.hooks.as_ref().filter(|h| h.checks_writes()) {
+                None => inner
+                    .engine
+                    .apply_write(stream_type, commit.cid, &commit.blocks, expect)
+                    .map_err(WriteError::from),
+                Some(hooks) => inner.engine.apply_write_checked(
+                    stream_type,
+                    commit.cid,
+                    &commit.blocks,
+                    expect,
+                    &mut |state| match hooks.before_write(state, &commit.cid) {
+                        Verdict::Allow => Ok(()),
+                        Verdict::Veto { hook, reason } => {
+                            Err(WriteError::Vetoed { stream: state.stream_id(), hook, reason })
+                        }
+                    },
+                ),
             })
             .await
             .map_err(WriteError::from)
-            .and_then(|applied| applied.map_err(WriteError::from));
+            .and_then(|applied| applied);
         match &result {
-            Ok(_) => self.inner.metrics.commits_applied(1),
+            Ok(state) => {
+                self.inner.metrics.commits_applied(1);
+                self.notify(HookEvent {
+                    kind: HookEventKind::CommitApplied,
+                    stream: Some(state.stream_id()),
+                    commit: Some(cid),
+                    state: Some(state.clone()),
+                    reason: None,
+                });
+            }
             Err(e) => {
                 let kind = e.kind();
                 self.inner.metrics.write_rejected(kind.name());
                 kind.log(e);
+                self.notify(HookEvent {
+                    kind: HookEventKind::Rejected,
+                    stream: e.stream(),
+                    commit: Some(cid),
+                    state: None,
+                    reason: Some(e.to_string()),
+                });
             }
         }
         result
+    }
+
+    /// Tells the hooks about `event` (the node's anchoring calls it for anchors applied);
+    /// nothing without hooks.
+    pub fn notify(&self, event: HookEvent) {
+        if let Some(hooks) = &self.inner.hooks {
+            hooks.on_event(event, self);
+        }
+    }
+
+    /// The configured hooks with their counts (empty without hooks).
+    pub fn hooks(&self) -> Vec<HookInfo> {
+        self.inner.hooks.as_ref().map(|h| h.list()).unwrap_or_default()
     }
 
     /// The state a [`StreamRef`] names: a stream's current state, or the state at a commit; with
@@ -411,7 +466,9 @@ impl Service {
     /// # Errors
     /// [`StoreError`]; an unknown stream is [`ceramic_storage::Error::NotFound`].
     pub async fn pin(&self, stream: StreamId) -> Result<(), StoreError> {
-        Ok(self.blocking(move |inner| inner.storage.pin(&stream)).await??)
+        self.blocking(move |inner| inner.storage.pin(&stream)).await??;
+        self.notify(pin_event(HookEventKind::Pinned, stream));
+        Ok(())
     }
 
     /// Unpins a stream; whether it was pinned.
@@ -419,7 +476,11 @@ impl Service {
     /// # Errors
     /// [`StoreError`].
     pub async fn unpin(&self, stream: StreamId) -> Result<bool, StoreError> {
-        Ok(self.blocking(move |inner| inner.storage.unpin(&stream)).await??)
+        let was = self.blocking(move |inner| inner.storage.unpin(&stream)).await??;
+        if was {
+            self.notify(pin_event(HookEventKind::Unpinned, stream));
+        }
+        Ok(was)
     }
 
     /// Whether a stream is pinned.
@@ -476,6 +537,10 @@ impl Service {
             Err(e) => Health::NotServing(e.into()),
         }
     }
+}
+
+fn pin_event(kind: HookEventKind, stream: StreamId) -> HookEvent {
+    HookEvent { kind, stream: Some(stream), commit: None, state: None, reason: None }
 }
 
 /// `limit` 0 → [`DEFAULT_PAGE`]; at most [`MAX_PAGE`].

@@ -68,7 +68,7 @@ fn the_binary_serves_health_and_exits_cleanly_on_sigterm() -> Result<()> {
         assert_eq!(info.network, "test-net");
         assert_eq!(info.anchor_verifier, "dev (inmemory:12345)");
         let names: Vec<&str> = info.doctypes.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["tile", "caip10-link"]);
+        assert_eq!(names, ["tile", "caip10-link", "model", "MID"]);
         anyhow::Ok(())
     })?;
     // Close the client's connection: a graceful HTTP/2 shutdown waits for clients to answer

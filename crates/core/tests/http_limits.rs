@@ -272,7 +272,14 @@ async fn at_the_cap_idle_connections_make_room_and_busy_ones_refuse() {
         text.contains("ceramic_http_connections_refused_total{reason=\"capacity\"} 1"),
         "{text}"
     );
-    assert!(text.contains("ceramic_http_connections_cut_total{reason=\"evicted\"} 1"), "{text}");
+    // Phase one evicted exactly one connection (checked on the sockets above). Phase two may
+    // evict one more: a connection the clients closed just before (the newcomer's, an idle one)
+    // can still be open on the server's side, idle, when the stalled requests fill the cap.
+    let evicted = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ceramic_http_connections_cut_total{reason=\"evicted\"} "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(matches!(evicted, Some(1 | 2)), "evicted {evicted:?}: {text}");
     node.stop().await;
 }
 

@@ -151,10 +151,10 @@ fn event_blocks(storage: &dyn ceramic_storage::Storage, cid: &Cid) -> Result<Opt
     let mut blocks = vec![root.clone()];
     let payload = if cid.codec() == Codec::DagJose.code() {
         let Ok(envelope) = Envelope::decode(root.data()) else { return Ok(Some(blocks)) };
-        if let Some(cap) = capability(&envelope) {
-            if let Some(block) = get(&cap)? {
-                blocks.push(block);
-            }
+        if let Some(cap) = capability(&envelope)
+            && let Some(block) = get(&cap)?
+        {
+            blocks.push(block);
         }
         match get(envelope.link())? {
             Some(block) => {
@@ -166,33 +166,33 @@ fn event_blocks(storage: &dyn ceramic_storage::Storage, cid: &Cid) -> Result<Opt
     } else {
         root
     };
-    if let Ok(Payload::Anchor(time)) = Payload::decode(payload.data()) {
-        if let Some(proof) = get(&time.proof)? {
-            let mut node = ceramic_codecs::decode::<Ipld>(proof.data(), "anchor proof")
-                .ok()
-                .and_then(|p| match p {
-                    Ipld::Map(m) => match m.get("root") {
-                        Some(Ipld::Link(root)) => Some(*root),
-                        _ => None,
-                    },
+    if let Ok(Payload::Anchor(time)) = Payload::decode(payload.data())
+        && let Some(proof) = get(&time.proof)?
+    {
+        let mut node = ceramic_codecs::decode::<Ipld>(proof.data(), "anchor proof").ok().and_then(
+            |p| match p {
+                Ipld::Map(m) => match m.get("root") {
+                    Some(Ipld::Link(root)) => Some(*root),
                     _ => None,
-                });
-            blocks.push(proof);
-            for step in time.path.split('/').filter(|s| !s.is_empty()) {
-                let Some(at) = node else { break };
-                let Some(block) = get(&at)? else { break };
-                node = match (
-                    ceramic_codecs::decode::<Ipld>(block.data(), "Merkle node"),
-                    step.parse::<usize>(),
-                ) {
-                    (Ok(Ipld::List(items)), Ok(i)) => match items.get(i) {
-                        Some(Ipld::Link(next)) => Some(*next),
-                        _ => None,
-                    },
+                },
+                _ => None,
+            },
+        );
+        blocks.push(proof);
+        for step in time.path.split('/').filter(|s| !s.is_empty()) {
+            let Some(at) = node else { break };
+            let Some(block) = get(&at)? else { break };
+            node = match (
+                ceramic_codecs::decode::<Ipld>(block.data(), "Merkle node"),
+                step.parse::<usize>(),
+            ) {
+                (Ok(Ipld::List(items)), Ok(i)) => match items.get(i) {
+                    Some(Ipld::Link(next)) => Some(*next),
                     _ => None,
-                };
-                blocks.push(block);
-            }
+                },
+                _ => None,
+            };
+            blocks.push(block);
         }
     }
     Ok(Some(blocks))
@@ -243,17 +243,16 @@ pub fn stream_state_json(state: &StreamState) -> Value {
         .unwrap_or_default()
         .to_string();
     let mut dimensions = serde_json::Map::new();
-    if let Some(model) = metadata.get("model").and_then(Value::as_str) {
-        if let Ok(model) = parse_stream_id(model) {
-            dimensions.insert("model".into(), Value::String(encode_multibase(&model.to_bytes())));
-        }
+    if let Some(model) = metadata.get("model").and_then(Value::as_str)
+        && let Ok(model) = parse_stream_id(model)
+    {
+        dimensions.insert("model".into(), Value::String(encode_multibase(&model.to_bytes())));
     }
     dimensions.insert("controller".into(), Value::String(encode_multibase(controller.as_bytes())));
-    if let Some(context) = metadata.get("context").and_then(Value::as_str) {
-        if let Ok(context) = parse_stream_id(context) {
-            dimensions
-                .insert("context".into(), Value::String(encode_multibase(&context.to_bytes())));
-        }
+    if let Some(context) = metadata.get("context").and_then(Value::as_str)
+        && let Ok(context) = parse_stream_id(context)
+    {
+        dimensions.insert("context".into(), Value::String(encode_multibase(&context.to_bytes())));
     }
     let data = json!({ "metadata": metadata, "content": state.current_content() });
     json!({

@@ -216,7 +216,7 @@ async fn refuses_bad_events_storing_nothing_and_keeping_the_feed() {
         ("not JSON".to_string(), "Invalid body"),
         (json!({"data": 5}).to_string(), "Invalid body"),
         (json!({"data": "u", "extra": 1}).to_string(), "Invalid body"),
-        (json!({"data": "zzzz"}).to_string(), "multibase"),
+        (json!({"data": "#zzz"}).to_string(), "multibase"),
         (json!({"data": "uAAAA"}).to_string(), "CAR"),
         (json!({"data": car(&[g.cid], &g.blocks)}).to_string(), "must name its model"),
         (json!({"data": car(&[*other.cid()], &g.blocks)}).to_string(), "root is not in the CAR"),

@@ -414,10 +414,10 @@ fn decode_unsigned(event_block: &Block, blocks: &HashMap<Cid, Block>) -> Result<
     // A CAR whose root is a signed event's payload (with the envelope beside it) names the
     // wrong block as the event: say so rather than "unsigned" or "extra block".
     for block in blocks.values().filter(|b| b.cid().codec() == DAG_JOSE) {
-        if let Ok(envelope) = Envelope::decode(block.data()) {
-            if envelope.link() == &root {
-                return Err(Error::RootIsPayload { envelope: Box::new(*block.cid()) });
-            }
+        if let Ok(envelope) = Envelope::decode(block.data())
+            && envelope.link() == &root
+        {
+            return Err(Error::RootIsPayload { envelope: Box::new(*block.cid()) });
         }
     }
     let payload = decode_commit(event_block, "event")?;

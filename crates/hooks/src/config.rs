@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_key() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut HookConfig)>)> = vec![
+        type Tweak = Box<dyn Fn(&mut HookConfig)>;
+        let cases: Vec<(&str, Tweak)> = vec![
             ("hooks[3].name", Box::new(|h| h.name = "a b".into())),
             ("hooks[3].events", Box::new(|h| h.events = vec!["commited".into()])),
             ("hooks[3].events", Box::new(|h| h.events.clear())),

@@ -19,6 +19,8 @@ use crate::abi::{BEFORE_WRITE, EventJson};
 use crate::runtime::{self, Outcome, PinRequest, Program, Settings};
 use crate::{Failure, HookConfig, LoadError, OnError};
 
+/// The stack of the thread each hook call runs on.
+const CALL_STACK: usize = 16 << 20;
 /// How many events may wait for one hook; more are dropped (counted in
 /// `ceramic_hook_events_dropped_total`).
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -134,7 +136,25 @@ impl Hook {
     fn run(&self, event: &EventJson<'_>) -> Result<Outcome, Failure> {
         self.runs.fetch_add(1, Ordering::Relaxed);
         self.metrics().hook_run(self.name());
-        let result = self.program.call(&event.to_bytes());
+        let bytes = event.to_bytes();
+        let program = &self.program;
+        // Each call runs on its own thread with CALL_STACK bytes of stack: wasmi's interpreter
+        // overflowed the 2 MiB of a tokio worker on a guest's tight loop (tests/hooks.rs,
+        // `a_looping_hook_runs_out_of_fuel`). The caller waits: a call is bounded by its fuel
+        // and wall-clock limits.
+        let spawned = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name(format!("hook-call-{}", self.name()))
+                .stack_size(CALL_STACK)
+                .spawn_scoped(scope, || program.call(&bytes))
+                .map(|handle| handle.join())
+        });
+        let result = match spawned {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // No thread could be started: run inline.
+            Err(_) => program.call(&bytes),
+        };
         if let Err(failure) = &result {
             self.failures.fetch_add(1, Ordering::Relaxed);
             self.metrics().hook_failure(self.name(), failure.reason());

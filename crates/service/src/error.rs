@@ -133,8 +133,8 @@ pub enum WriteError {
     /// A hook refused the write (this node's policy; other nodes may accept it).
     #[error("refused by hook {hook:?}: {reason}")]
     Vetoed {
-        /// The stream written to.
-        stream: ceramic_streamid::StreamId,
+        /// The stream written to (boxed: errors stay small).
+        stream: Box<ceramic_streamid::StreamId>,
         /// The hook.
         hook: String,
         /// Its reason.
@@ -155,7 +155,7 @@ impl WriteError {
     /// The stream the write was to, when the error knows it.
     pub fn stream(&self) -> Option<ceramic_streamid::StreamId> {
         match self {
-            WriteError::Vetoed { stream, .. } => Some(*stream),
+            WriteError::Vetoed { stream, .. } => Some(**stream),
             WriteError::Apply(ApplyError::NotGenesis { stream, .. }) => Some(**stream),
             _ => None,
         }

@@ -296,9 +296,11 @@ impl Service {
                     expect,
                     &mut |state| match hooks.before_write(state, &commit.cid) {
                         Verdict::Allow => Ok(()),
-                        Verdict::Veto { hook, reason } => {
-                            Err(WriteError::Vetoed { stream: state.stream_id(), hook, reason })
-                        }
+                        Verdict::Veto { hook, reason } => Err(WriteError::Vetoed {
+                            stream: Box::new(state.stream_id()),
+                            hook,
+                            reason,
+                        }),
                     },
                 ),
             })

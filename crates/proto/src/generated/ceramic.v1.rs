@@ -875,6 +875,41 @@ pub struct FeedEvent {
     #[prost(string, tag = "3")]
     pub event_cid: ::prost::alloc::string::String,
 }
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListHooksRequest {}
+/// One configured hook.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Hook {
+    /// Its name.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// Its module file.
+    #[prost(string, tag = "2")]
+    pub module: ::prost::alloc::string::String,
+    /// The events it takes: `before_write` when it may veto, then the after-events.
+    #[prost(string, repeated, tag = "3")]
+    pub events: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Its stream filter as `key=value` pairs; empty: every stream.
+    #[prost(string, repeated, tag = "4")]
+    pub filter: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Calls so far.
+    #[prost(uint64, tag = "5")]
+    pub runs: u64,
+    /// Calls that failed (trap, fuel, memory, time, bad verdict).
+    #[prost(uint64, tag = "6")]
+    pub failures: u64,
+    /// Writes it vetoed.
+    #[prost(uint64, tag = "7")]
+    pub vetoes: u64,
+}
+/// The configured hooks, in config order.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListHooksResponse {
+    /// The hooks.
+    #[prost(message, repeated, tag = "1")]
+    pub hooks: ::prost::alloc::vec::Vec<Hook>,
+}
 /// What kind of commit a log entry is (js `EventType`, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -1251,6 +1286,20 @@ pub mod node_client {
             req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "SubscribeEvents"));
             self.inner.server_streaming(req, path, codec).await
         }
+        /// The node's configured hooks (specs/hooks.md) with their counts.
+        pub async fn list_hooks(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListHooksRequest>,
+        ) -> std::result::Result<tonic::Response<super::ListHooksResponse>, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/ListHooks");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "ListHooks"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -1360,6 +1409,11 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::SubscribeEventsRequest>,
         ) -> std::result::Result<tonic::Response<Self::SubscribeEventsStream>, tonic::Status>;
+        /// The node's configured hooks (specs/hooks.md) with their counts.
+        async fn list_hooks(
+            &self,
+            request: tonic::Request<super::ListHooksRequest>,
+        ) -> std::result::Result<tonic::Response<super::ListHooksResponse>, tonic::Status>;
     }
     /// A node: writes and reads of streams, pins, queries, and its own status.
     #[derive(Debug)]
@@ -1964,6 +2018,43 @@ pub mod node_server {
                                 max_encoding_message_size,
                             );
                         let res = grpc.server_streaming(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/ListHooks" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListHooksSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::ListHooksRequest> for ListHooksSvc<T> {
+                        type Response = super::ListHooksResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListHooksRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move { <T as Node>::list_hooks(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListHooksSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
                         Ok(res)
                     };
                     Box::pin(fut)

@@ -121,6 +121,9 @@ impl NodeBuilder {
         let NodeBuilder { config, doctypes, publishers, network, policy } = self;
         let (registry, enabled) = Self::registry(doctypes, config.doctypes.as_deref())?;
         config.http.validate()?;
+        config.gc.validate()?;
+        crate::config::validate_chains(&config.chains)?;
+        let pins = config.pinned_streams()?;
         let anchoring = config.anchoring.to_anchoring()?;
         let store_config = config.store_config()?;
         let network = match network {
@@ -135,7 +138,7 @@ impl NodeBuilder {
         let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
-        let (chain, verifier) = chains(&anchoring)?;
+        let (chain, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
         let updates = Updates::new();
         let mut publishers =
             publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
@@ -166,6 +169,7 @@ impl NodeBuilder {
         let mut service = Service::builder(engine.clone(), dyn_storage.clone())
             .with_info(info)
             .with_updates(updates)
+            .with_pin_on_write(config.gc.pin_on_write)
             .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
         let net = match (network, announcements) {
             (Some(network), Some(announcements)) => {
@@ -178,7 +182,26 @@ impl NodeBuilder {
         };
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
-        Ok(Node { service: service.build(), storage, cas, sink, verifier, net, grpc, http, config })
+        // The configured pins of stored streams now; the others once loaded from the network.
+        let mut pending_pins = Vec::new();
+        for id in pins {
+            match storage.state(&id)? {
+                Some(_) => storage.pin(&id)?,
+                None => pending_pins.push(id),
+            }
+        }
+        Ok(Node {
+            service: service.build(),
+            storage,
+            cas,
+            sink,
+            verifier,
+            net,
+            grpc,
+            http,
+            config,
+            pending_pins,
+        })
     }
 }
 
@@ -205,6 +228,9 @@ pub struct Node {
     pub(crate) grpc: TcpListener,
     pub(crate) http: TcpListener,
     pub(crate) config: NodeConfig,
+    /// Configured pins of streams not stored at start: loaded (from the network) and pinned
+    /// by [`Node::run`].
+    pub(crate) pending_pins: Vec<StreamId>,
 }
 
 impl Node {

@@ -61,10 +61,12 @@ mod updates;
 pub use anchor::{
     AnchorFuture, AnchorRequestError, AnchorRequester, LoadFuture, NetworkError, NetworkLoader,
 };
+pub use ceramic_storage::{GcReport, Stats};
 pub use ceramic_storage::{MAX_PAGE, Page};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
 pub use info::Info;
 pub use metrics::{Metrics, ReasonLabels, RejectLabels, Totals};
+pub use service::GcRun;
 pub use service::{
     AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
     ServiceBuilder, StreamFilter,

@@ -45,6 +45,16 @@ pub struct Metrics {
     network_messages_dropped: Family<ReasonLabels, Counter>,
     http_connections_refused: Family<ReasonLabels, Counter>,
     http_connections_cut: Family<ReasonLabels, Counter>,
+    gc: GcCounters,
+}
+
+/// The GC counters.
+#[derive(Clone, Default)]
+struct GcCounters {
+    runs: Counter,
+    streams_removed: Counter,
+    blocks_removed: Counter,
+    bytes_freed: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -106,7 +116,25 @@ impl Metrics {
             "HTTP connections closed by a limit (header_timeout, idle_timeout, request_timeout, evicted, shutdown)",
             http_connections_cut.clone(),
         );
+        let gc = GcCounters::default();
+        registry.register("gc_runs", "Garbage collections run", gc.runs.clone());
+        registry.register(
+            "gc_streams_removed",
+            "Unpinned streams removed by garbage collection",
+            gc.streams_removed.clone(),
+        );
+        registry.register(
+            "gc_blocks_removed",
+            "Blocks removed by garbage collection",
+            gc.blocks_removed.clone(),
+        );
+        registry.register(
+            "gc_bytes_freed",
+            "Bytes (keys and values of states and blocks) removed by garbage collection",
+            gc.bytes_freed.clone(),
+        );
         Metrics {
+            gc,
             registry: Arc::new(registry),
             peer_bans,
             network_messages_dropped,
@@ -165,6 +193,14 @@ impl Metrics {
         set_family(&self.http_connections_cut, totals);
     }
 
+    /// Counts a garbage collection and what it removed.
+    pub fn gc_run(&self, streams_removed: u64, blocks_removed: u64, bytes_freed: u64) {
+        self.gc.runs.inc();
+        self.gc.streams_removed.inc_by(streams_removed);
+        self.gc.blocks_removed.inc_by(blocks_removed);
+        self.gc.bytes_freed.inc_by(bytes_freed);
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -198,7 +234,17 @@ mod tests {
         metrics.write_rejected("stale");
         metrics.set_peers(2);
         metrics.anchor_latency(3.5);
+        metrics.gc_run(2, 7, 900);
+        metrics.gc_run(0, 1, 100);
         let text = metrics.encode();
+        for line in [
+            "ceramic_gc_runs_total 2",
+            "ceramic_gc_streams_removed_total 2",
+            "ceramic_gc_blocks_removed_total 8",
+            "ceramic_gc_bytes_freed_total 1000",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
         assert!(text.contains("ceramic_commits_applied_total 3"), "{text}");
         assert!(
             text.contains("ceramic_writes_rejected_total{reason=\"invalid_input\"} 2"),

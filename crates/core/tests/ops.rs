@@ -120,10 +120,16 @@ async fn gc_keeps_pinned_streams_and_the_config_pins_and_counts_in_metrics() {
     let mut expected = vec![unpinned.clone(), written.clone()];
     expected.sort_by_key(|id| id.parse::<ceramic_streamid::StreamId>().unwrap().to_bytes());
     assert_eq!(pins.stream_ids, expected);
-    // The scheduled GC (every second) runs and removes nothing pinned.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // Unpinned, the written stream goes at the next scheduled GC (every second); the config
+    // pin stays.
+    node.client.unpin(v1::UnpinRequest { stream_id: written.clone() }).await.unwrap();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while stats(&mut node.client).await.streams != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the scheduled GC never ran");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let after = stats(&mut node.client).await;
-    assert_eq!((after.streams, after.pins), (2, 2));
+    assert_eq!((after.streams, after.pins), (1, 1));
     node.stop().await;
 }
 

@@ -123,6 +123,9 @@ impl NodeBuilder {
         config.http.validate()?;
         let metrics = Metrics::new();
         let hooks = config.load_hooks(&metrics)?;
+        config.gc.validate()?;
+        crate::config::validate_chains(&config.chains)?;
+        let pins = config.pinned_streams()?;
         let anchoring = config.anchoring.to_anchoring()?;
         let store_config = config.store_config()?;
         let network = match network {
@@ -137,7 +140,7 @@ impl NodeBuilder {
         let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
-        let (chain, verifier) = chains(&anchoring)?;
+        let (chain, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
         let updates = Updates::new();
         let mut publishers =
             publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
@@ -169,6 +172,7 @@ impl NodeBuilder {
             .with_info(info)
             .with_metrics(metrics)
             .with_updates(updates)
+            .with_pin_on_write(config.gc.pin_on_write)
             .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
         if let Some(hooks) = hooks {
             service = service.with_hooks(Arc::new(hooks));
@@ -184,7 +188,26 @@ impl NodeBuilder {
         };
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
-        Ok(Node { service: service.build(), storage, cas, sink, verifier, net, grpc, http, config })
+        // The configured pins of stored streams now; the others once loaded from the network.
+        let mut pending_pins = Vec::new();
+        for id in pins {
+            match storage.state(&id)? {
+                Some(_) => storage.pin(&id)?,
+                None => pending_pins.push(id),
+            }
+        }
+        Ok(Node {
+            service: service.build(),
+            storage,
+            cas,
+            sink,
+            verifier,
+            net,
+            grpc,
+            http,
+            config,
+            pending_pins,
+        })
     }
 }
 
@@ -211,6 +234,9 @@ pub struct Node {
     pub(crate) grpc: TcpListener,
     pub(crate) http: TcpListener,
     pub(crate) config: NodeConfig,
+    /// Configured pins of streams not stored at start: loaded (from the network) and pinned
+    /// by [`Node::run`].
+    pub(crate) pending_pins: Vec<StreamId>,
 }
 
 impl Node {

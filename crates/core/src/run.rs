@@ -8,7 +8,9 @@ use std::sync::Arc;
 use ceramic_grpc::Grpc;
 use ceramic_http_api::{Api, ServerStats};
 use ceramic_net::NetworkHandle;
-use ceramic_service::Metrics;
+use ceramic_service::{Metrics, Service};
+use ceramic_streamid::{StreamId, StreamRef};
+use std::time::Duration;
 
 use crate::anchoring::apply_anchors;
 use crate::{Error, Node};
@@ -17,7 +19,8 @@ pub(crate) async fn run(
     node: Node,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let Node { service, storage, cas, sink, verifier, net, grpc, http, config } = node;
+    let Node { service, storage, cas, sink, verifier, net, grpc, http, config, pending_pins } =
+        node;
     let grace = config.shutdown_grace();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -31,6 +34,8 @@ pub(crate) async fn run(
         net.as_ref().map(|(handle, _)| handle.clone()),
         service.metrics().clone(),
     ));
+    let collector = tokio::spawn(collect_garbage(service.clone(), config.gc.interval()));
+    let pinner = tokio::spawn(pin_when_loaded(service.clone(), pending_pins));
     let metrics = service.metrics().clone();
     let http_stats = Arc::new(ServerStats::default());
     let rendered = Rendered {
@@ -74,6 +79,10 @@ pub(crate) async fn run(
     let _ = scheduler.await;
     applier.abort();
     peers.abort();
+    collector.abort();
+    pinner.abort();
+    let _ = collector.await;
+    let _ = pinner.await;
     // An aborted task drops its future (and its hold on the engine and the store) only when
     // the runtime next polls it: wait for that, so the store is closed when `run` returns and
     // the directory can be opened again at once.
@@ -200,6 +209,37 @@ async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
         match handle.peers().await {
             Ok(peers) => metrics.set_peers(i64::try_from(peers.len()).unwrap_or(i64::MAX)),
             Err(_) => return,
+        }
+    }
+}
+
+/// Runs GC every `every` (the first one `every` after start) while the node runs; `None`:
+/// never. A failed GC is logged and retried at the next tick.
+async fn collect_garbage(service: Service, every: Option<Duration>) {
+    let Some(every) = every else { return };
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = service.gc().await {
+            tracing::warn!(error = %e, "scheduled garbage collection failed");
+        }
+    }
+}
+
+/// Loads each configured pin the store did not have at start (from the network, when there is
+/// one) and pins it; a stream that cannot be loaded is logged.
+async fn pin_when_loaded(service: Service, streams: Vec<StreamId>) {
+    for id in streams {
+        let pinned = match service.load(StreamRef::Stream(id), None).await {
+            Ok(_) => service.pin(id).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match pinned {
+            Ok(()) => tracing::info!(stream = %id, "pinned (config `pins`)"),
+            Err(error) => {
+                tracing::warn!(stream = %id, %error, "config `pins`: stream not pinned");
+            }
         }
     }
 }

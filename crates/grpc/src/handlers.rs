@@ -287,4 +287,34 @@ impl Node for Grpc {
         });
         Ok(Response::new(Box::pin(events)))
     }
+
+    async fn run_gc(
+        &self,
+        _request: Request<v1::RunGcRequest>,
+    ) -> Result<Response<v1::GcReport>, Status> {
+        let run = self.service.gc().await.map_err(|e| e.to_status())?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(Response::new(v1::GcReport {
+            pinned_streams: count(run.report.pinned_streams),
+            streams_removed: count(run.report.streams_removed),
+            blocks_removed: count(run.report.blocks_removed),
+            blocks_kept: count(run.report.blocks_kept),
+            bytes_freed: run.report.bytes_freed,
+            duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+        }))
+    }
+
+    async fn store_stats(
+        &self,
+        _request: Request<v1::StoreStatsRequest>,
+    ) -> Result<Response<v1::StoreStatsResponse>, Status> {
+        let stats = self.service.stats().await.map_err(|e| e.to_status())?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(Response::new(v1::StoreStatsResponse {
+            blocks: count(stats.blocks),
+            streams: count(stats.streams),
+            pins: count(stats.pins),
+            pin_on_write: self.service.pins_on_write(),
+        }))
+    }
 }

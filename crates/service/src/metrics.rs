@@ -66,6 +66,16 @@ pub struct Metrics {
     hook_vetoes: Family<HookLabels, Counter>,
     hook_events_dropped: Family<HookLabels, Counter>,
     hook_guest: Family<HookReasonLabels, Counter>,
+    gc: GcCounters,
+}
+
+/// The GC counters.
+#[derive(Clone, Default)]
+struct GcCounters {
+    runs: Counter,
+    streams_removed: Counter,
+    blocks_removed: Counter,
+    bytes_freed: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -149,7 +159,25 @@ impl Metrics {
             "Counters hooks keep through the `metric` host function, by hook and name (the label `reason` holds the name)",
             hook_guest.clone(),
         );
+        let gc = GcCounters::default();
+        registry.register("gc_runs", "Garbage collections run", gc.runs.clone());
+        registry.register(
+            "gc_streams_removed",
+            "Unpinned streams removed by garbage collection",
+            gc.streams_removed.clone(),
+        );
+        registry.register(
+            "gc_blocks_removed",
+            "Blocks removed by garbage collection",
+            gc.blocks_removed.clone(),
+        );
+        registry.register(
+            "gc_bytes_freed",
+            "Bytes (keys and values of states and blocks) removed by garbage collection",
+            gc.bytes_freed.clone(),
+        );
         Metrics {
+            gc,
             registry: Arc::new(registry),
             hook_runs,
             hook_failures,
@@ -240,6 +268,14 @@ impl Metrics {
         self.hook_guest.get_or_create(&labels).inc_by(delta);
     }
 
+    /// Counts a garbage collection and what it removed.
+    pub fn gc_run(&self, streams_removed: u64, blocks_removed: u64, bytes_freed: u64) {
+        self.gc.runs.inc();
+        self.gc.streams_removed.inc_by(streams_removed);
+        self.gc.blocks_removed.inc_by(blocks_removed);
+        self.gc.bytes_freed.inc_by(bytes_freed);
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -273,7 +309,17 @@ mod tests {
         metrics.write_rejected("stale");
         metrics.set_peers(2);
         metrics.anchor_latency(3.5);
+        metrics.gc_run(2, 7, 900);
+        metrics.gc_run(0, 1, 100);
         let text = metrics.encode();
+        for line in [
+            "ceramic_gc_runs_total 2",
+            "ceramic_gc_streams_removed_total 2",
+            "ceramic_gc_blocks_removed_total 8",
+            "ceramic_gc_bytes_freed_total 1000",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
         assert!(text.contains("ceramic_commits_applied_total 3"), "{text}");
         assert!(
             text.contains("ceramic_writes_rejected_total{reason=\"invalid_input\"} 2"),

@@ -910,6 +910,50 @@ pub struct ListHooksResponse {
     #[prost(message, repeated, tag = "1")]
     pub hooks: ::prost::alloc::vec::Vec<Hook>,
 }
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RunGcRequest {}
+/// What one garbage collection did.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GcReport {
+    /// Pinned streams (kept with their whole logs).
+    #[prost(uint64, tag = "1")]
+    pub pinned_streams: u64,
+    /// Unpinned streams removed.
+    #[prost(uint64, tag = "2")]
+    pub streams_removed: u64,
+    /// Blocks removed.
+    #[prost(uint64, tag = "3")]
+    pub blocks_removed: u64,
+    /// Blocks kept.
+    #[prost(uint64, tag = "4")]
+    pub blocks_kept: u64,
+    /// Bytes of states and blocks removed (keys and values).
+    #[prost(uint64, tag = "5")]
+    pub bytes_freed: u64,
+    /// How long it took, in milliseconds (waiting for writes in flight included).
+    #[prost(uint64, tag = "6")]
+    pub duration_ms: u64,
+}
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StoreStatsRequest {}
+/// What the store holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StoreStatsResponse {
+    /// Blocks.
+    #[prost(uint64, tag = "1")]
+    pub blocks: u64,
+    /// Stream states.
+    #[prost(uint64, tag = "2")]
+    pub streams: u64,
+    /// Pinned streams.
+    #[prost(uint64, tag = "3")]
+    pub pins: u64,
+    /// Whether writes that do not say (`opts.pin` absent) pin their stream.
+    #[prost(bool, tag = "4")]
+    pub pin_on_write: bool,
+}
 /// What kind of commit a log entry is (js `EventType`, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -1300,6 +1344,36 @@ pub mod node_client {
             req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "ListHooks"));
             self.inner.unary(req, path, codec).await
         }
+        /// Runs garbage collection now: removes the unpinned streams and every block no pinned
+        /// stream's log needs. Writes in flight finish first; writes arriving meanwhile wait.
+        pub async fn run_gc(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RunGcRequest>,
+        ) -> std::result::Result<tonic::Response<super::GcReport>, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/RunGc");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "RunGc"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// How much the store holds (a full scan: blocks, streams, pins).
+        pub async fn store_stats(
+            &mut self,
+            request: impl tonic::IntoRequest<super::StoreStatsRequest>,
+        ) -> std::result::Result<tonic::Response<super::StoreStatsResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/StoreStats");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "StoreStats"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -1414,6 +1488,17 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::ListHooksRequest>,
         ) -> std::result::Result<tonic::Response<super::ListHooksResponse>, tonic::Status>;
+        /// Runs garbage collection now: removes the unpinned streams and every block no pinned
+        /// stream's log needs. Writes in flight finish first; writes arriving meanwhile wait.
+        async fn run_gc(
+            &self,
+            request: tonic::Request<super::RunGcRequest>,
+        ) -> std::result::Result<tonic::Response<super::GcReport>, tonic::Status>;
+        /// How much the store holds (a full scan: blocks, streams, pins).
+        async fn store_stats(
+            &self,
+            request: tonic::Request<super::StoreStatsRequest>,
+        ) -> std::result::Result<tonic::Response<super::StoreStatsResponse>, tonic::Status>;
     }
     /// A node: writes and reads of streams, pins, queries, and its own status.
     #[derive(Debug)]
@@ -2044,6 +2129,81 @@ pub mod node_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ListHooksSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/RunGc" => {
+                    #[allow(non_camel_case_types)]
+                    struct RunGcSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::RunGcRequest> for RunGcSvc<T> {
+                        type Response = super::GcReport;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RunGcRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move { <T as Node>::run_gc(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RunGcSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/StoreStats" => {
+                    #[allow(non_camel_case_types)]
+                    struct StoreStatsSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::StoreStatsRequest> for StoreStatsSvc<T> {
+                        type Response = super::StoreStatsResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::StoreStatsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::store_stats(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = StoreStatsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

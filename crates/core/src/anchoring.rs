@@ -127,6 +127,7 @@ pub(crate) async fn apply_anchors(
     engine: Arc<Engine>,
     mut batches: broadcast::Receiver<Arc<Published>>,
     metrics: Metrics,
+    backups: Vec<Arc<ceramic_backup::Runner>>,
 ) {
     loop {
         let batch = match batches.recv().await {
@@ -142,6 +143,10 @@ pub(crate) async fn apply_anchors(
         let applied = tokio::task::spawn_blocking(move || apply_batch(&engine, &batch, &metrics));
         if let Err(error) = applied.await {
             tracing::error!(%error, "applying an anchor batch panicked");
+        }
+        // `[[backup]]` targets with `after_anchor` back up the new anchor commits.
+        for runner in &backups {
+            runner.trigger();
         }
     }
 }

@@ -40,6 +40,24 @@
 //! # batch_interval_secs = 1          # how often the anchor service looks (dev 1, eth 300)
 //! # min_streams = 1                  # streams that make a batch at once (dev 1, eth 1024)
 //! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
+//!
+//! [[backup]]                         # any number of backup targets (none by default)
+//! name = "local"                     # required, unique: metrics label, `ceramic backup --target`
+//! kind = "dir"                       # "dir" | "s3" | "ipfs"
+//! path = "/var/backups/ceramic"      # dir: the objects; ipfs: the manifest and segment indexes
+//! # control = "http://127.0.0.1:5002" # ipfs only: the peer's control URL (it pins over Bitswap)
+//! # endpoint = "https://s3.example"  # s3 only: path-style endpoint
+//! # bucket = "ceramic"               # s3 only (must exist)
+//! # region = "us-east-1"             # s3 only (default "us-east-1")
+//! # prefix = "node-1/"               # s3 only: object name prefix (default "")
+//! # access_key_env = "AWS_ACCESS_KEY_ID"     # s3 only: env var holding the key id (default)
+//! # secret_key_env = "AWS_SECRET_ACCESS_KEY" # s3 only: env var holding the secret (default)
+//! streams = "pinned"                 # "pinned" | "filter" (then family/controller/model)
+//! # family = "notes"                 # filter only; every given field must match
+//! # controller = "did:key:…"         # filter only
+//! # model = "kjzl…"                  # filter only
+//! after_anchor = true                # run after each applied anchor batch
+//! interval_secs = 0                  # also run every N seconds (0: no timer)
 //! ```
 //!
 //! Unknown keys are errors, so a typo is never silently ignored; a value that does not fit
@@ -56,6 +74,8 @@ use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_R
 use serde::Deserialize;
 
 use crate::anchoring::{Anchoring, EthAnchoring};
+
+pub use crate::backup::BackupConfig;
 
 /// Why a configuration could not be read or used.
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +407,8 @@ pub struct NodeConfig {
     pub shutdown_grace_secs: u64,
     /// The log filter (tracing's syntax); `RUST_LOG` wins. Read by the binary.
     pub log_level: String,
+    /// The backup targets (`[[backup]]` tables; none by default).
+    pub backup: Vec<BackupConfig>,
 }
 
 impl Default for NodeConfig {
@@ -405,6 +427,7 @@ impl Default for NodeConfig {
             admin_dids: Vec::new(),
             shutdown_grace_secs: 10,
             log_level: "info".into(),
+            backup: Vec::new(),
         }
     }
 }

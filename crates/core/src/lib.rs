@@ -38,6 +38,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod anchoring;
+mod backup;
 mod config;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -47,6 +48,8 @@ mod run;
 
 pub use anchoring::{Anchoring, CasRequester, EthAnchoring};
 pub use ceramic_anchor::Chains;
-pub use config::{AnchoringConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig};
+pub use config::{
+    AnchoringConfig, BackupConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig,
+};
 pub use error::Error;
 pub use node::{Node, NodeBuilder};

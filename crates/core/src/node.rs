@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use ceramic_anchor::Chains;
 use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, Policy, RocksStore};
+use ceramic_backup::Target as _;
 use ceramic_codecs::Cid;
 use ceramic_doctype::{Doctype, Registry, RegistryError};
 use ceramic_engine::{Engine, Fanout, Publisher};
@@ -135,6 +136,8 @@ impl NodeBuilder {
         let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
+        let backups = crate::backup::runners(&config.backup, &dyn_storage)?;
+
         let (chain, verifier) = chains(&anchoring)?;
         let updates = Updates::new();
         let mut publishers =
@@ -166,7 +169,8 @@ impl NodeBuilder {
         let mut service = Service::builder(engine.clone(), dyn_storage.clone())
             .with_info(info)
             .with_updates(updates)
-            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
+            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())))
+            .with_backups(backups.clone());
         let net = match (network, announcements) {
             (Some(network), Some(announcements)) => {
                 let (handle, task) =
@@ -176,9 +180,33 @@ impl NodeBuilder {
             }
             _ => None,
         };
+        // IPFS backup targets have their peer fetch the blocks from this node over Bitswap.
+        let provider_addrs: Vec<String> = net
+            .as_ref()
+            .map(|(handle, _)| handle.listen_addrs().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        for (runner, table) in backups.iter().zip(&config.backup) {
+            if table.kind == "ipfs" && provider_addrs.is_empty() {
+                let reason =
+                    format!("[[backup]] {:?}: kind = \"ipfs\" needs [p2p] enabled", table.name);
+                return Err(ConfigError::Invalid { key: "backup.kind", reason }.into());
+            }
+            runner.target().provide_from(provider_addrs.clone());
+        }
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
-        Ok(Node { service: service.build(), storage, cas, sink, verifier, net, grpc, http, config })
+        Ok(Node {
+            service: service.build(),
+            storage,
+            cas,
+            sink,
+            verifier,
+            net,
+            grpc,
+            http,
+            config,
+            backups,
+        })
     }
 }
 
@@ -205,6 +233,8 @@ pub struct Node {
     pub(crate) grpc: TcpListener,
     pub(crate) http: TcpListener,
     pub(crate) config: NodeConfig,
+    /// The backup targets, in `[[backup]]` order (the service holds them too).
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl Node {

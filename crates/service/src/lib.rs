@@ -51,6 +51,7 @@
 #![allow(clippy::result_large_err)]
 
 mod anchor;
+mod backup;
 mod error;
 mod info;
 mod metrics;
@@ -61,10 +62,11 @@ mod updates;
 pub use anchor::{
     AnchorFuture, AnchorRequestError, AnchorRequester, LoadFuture, NetworkError, NetworkLoader,
 };
+pub use backup::BackupError;
 pub use ceramic_storage::{MAX_PAGE, Page};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
 pub use info::Info;
-pub use metrics::{Metrics, ReasonLabels, RejectLabels, Totals};
+pub use metrics::{Metrics, ReasonLabels, RejectLabels, TargetLabels, Totals};
 pub use service::{
     AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
     ServiceBuilder, StreamFilter,

@@ -107,7 +107,7 @@ pub enum Health {
 /// completion on the blocking pool, and each write is one atomic batch.
 #[derive(Clone)]
 pub struct Service {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -118,6 +118,7 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     pub(crate) anchor: Option<Arc<dyn AnchorRequester>>,
     pub(crate) network: Option<Arc<dyn NetworkLoader>>,
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl fmt::Debug for Service {
@@ -180,6 +181,13 @@ impl ServiceBuilder {
         self
     }
 
+    /// Backs up to `runners` (their status, runs and restores: `Service::backups`).
+    #[must_use]
+    pub fn with_backups(mut self, runners: Vec<Arc<ceramic_backup::Runner>>) -> Self {
+        self.inner.backups = runners;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> Service {
         Service { inner: Arc::new(self.inner) }
@@ -197,6 +205,7 @@ impl Service {
             metrics: Metrics::new(),
             anchor: None,
             network: None,
+            backups: Vec::new(),
         };
         ServiceBuilder { inner }
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use ceramic_anchor::Chains;
 use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, Policy, RocksStore};
-use ceramic_backup::Target as _;
 use ceramic_codecs::Cid;
 use ceramic_doctype::{Doctype, Registry, RegistryError};
 use ceramic_engine::{Engine, Fanout, Publisher};

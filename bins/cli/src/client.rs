@@ -1,5 +1,5 @@
-//! The node commands: create, update, show, commits, pin, unpin, pins, gc, query and node
-//! status over the node's gRPC API.
+//! The node commands: create, update, show, commits, pin, unpin, pins, gc, query, node
+//! status, hooks and backup over the node's gRPC API.
 //! Writes are built and signed here (the seed never leaves the machine); the node only gets
 //! the commit's blocks.
 
@@ -122,6 +122,31 @@ pub(crate) enum NodeCommand {
     Hooks {
         #[command(subcommand)]
         command: HooksCommand,
+    },
+    /// The node's backup targets (`[[backup]]` in its config): list, run, restore.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+}
+
+/// `ceramic backup …`: over gRPC on a running node (a restore re-validates every commit with
+/// the node's engine and its anchor chains).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Every target with its status (last run, streams and commits held, pending, errors).
+    List,
+    /// Run a target now: back up the commits it does not hold yet.
+    Run {
+        /// The target's name.
+        #[arg(long)]
+        target: String,
+    },
+    /// Restore a target's backup into the node; a tampered or invalid backup stores nothing.
+    Restore {
+        /// The target's name.
+        #[arg(long)]
+        target: String,
     },
 }
 
@@ -360,6 +385,67 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
                 })
                 .collect();
             Ok(json!({ "hooks": hooks }))
+        }
+        NodeCommand::Backup { command } => backup(&mut client, command).await,
+    }
+}
+
+async fn backup(client: &mut NodeClient<Channel>, command: BackupCommand) -> Result<Value> {
+    match command {
+        BackupCommand::List => {
+            let list =
+                client.list_backups(v1::ListBackupsRequest {}).await.map_err(status)?.into_inner();
+            let targets: Vec<Value> = list
+                .backups
+                .iter()
+                .map(|b| {
+                    let when = |t: u64| (t > 0).then_some(t);
+                    json!({
+                        "name": b.name,
+                        "kind": b.kind,
+                        "runs": b.runs,
+                        "errors": b.errors,
+                        "lastRun": when(b.last_run),
+                        "lastSuccess": when(b.last_success),
+                        "streams": b.streams,
+                        "commits": b.commits,
+                        "commitsSent": b.commits_sent,
+                        "pending": b.pending,
+                        "lastError": (!b.last_error.is_empty()).then_some(&b.last_error),
+                        "retryAt": when(b.retry_at),
+                    })
+                })
+                .collect();
+            Ok(json!({ "backups": targets }))
+        }
+        BackupCommand::Run { target } => {
+            progress(&format!("backing up to {target}"));
+            let run = client
+                .run_backup(v1::RunBackupRequest { target: target.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            Ok(json!({
+                "target": target,
+                "streams": run.streams,
+                "commits": run.commits,
+                "bytes": run.bytes,
+                "failed": run.failed,
+            }))
+        }
+        BackupCommand::Restore { target } => {
+            progress(&format!("restoring from {target} (every commit re-validated)"));
+            let restored = client
+                .restore_backup(v1::RestoreBackupRequest { target: target.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            Ok(json!({
+                "target": target,
+                "streams": restored.streams,
+                "commits": restored.commits,
+                "bytes": restored.bytes,
+            }))
         }
     }
 }

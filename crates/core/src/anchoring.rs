@@ -139,6 +139,7 @@ pub(crate) async fn apply_anchors(
     service: Service,
     mut batches: broadcast::Receiver<Arc<Published>>,
     metrics: Metrics,
+    backups: Vec<Arc<ceramic_backup::Runner>>,
 ) {
     loop {
         let batch = match batches.recv().await {
@@ -161,6 +162,10 @@ pub(crate) async fn apply_anchors(
                 }
             }
             Err(error) => tracing::error!(%error, "applying an anchor batch panicked"),
+        }
+        // `[[backup]]` targets with `after_anchor` back up the new anchor commits.
+        for runner in &backups {
+            runner.trigger();
         }
     }
 }

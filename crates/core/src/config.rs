@@ -65,6 +65,24 @@
 //! # config = {}                      # any table, passed to the hook in every event
 //! # [hooks.filter]                   # which streams (all keys given must match; none: all)
 //! # model = "k…"  family = "…"  tag = "…"  controller = "did:…"
+//!
+//! [[backup]]                         # any number of backup targets (none by default)
+//! name = "local"                     # required, unique: metrics label, `ceramic backup --target`
+//! kind = "dir"                       # "dir" | "s3" | "ipfs"
+//! path = "/var/backups/ceramic"      # dir: the objects; ipfs: the manifest and segment indexes
+//! # control = "http://127.0.0.1:5002" # ipfs only: the peer's control URL (it pins over Bitswap)
+//! # endpoint = "https://s3.example"  # s3 only: path-style endpoint
+//! # bucket = "ceramic"               # s3 only (must exist)
+//! # region = "us-east-1"             # s3 only (default "us-east-1")
+//! # prefix = "node-1/"               # s3 only: object name prefix (default "")
+//! # access_key_env = "AWS_ACCESS_KEY_ID"     # s3 only: env var holding the key id (default)
+//! # secret_key_env = "AWS_SECRET_ACCESS_KEY" # s3 only: env var holding the secret (default)
+//! streams = "pinned"                 # "pinned" | "filter" (then family/controller/model)
+//! # family = "notes"                 # filter only; every given field must match
+//! # controller = "did:key:…"         # filter only
+//! # model = "kjzl…"                  # filter only
+//! after_anchor = true                # run after each applied anchor batch
+//! interval_secs = 0                  # also run every N seconds (0: no timer)
 //! ```
 //!
 //! Unknown keys are errors, so a typo is never silently ignored; a value that does not fit
@@ -81,6 +99,8 @@ use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_R
 use serde::Deserialize;
 
 use crate::anchoring::{Anchoring, EthAnchoring};
+
+pub use crate::backup::BackupConfig;
 
 /// Why a configuration could not be read or used.
 #[derive(Debug, thiserror::Error)]
@@ -547,6 +567,8 @@ pub struct NodeConfig {
     pub pins: Vec<String>,
     /// Verify-only chains: EVM chains whose anchor proofs the node accepts, without a key.
     pub chains: Vec<ChainConfig>,
+    /// The backup targets (`[[backup]]` tables; none by default).
+    pub backup: Vec<BackupConfig>,
 }
 
 impl Default for NodeConfig {
@@ -569,6 +591,7 @@ impl Default for NodeConfig {
             gc: GcConfig::default(),
             pins: Vec::new(),
             chains: Vec::new(),
+            backup: Vec::new(),
         }
     }
 }

@@ -42,6 +42,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod anchoring;
+mod backup;
 mod config;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -51,7 +52,9 @@ mod run;
 
 pub use anchoring::{Anchoring, CasRequester, EthAnchoring};
 pub use ceramic_anchor::Chains;
-pub use config::{AnchoringConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig};
+pub use config::{
+    AnchoringConfig, BackupConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig,
+};
 pub use config::{ChainConfig, DEFAULT_GC_INTERVAL_SECS, GcConfig, validate_chains};
 pub use error::Error;
 pub use node::{Node, NodeBuilder};

@@ -140,6 +140,8 @@ impl NodeBuilder {
         let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
+        let backups = crate::backup::runners(&config.backup, &dyn_storage)?;
+
         let (chain, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
         let updates = Updates::new();
         let mut publishers =
@@ -173,7 +175,8 @@ impl NodeBuilder {
             .with_metrics(metrics)
             .with_updates(updates)
             .with_pin_on_write(config.gc.pin_on_write)
-            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
+            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())))
+            .with_backups(backups.clone());
         if let Some(hooks) = hooks {
             service = service.with_hooks(Arc::new(hooks));
         }
@@ -186,16 +189,21 @@ impl NodeBuilder {
             }
             _ => None,
         };
+        // IPFS backup targets have their peer fetch the blocks from this node over Bitswap.
+        let provider_addrs: Vec<String> = net
+            .as_ref()
+            .map(|(handle, _)| handle.listen_addrs().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        for (runner, table) in backups.iter().zip(&config.backup) {
+            if table.kind == "ipfs" && provider_addrs.is_empty() {
+                let reason =
+                    format!("[[backup]] {:?}: kind = \"ipfs\" needs [p2p] enabled", table.name);
+                return Err(ConfigError::Invalid { key: "backup.kind", reason }.into());
+            }
+            runner.target().provide_from(provider_addrs.clone());
+        }
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
-        // The configured pins of stored streams now; the others once loaded from the network.
-        let mut pending_pins = Vec::new();
-        for id in pins {
-            match storage.state(&id)? {
-                Some(_) => storage.pin(&id)?,
-                None => pending_pins.push(id),
-            }
-        }
         Ok(Node {
             service: service.build(),
             storage,
@@ -207,6 +215,7 @@ impl NodeBuilder {
             http,
             config,
             pending_pins,
+            backups,
         })
     }
 }
@@ -237,6 +246,8 @@ pub struct Node {
     /// Configured pins of streams not stored at start: loaded (from the network) and pinned
     /// by [`Node::run`].
     pub(crate) pending_pins: Vec<StreamId>,
+    /// The backup targets, in `[[backup]]` order (the service holds them too).
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl Node {

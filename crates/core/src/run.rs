@@ -19,16 +19,43 @@ pub(crate) async fn run(
     node: Node,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let Node { service, storage, cas, sink, verifier, net, grpc, http, config, pending_pins } =
-        node;
+    let Node {
+        service,
+        storage,
+        cas,
+        sink,
+        verifier,
+        net,
+        grpc,
+        http,
+        config,
+        pending_pins,
+        backups,
+    } = node;
     let grace = config.shutdown_grace();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let applier =
-        tokio::spawn(apply_anchors(service.clone(), sink.subscribe(), service.metrics().clone()));
+    // Each backup target's task (on its timer and/or after anchors), and the targets that
+    // run after each applied anchor batch.
+    let mut backup_tasks = Vec::new();
+    let mut after_anchor = Vec::new();
+    for (runner, table) in backups.iter().zip(&config.backup) {
+        if table.after_anchor || table.interval().is_some() {
+            backup_tasks.push(tokio::spawn(runner.clone().run_forever(table.interval())));
+        }
+        if table.after_anchor {
+            after_anchor.push(runner.clone());
+        }
+    }
+    let applier = tokio::spawn(apply_anchors(
+        service.clone(),
+        sink.subscribe(),
+        service.metrics().clone(),
+        after_anchor,
+    ));
     let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
     let peers = tokio::spawn(count_peers(
         net.as_ref().map(|(handle, _)| handle.clone()),
@@ -40,6 +67,7 @@ pub(crate) async fn run(
     let http_stats = Arc::new(ServerStats::default());
     let rendered = Rendered {
         metrics,
+        service: service.clone(),
         http: http_stats.clone(),
         net: net.as_ref().map(|(handle, _)| handle.clone()),
     };
@@ -83,11 +111,17 @@ pub(crate) async fn run(
     pinner.abort();
     let _ = collector.await;
     let _ = pinner.await;
+    for task in &backup_tasks {
+        task.abort();
+    }
     // An aborted task drops its future (and its hold on the engine and the store) only when
     // the runtime next polls it: wait for that, so the store is closed when `run` returns and
     // the directory can be opened again at once.
     let _ = applier.await;
     let _ = peers.await;
+    for task in backup_tasks {
+        let _ = task.await;
+    }
     if let Some((handle, task)) = net {
         handle.shutdown().await;
         let _ = task.await;
@@ -106,12 +140,14 @@ pub(crate) async fn run(
 #[derive(Debug, Clone)]
 struct Rendered {
     metrics: Metrics,
+    service: ceramic_service::Service,
     http: Arc<ServerStats>,
     net: Option<NetworkHandle>,
 }
 
 async fn serve_metrics(rendered: Rendered) -> impl axum::response::IntoResponse {
-    let Rendered { metrics, http, net } = rendered;
+    let Rendered { metrics, service, http, net } = rendered;
+    service.refresh_backup_metrics();
     let http = http.snapshot();
     metrics.set_http_connections_refused(&[
         ("capacity", http.refused_at_capacity),

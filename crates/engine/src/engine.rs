@@ -465,6 +465,21 @@ impl Engine {
         self.state_at_depth(&Blocks(&none), stream, tip, 0)
     }
 
+    /// The state of `stream` at commit `tip`, rebuilt strictly (any invalid commit is an error)
+    /// from `source`'s blocks in front of the store's; nothing is stored. Restoring a backup
+    /// checks every commit with it before storing anything (`ceramic-backup`).
+    ///
+    /// # Errors
+    /// Any [`ApplyError`].
+    pub fn verify_from(
+        &self,
+        source: &dyn BlockSource,
+        stream: &StreamId,
+        tip: Cid,
+    ) -> Result<StreamState, ApplyError> {
+        self.state_at_depth(source, stream, tip, 0)
+    }
+
     /// The stored state of a stream.
     ///
     /// # Errors

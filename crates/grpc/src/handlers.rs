@@ -317,4 +317,57 @@ impl Node for Grpc {
             pin_on_write: self.service.pins_on_write(),
         }))
     }
+
+    async fn list_backups(
+        &self,
+        _request: Request<v1::ListBackupsRequest>,
+    ) -> Result<Response<v1::ListBackupsResponse>, Status> {
+        let backups = self
+            .service
+            .backups()
+            .into_iter()
+            .map(|s| v1::BackupStatus {
+                name: s.name,
+                kind: s.kind,
+                runs: s.runs,
+                errors: s.errors,
+                last_run: s.last_run.unwrap_or(0),
+                last_success: s.last_success.unwrap_or(0),
+                streams: s.streams as u64,
+                commits: s.commits as u64,
+                commits_sent: s.commits_sent,
+                pending: s.pending as u64,
+                last_error: s.last_error.unwrap_or_default(),
+                retry_at: s.retry_at.unwrap_or(0),
+            })
+            .collect();
+        Ok(Response::new(v1::ListBackupsResponse { backups }))
+    }
+
+    async fn run_backup(
+        &self,
+        request: Request<v1::RunBackupRequest>,
+    ) -> Result<Response<v1::RunBackupResponse>, Status> {
+        let target = request.into_inner().target;
+        let report = self.service.run_backup(&target).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::RunBackupResponse {
+            streams: report.streams as u64,
+            commits: report.commits as u64,
+            bytes: report.bytes as u64,
+            failed: report.failures.len() as u64,
+        }))
+    }
+
+    async fn restore_backup(
+        &self,
+        request: Request<v1::RestoreBackupRequest>,
+    ) -> Result<Response<v1::RestoreBackupResponse>, Status> {
+        let target = request.into_inner().target;
+        let report = self.service.restore_backup(&target).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::RestoreBackupResponse {
+            streams: report.streams as u64,
+            commits: report.commits as u64,
+            bytes: report.bytes as u64,
+        }))
+    }
 }

@@ -117,7 +117,7 @@ pub enum Health {
 /// completion on the blocking pool, and each write is one atomic batch.
 #[derive(Clone)]
 pub struct Service {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -130,6 +130,7 @@ pub(crate) struct Inner {
     pub(crate) network: Option<Arc<dyn NetworkLoader>>,
     pub(crate) hooks: Option<Arc<dyn Hooks>>,
     pub(crate) pin_on_write: bool,
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl fmt::Debug for Service {
@@ -207,6 +208,13 @@ impl ServiceBuilder {
         self
     }
 
+    /// Backs up to `runners` (their status, runs and restores: `Service::backups`).
+    #[must_use]
+    pub fn with_backups(mut self, runners: Vec<Arc<ceramic_backup::Runner>>) -> Self {
+        self.inner.backups = runners;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> Service {
         Service { inner: Arc::new(self.inner) }
@@ -226,6 +234,7 @@ impl Service {
             network: None,
             hooks: None,
             pin_on_write: false,
+            backups: Vec::new(),
         };
         ServiceBuilder { inner }
     }

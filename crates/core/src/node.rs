@@ -204,6 +204,14 @@ impl NodeBuilder {
         }
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
+        // The configured pins of stored streams now; the others once loaded from the network.
+        let mut pending_pins = Vec::new();
+        for id in pins {
+            match storage.state(&id)? {
+                Some(_) => storage.pin(&id)?,
+                None => pending_pins.push(id),
+            }
+        }
         Ok(Node {
             service: service.build(),
             storage,

@@ -8,6 +8,7 @@ use ceramic_backup::{
     DirTarget, Filter, MANIFEST, Manifest, Selection, Target, TargetError, run_once, segment_name,
 };
 use ceramic_engine::memory::FakeAnchorVerifier;
+use ceramic_storage::Storage;
 use proptest::prelude::*;
 
 use crate::fixtures::{Node, assert_exactly_once, assert_same_streams};
@@ -87,7 +88,7 @@ fn a_filter_selects_streams_by_family_and_controller() {
     let nobody = Filter { controller: Some("did:key:nobody".into()), ..Filter::default() };
     let none = run_once(node.store.as_ref(), &target, &Selection::Filter(nobody)).unwrap();
     assert_eq!(none.selected, 0);
-    let me = Filter { controller: Some(node.author.did().to_string()), ..Filter::default() };
+    let me = Filter { controller: Some(node.author.did_key().did().to_owned()), ..Filter::default() };
     assert_eq!(run_once(node.store.as_ref(), &target, &Selection::Filter(me)).unwrap().selected, 2);
 }
 

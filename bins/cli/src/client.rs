@@ -150,7 +150,6 @@ pub(crate) enum BackupCommand {
     },
 }
 
-
 /// `ceramic hooks …`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum HooksCommand {

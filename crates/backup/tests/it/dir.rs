@@ -88,7 +88,8 @@ fn a_filter_selects_streams_by_family_and_controller() {
     let nobody = Filter { controller: Some("did:key:nobody".into()), ..Filter::default() };
     let none = run_once(node.store.as_ref(), &target, &Selection::Filter(nobody)).unwrap();
     assert_eq!(none.selected, 0);
-    let me = Filter { controller: Some(node.author.did_key().did().to_owned()), ..Filter::default() };
+    let me =
+        Filter { controller: Some(node.author.did_key().did().to_owned()), ..Filter::default() };
     assert_eq!(run_once(node.store.as_ref(), &target, &Selection::Filter(me)).unwrap().selected, 2);
 }
 

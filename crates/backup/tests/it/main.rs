@@ -1,6 +1,8 @@
 //! ceramic-backup's tests with real components: a real directory, a real S3-compatible server
 //! (s3rver from npm, `tools/s3rver`), a real helia peer fetching over Bitswap from our node
 //! (`tools/helia`), the real engine re-validating restores.
+// `ceramic_backup::Error` is large on purpose (see the crate docs).
+#![allow(clippy::result_large_err)]
 
 mod dir;
 mod fixtures;

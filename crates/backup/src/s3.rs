@@ -14,6 +14,11 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 use crate::error::TargetError;
 use crate::target::{Target, check_name};
 
+/// The S3 XML namespace of list answers.
+const S3_NAMESPACE: &str = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
+/// The namespace s3rver puts in its list answers instead.
+const S3RVER_NAMESPACE: &str = "xmlns=\"http://doc.s3.amazonaws.com/2006-03-01/\"";
+
 /// How long a presigned request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(300);
 /// The largest object read back (a CAR of one stream's new commits, or the manifest).
@@ -158,6 +163,9 @@ impl Target for S3Target {
                 return Err(status_error("LIST", prefix, status));
             }
             let text = String::from_utf8_lossy(&body);
+            // s3rver (and servers derived from it) name the S3 XML namespace wrongly
+            // (`http://doc.s3.amazonaws.com/2006-03-01/`); rusty-s3's parser checks it strictly.
+            let text = text.replace(S3RVER_NAMESPACE, S3_NAMESPACE);
             let page = ListObjectsV2::parse_response(&text).map_err(|e| TargetError::Listing {
                 prefix: prefix.to_owned(),
                 source: Box::new(e),

@@ -64,7 +64,7 @@ fn streams_are_backed_up_to_s3_and_restored() {
 
     let restored = Node::new(node.chain.clone());
     let done = ceramic_backup::restore(&restored.engine, restored.store.as_ref(), &target).unwrap();
-    assert_eq!((done.streams, done.commits), (2, 8));
+    assert_eq!((done.streams, done.commits), (2, 5 + 4));
     assert_same_streams(&node, &restored, &[a, b]);
 }
 
@@ -72,8 +72,10 @@ fn streams_are_backed_up_to_s3_and_restored() {
 fn bad_credentials_and_endpoints_are_typed_errors() {
     let data = tempfile::tempdir().unwrap();
     let server = start(data.path(), 0);
+    // s3rver 3.7.1 checks a V4-signed request's access key id but not its signature
+    // (its authentication middleware: "V4 signatures have incomplete support").
     let mut wrong = config(server.endpoint(), "");
-    wrong.secret_key = "not-the-secret".into();
+    wrong.access_key = "not-the-key".into();
     let err = S3Target::new(&wrong).unwrap().put("x", b"1").unwrap_err();
     assert!(matches!(err, TargetError::Status { op: "PUT", status: 403, .. }), "{err}");
     let missing = S3Config { bucket: "no-such-bucket".into(), ..config(server.endpoint(), "") };

@@ -405,6 +405,25 @@ mod tests {
             let _ = parse_feed_query(Some(&raw));
         }
 
+        /// Any event the workspace can make, posted as the SDK posts it (base64 or base64url
+        /// multibase of its CAR), is read back as the same event; an init event of another
+        /// separator than `model` is refused.
+        #[test]
+        fn posted_events_read_back_as_themselves(
+            event in ceramic_event::test_utils::arb_event(),
+            url in proptest::prelude::any::<bool>(),
+        ) {
+            let base = if url { ceramic_event::CarBase::Base64Url } else { ceramic_event::CarBase::Base64 };
+            let body = serde_json::json!({ "data": event.encode_multibase(base).unwrap() }).to_string();
+            let read = parse_event_body(body.as_bytes());
+            match event.init_header().map(ceramic_event::InitHeader::sep) {
+                Some(sep) if sep != "model" => {
+                    proptest::prop_assert!(matches!(read, Err(RequestError::EventSeparator(_))));
+                }
+                _ => proptest::prop_assert_eq!(read.unwrap(), event),
+            }
+        }
+
         #[test]
         fn resume_tokens_round_trip(n in proptest::prelude::any::<u64>()) {
             proptest::prop_assert_eq!(parse_resume_token(&n.to_string()).unwrap(), n);

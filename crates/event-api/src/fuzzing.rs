@@ -13,12 +13,8 @@ pub fn request(data: &[u8]) {
     let _ = request::parse_interest(data);
     let _ = request::parse_cid(&text);
     let _ = request::parse_stream_id(&text);
-    if let Ok(car) = request::parse_event_body(data) {
-        let _ = request::parse_event(car);
-    }
-    if let Ok(car) = ceramic_codecs::read_car(data) {
-        let _ = request::parse_event(car);
-    }
+    let _ = request::parse_event_body(data);
+    let _ = request::parse_event_car(data);
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! rule) and §6.3 of the protocol notes.
 //!
 //! - [`request`]: every request parsed and bounded before it reaches the service (query strings,
-//!   bodies, multibase, event CARs, ids); the `event_api_request` fuzz target drives it.
+//!   bodies, multibase, ids; event CARs through `ceramic_event::Event::decode_car`, the
+//!   workspace's one strict event decoder); the `event_api_request` fuzz target drives it.
 //! - Errors are answered as ceramic-one answers them: a status and `{"message": "…"}`
 //!   ([`ApiError`]); a refused event stores nothing and does not move the feed.
 //! - The feed is the store's ([`ceramic_storage::Storage::feed`]): every event stored gets the

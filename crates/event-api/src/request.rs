@@ -1,13 +1,15 @@
 //! Requests, parsed and bounded before anything reaches the service: query strings, the JSON
-//! bodies, multibase, event CAR files ([`parse_event`]) and ids. Each function refuses bad
-//! input with a [`RequestError`] and never panics (the `event_api_request` fuzz target drives
-//! them with arbitrary bytes).
+//! bodies, multibase, event CAR files ([`parse_event_body`], [`parse_event_car`]: decoded by
+//! `ceramic_event::Event::decode_car`, the workspace's one event decoder) and ids. Each function
+//! refuses bad input with a [`RequestError`] and never panics (the `event_api_request` fuzz
+//! target drives them with arbitrary bytes).
 
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use ceramic_codecs::{Block, Car, Cid, Codec, Envelope, Payload};
-use ceramic_streamid::{StreamId, StreamType};
+use ceramic_codecs::Cid;
+use ceramic_event::Event;
+use ceramic_streamid::StreamId;
 
 /// The default page of `GET /feed/events` (ceramic.yaml).
 pub const DEFAULT_LIMIT: usize = 100;
@@ -17,8 +19,6 @@ pub const MAX_LIMIT: usize = 10_000;
 pub const MAX_QUERY: usize = 8 * 1024;
 /// The most streams one subscription may name.
 pub const MAX_STREAMS: usize = 1_000;
-/// The meta-model: a Model's `header.model` (StreamID `kh4q0ozorrgaq2mezktnrmdwleo1d`).
-pub const META_MODEL: &str = "kh4q0ozorrgaq2mezktnrmdwleo1d";
 
 /// Why a request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -44,15 +44,20 @@ pub enum RequestError {
     /// Multibase text that does not decode.
     #[error("Invalid event data: multibase error: {0}")]
     Multibase(String),
-    /// The CAR file does not decode.
+    /// A stored event's CAR does not encode (the node's blocks, not the request's).
     #[error("Invalid event data: CAR error: {0}")]
     Car(#[source] ceramic_codecs::Error),
-    /// The CAR's root is not an event the CAR holds.
+    /// The CAR is not a Ceramic event: every reason [`Event::decode_car`] refuses one (not a
+    /// CAR, not one root, the root not the event, a block missing, extra or malformed, ...).
     #[error("Invalid event: {0}")]
-    Event(&'static str),
-    /// The event's payload does not decode.
-    #[error("Invalid event: {0}")]
-    Payload(#[source] ceramic_codecs::Error),
+    Event(#[source] ceramic_event::Error),
+    /// An init event whose separator key is not `model` (the only one Models and MIDs have).
+    #[error("Invalid event: an init event's separator must be 'model', got '{0}'")]
+    EventSeparator(String),
+    /// A data or time event whose init event this node does not store (ceramic-one: "data
+    /// events need the init event stored locally first").
+    #[error("Invalid event: the event's init event is not stored on this node: {0}")]
+    InitNotStored(Box<Cid>),
     /// A CID that does not parse.
     #[error("Invalid Cid: {0}")]
     Cid(String),
@@ -228,15 +233,32 @@ struct EventBody {
     data: String,
 }
 
-/// `POST /events`: the body `{"data": "<multibase CAR>"}`, its CAR decoded.
+/// `POST /events`: the body `{"data": "<multibase CAR>"}`, its event decoded
+/// ([`parse_event_car`]).
 ///
 /// # Errors
-/// [`RequestError::Body`], [`RequestError::Multibase`], [`RequestError::Car`].
-pub fn parse_event_body(body: &[u8]) -> Result<Car, RequestError> {
+/// [`RequestError::Body`], [`RequestError::Multibase`], then those of [`parse_event_car`].
+pub fn parse_event_body(body: &[u8]) -> Result<Event, RequestError> {
     let body: EventBody =
         serde_json::from_slice(body).map_err(|e| RequestError::Body(e.to_string()))?;
-    let bytes = decode_multibase(&body.data)?;
-    ceramic_codecs::read_car(&bytes).map_err(RequestError::Car)
+    parse_event_car(&decode_multibase(&body.data)?)
+}
+
+/// A Ceramic event from its CAR, strictly ([`Event::decode_car`]: one root, the event, every
+/// block it needs and no other, each of the right codec and shape); an init event's separator
+/// must be `model`. Which stream type an init event starts is its model's business
+/// ([`ceramic_event::InitHeader::stream_type`]: the meta-model makes a Model, any other a MID).
+///
+/// # Errors
+/// [`RequestError::Event`], [`RequestError::EventSeparator`].
+pub fn parse_event_car(bytes: &[u8]) -> Result<Event, RequestError> {
+    let event = Event::decode_car(bytes).map_err(RequestError::Event)?;
+    if let Some(header) = event.init_header()
+        && header.sep() != ceramic_event::DEFAULT_SEP
+    {
+        return Err(RequestError::EventSeparator(shorten(header.sep())));
+    }
+    Ok(event)
 }
 
 /// `POST /interests`: `{sep, sepValue, controller?, streamId?}`.
@@ -270,74 +292,6 @@ pub fn parse_interest(body: &[u8]) -> Result<(Interest, StreamId), RequestError>
         parse_stream_id(stream)?;
     }
     Ok((interest, model))
-}
-
-/// What an event is, from its payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// An init event: a new stream of this type (Model or ModelInstanceDocument).
-    Init(StreamType),
-    /// A data event of the stream whose init event is this CID.
-    Data(Cid),
-    /// A time event of the stream whose init event is this CID.
-    Time(Cid),
-}
-
-/// An event from a CAR: its CID (the CAR's root), what it is, and the CAR's blocks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// The event's CID.
-    pub cid: Cid,
-    /// What it is.
-    pub kind: EventKind,
-    /// The CAR's blocks (the event, its payload, capability, proof...).
-    pub blocks: Vec<Block>,
-}
-
-/// Reads a Ceramic event from its CAR: one root, which the CAR holds, a dag-jose envelope
-/// (whose payload the CAR holds) or a dag-cbor payload; an init event names its model.
-///
-/// # Errors
-/// [`RequestError::Event`] and [`RequestError::Payload`].
-pub fn parse_event(car: Car) -> Result<Event, RequestError> {
-    let [root] = car.roots.as_slice() else {
-        return Err(RequestError::Event("the CAR must have exactly one root"));
-    };
-    let root = *root;
-    let block = car.get(&root).ok_or(RequestError::Event("the CAR's root is not in the CAR"))?;
-    let payload_bytes = match root.codec() {
-        c if c == Codec::DagJose.code() => {
-            let envelope = Envelope::decode(block.data()).map_err(RequestError::Payload)?;
-            car.get(envelope.link())
-                .ok_or(RequestError::Event("the signed event's payload is not in the CAR"))?
-                .data()
-        }
-        c if c == Codec::DagCbor.code() => block.data(),
-        _ => return Err(RequestError::Event("the CAR's root is neither dag-jose nor dag-cbor")),
-    };
-    let kind = match Payload::decode(payload_bytes).map_err(RequestError::Payload)? {
-        Payload::Genesis(genesis) => {
-            let model = genesis
-                .header
-                .model
-                .ok_or(RequestError::Event("an init event must name its model"))?;
-            if genesis.header.sep.as_deref().is_some_and(|sep| sep != "model") {
-                return Err(RequestError::Event("an init event's separator must be 'model'"));
-            }
-            let model = StreamId::from_bytes(&model)
-                .map_err(|_| RequestError::Event("an init event's model is not a StreamID"))?;
-            if model.to_string() == META_MODEL {
-                EventKind::Init(StreamType::MODEL)
-            } else {
-                EventKind::Init(StreamType::MID)
-            }
-        }
-        Payload::Data(data) => EventKind::Data(data.id),
-        Payload::Anchor(time) => {
-            EventKind::Time(time.id.ok_or(RequestError::Event("a time event must have an id"))?)
-        }
-    };
-    Ok(Event { cid: root, kind, blocks: car.blocks })
 }
 
 /// `text`, cut to 100 characters for error messages.
@@ -399,18 +353,45 @@ mod tests {
 
     #[test]
     fn refuses_cars_whose_root_is_not_an_event() {
+        use ceramic_codecs::{Block, Codec, write_car};
         let block = Block::encode(Codec::DagCbor, &serde_json::json!({"not": "an event"})).unwrap();
         let other = Block::encode(Codec::DagCbor, &1u8).unwrap();
-        let car = |roots: Vec<Cid>, blocks: Vec<Block>| Car { roots, blocks };
+        let car = |roots: Vec<Cid>, blocks: Vec<Block>| write_car(&roots, &blocks).unwrap();
         let cases = [
             car(vec![], vec![block.clone()]),
             car(vec![*block.cid(), *other.cid()], vec![block.clone(), other.clone()]),
             car(vec![*other.cid()], vec![block.clone()]),
             car(vec![*block.cid()], vec![block.clone()]),
+            b"not a CAR".to_vec(),
         ];
         for case in cases {
-            assert!(parse_event(case).is_err());
+            assert!(matches!(parse_event_car(&case), Err(RequestError::Event(_))));
         }
+    }
+
+    /// An init event of another separator than `model` is refused, the same event with
+    /// `model` is read.
+    #[test]
+    fn refuses_init_events_of_other_separators() {
+        use ceramic_did::{KeySigner, KeyType};
+        use ceramic_event::{InitHeader, InitPayload};
+        let signer = KeySigner::from_seed(KeyType::Ed25519, &[3; 32]).unwrap();
+        let model: StreamId =
+            "kjzl6hvfrbw6c5ajfmes842lu09vjxu5956e3xq0xk12gp2jcf9s90cagt2god9".parse().unwrap();
+        let make = |sep: &str| {
+            let mut header = InitHeader::new(ceramic_did::Signer::did(&signer), model);
+            header.sep = Some(sep.to_string());
+            let payload = InitPayload { header, data: Some(ceramic_codecs::Ipld::Null) };
+            let event = Event::sign(&signer, payload.into()).unwrap();
+            let car = event.encode_car().unwrap();
+            format!(r#"{{"data":"{}"}}"#, encode_multibase(&car))
+        };
+        let read = parse_event_body(make("model").as_bytes()).unwrap();
+        assert_eq!(read.kind(), ceramic_event::EventKind::Init);
+        assert!(matches!(
+            parse_event_body(make("account").as_bytes()),
+            Err(RequestError::EventSeparator(sep)) if sep == "account"
+        ));
     }
 
     proptest::proptest! {
@@ -422,6 +403,25 @@ mod tests {
         #[test]
         fn any_query_parses_or_is_refused(raw in ".{0,200}") {
             let _ = parse_feed_query(Some(&raw));
+        }
+
+        /// Any event the workspace can make, posted as the SDK posts it (base64 or base64url
+        /// multibase of its CAR), is read back as the same event; an init event of another
+        /// separator than `model` is refused.
+        #[test]
+        fn posted_events_read_back_as_themselves(
+            event in ceramic_event::test_utils::arb_event(),
+            url in proptest::prelude::any::<bool>(),
+        ) {
+            let base = if url { ceramic_event::CarBase::Base64Url } else { ceramic_event::CarBase::Base64 };
+            let body = serde_json::json!({ "data": event.encode_multibase(base).unwrap() }).to_string();
+            let read = parse_event_body(body.as_bytes());
+            match event.init_header().map(ceramic_event::InitHeader::sep) {
+                Some(sep) if sep != "model" => {
+                    proptest::prop_assert!(matches!(read, Err(RequestError::EventSeparator(_))));
+                }
+                _ => proptest::prop_assert_eq!(read.unwrap(), event),
+            }
         }
 
         #[test]

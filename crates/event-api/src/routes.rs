@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, Result};
 use crate::request::{
-    self, EventKind, IncludeData, RequestError, encode_multibase, parse_cid, parse_event,
-    parse_event_body, parse_feed_query, parse_interest, parse_query, parse_stream_id,
+    self, IncludeData, RequestError, encode_multibase, parse_cid, parse_event_body,
+    parse_feed_query, parse_interest, parse_query, parse_stream_id,
 };
 use crate::{EventApi, PeerInfo};
 
@@ -110,8 +110,7 @@ async fn post_event(
     State(inner): Shared,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode> {
-    let car = parse_event_body(&body(raw)?)?;
-    let event = parse_event(car)?;
+    let event = parse_event_body(&body(raw)?)?;
     inner.api.apply_event(event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -119,11 +118,13 @@ async fn post_event(
 impl EventApi {
     /// Stores an event through the service: an init event creates its stream, a data or time
     /// event applies to the stream of its init event (which must be stored: ceramic-one's rule).
-    pub(crate) async fn apply_event(&self, event: request::Event) -> Result<StreamState> {
-        let commit = CommitBlocks::new(event.cid, event.blocks)?;
-        match event.kind {
-            EventKind::Init(stream_type) => Ok(self.service.create(stream_type, commit).await?),
-            EventKind::Data(init) | EventKind::Time(init) => {
+    pub(crate) async fn apply_event(&self, event: ceramic_event::Event) -> Result<StreamState> {
+        let stream_type = event.init_header().map(ceramic_event::InitHeader::stream_type);
+        let init = event.init_cid();
+        let commit = CommitBlocks::new(*event.cid(), event.blocks().to_vec())?;
+        match stream_type {
+            Some(stream_type) => Ok(self.service.create(stream_type, commit).await?),
+            None => {
                 let (stream_type, stream) = self.stream_of(init).await?;
                 Ok(self.service.apply(stream_type, commit, Some(stream)).await?)
             }
@@ -133,13 +134,13 @@ impl EventApi {
     /// The stored stream whose init event is `init` (a MID or a Model).
     async fn stream_of(&self, init: Cid) -> Result<(StreamType, StreamId)> {
         for stream_type in [StreamType::MID, StreamType::MODEL] {
-            let id = StreamId::new(stream_type, init)
-                .map_err(|_| RequestError::Event("the event's id is not an init event CID"))?;
+            // Any CID makes a StreamID; one that cannot (a CIDv0) names no stored stream.
+            let Ok(id) = StreamId::new(stream_type, init) else { break };
             if self.service.current(id).await?.is_some() {
                 return Ok((stream_type, id));
             }
         }
-        Err(RequestError::Event("the event's init event is not stored on this node").into())
+        Err(RequestError::InitNotStored(Box::new(init)).into())
     }
 }
 

@@ -218,8 +218,8 @@ async fn refuses_bad_events_storing_nothing_and_keeping_the_feed() {
         (json!({"data": "u", "extra": 1}).to_string(), "Invalid body"),
         (json!({"data": "#zzz"}).to_string(), "multibase"),
         (json!({"data": "uAAAA"}).to_string(), "CAR"),
-        (json!({"data": car(&[g.cid], &g.blocks)}).to_string(), "must name its model"),
-        (json!({"data": car(&[*other.cid()], &g.blocks)}).to_string(), "root is not in the CAR"),
+        (json!({"data": car(&[g.cid], &g.blocks)}).to_string(), "missing the field `model`"),
+        (json!({"data": car(&[*other.cid()], &g.blocks)}).to_string(), "no block for the event"),
         (json!({"data": car(&[g.cid, *other.cid()], &g.blocks)}).to_string(), "exactly one root"),
         (
             json!({"data": car(&[*other.cid()], std::slice::from_ref(&other))}).to_string(),
@@ -599,10 +599,29 @@ async fn refuses_events_the_doctype_refuses_storing_nothing() {
             .to_string();
     let (status, answer) = call(&node.router, Method::POST, "/ceramic/events", &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // A valid event with a block it does not use smuggled into its CAR, and one with a block
+    // twice: refused by the strict decoder (`ceramic_event::Event::decode_car`), not stored.
+    let fresh = toy::init(&alice, &model, 7, Ipld::Integer(7));
+    let stray = Block::encode(Codec::DagCbor, &"stray").unwrap();
+    let mut with_stray = fresh.blocks.clone();
+    with_stray.push(stray.clone());
+    let mut twice = fresh.blocks.clone();
+    twice.push(fresh.blocks[0].clone());
+    for (blocks, expected) in [(with_stray, "does not use"), (twice, "twice")] {
+        let body = json!({"data": encode_multibase(&write_car(&[fresh.cid], &blocks).unwrap())})
+            .to_string();
+        let (status, answer) = call(&node.router, Method::POST, "/ceramic/events", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.starts_with("Invalid event") && message.contains(expected), "{message}");
+    }
+    assert!(node.storage.block(&stray.cid().clone()).unwrap().is_none(), "stray not stored");
     assert_eq!(node.storage.stats().unwrap(), before, "nothing stored");
     assert_eq!(
         get(&node.router, "/ceramic/feed/resumeToken").await.1,
         head,
         "the feed did not move"
     );
+    // The same event without the stray block is stored.
+    assert_eq!(post_event(&node.router, &fresh).await.0, StatusCode::NO_CONTENT);
 }

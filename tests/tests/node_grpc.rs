@@ -42,6 +42,8 @@ impl Served {
         let mut config = NodeConfig::local(dir);
         config.network = "test".into();
         config.doctypes = Some(vec!["tile".into()]);
+        // Pins below are explicit: writes do not pin their streams.
+        config.gc.pin_on_write = false;
         let node = Node::builder(config).with_doctype(Tile::new()).start().await?;
         let addr = node.grpc_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();

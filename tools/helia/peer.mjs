@@ -11,6 +11,13 @@
 //     PUT <hex>               store a dag-cbor block, print `PUT <cid>`
 //     PUTCID <cid> <hex>      store bytes under a CID of any codec (the bytes must hash to
 //                             it), print `PUT <cid>` (or `ERR <cid> <message>`)
+//     PIN <cid> [<multiaddr>] fetch a block over bitswap (dialing the address first if given)
+//                             and pin it (depth 0), print `PINNED <cid>` or `ERR <cid> <message>`
+// - with HELIA_CONTROL=1, also serves the same over HTTP on 127.0.0.1 (a backup target's
+//   control interface) and prints `CONTROL http://127.0.0.1:<port>` before the ADDR lines:
+//     POST /pin/<cid>[?from=<multiaddr>]  as PIN: 200 `PINNED <cid>`, else 502 with the message
+//     GET /block/<cid>                    a pinned or stored block's bytes (local only), else 404
+//     GET /pinned/<cid>                   200 `true` or `false`
 // - exits when stdin closes.
 import { createHeliaLight } from 'helia'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -24,10 +31,14 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { createInterface } from 'node:readline'
+import { createServer } from 'node:http'
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
 
-const helia = withBitswap(withLibp2pLight(createHeliaLight({ codecs: [dagCbor] }), {
+// Pins here are depth 0 (a backup pins every block itself), so signed commits (dag-jose, 0x85)
+// need no decoder: their links are never walked.
+const dagJoseLeaf = { name: 'dag-jose', code: 0x85, encode: (b) => b, decode: () => ({}) }
+const helia = withBitswap(withLibp2pLight(createHeliaLight({ codecs: [dagCbor, dagJoseLeaf] }), {
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
@@ -45,6 +56,43 @@ async function put (bytes) {
 const own = dagCbor.encode({ hello: 'from helia', text: process.argv[2] ?? 'interop' })
 console.log(`CID ${await put(own)}`)
 console.log(`DATA ${hex(own)}`)
+async function pin (cid, addr) {
+  if (addr != null) {
+    await helia.libp2p.dial(multiaddr(addr))
+  }
+  if (!(await helia.pins.isPinned(cid))) {
+    for await (const _ of helia.pins.add(cid, { depth: 0, signal: AbortSignal.timeout(60_000) })) {
+      // each pinned block
+    }
+  }
+}
+
+if (process.env.HELIA_CONTROL === '1') {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1')
+    const [, action, text] = url.pathname.split('/')
+    const answer = (status, body) => { res.writeHead(status); res.end(body) }
+    Promise.resolve().then(async () => {
+      const cid = CID.parse(text ?? '')
+      if (req.method === 'POST' && action === 'pin') {
+        await pin(cid, url.searchParams.get('from') ?? undefined)
+        answer(200, `PINNED ${cid}`)
+      } else if (req.method === 'GET' && action === 'block') {
+        if (!(await helia.blockstore.has(cid))) return answer(404, 'not here')
+        const chunks = []
+        for await (const chunk of helia.blockstore.get(cid, { offline: true })) chunks.push(chunk)
+        answer(200, Buffer.concat(chunks))
+      } else if (req.method === 'GET' && action === 'pinned') {
+        answer(200, String(await helia.pins.isPinned(cid)))
+      } else {
+        answer(404, 'unknown')
+      }
+    }).catch((err) => answer(502, err.message))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  console.log(`CONTROL http://127.0.0.1:${server.address().port}`)
+}
+
 for (const addr of helia.libp2p.getMultiaddrs()) {
   console.log(`ADDR ${addr}`)
 }
@@ -87,6 +135,13 @@ lines.on('line', (line) => {
       } else {
         await helia.blockstore.put(cid, bytes)
         console.log(`PUT ${cid}`)
+      }
+    } else if (command === 'PIN') {
+      try {
+        await pin(CID.parse(args[0]), args[1])
+        console.log(`PINNED ${args[0]}`)
+      } catch (err) {
+        console.log(`ERR ${args[0]} ${err.message}`)
       }
     } else if (command === 'PUT') {
       console.log(`PUT ${await put(Buffer.from(args[0], 'hex'))}`)

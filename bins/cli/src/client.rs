@@ -1,4 +1,5 @@
-//! The node commands: create, update, show, commits, pin and unpin over the node's gRPC API.
+//! The node commands: create, update, show, commits, pin, unpin, pins, gc, query, node
+//! status, hooks and backup over the node's gRPC API.
 //! Writes are built and signed here (the seed never leaves the machine); the node only gets
 //! the commit's blocks.
 
@@ -90,10 +91,62 @@ pub(crate) enum NodeCommand {
         /// The StreamID.
         stream: String,
     },
+    /// The node's pins: list them (default), add or remove one.
+    Pins {
+        #[command(subcommand)]
+        command: Option<PinsCommand>,
+    },
+    /// Run garbage collection on the node now; prints what it removed.
+    Gc,
+    /// List stored streams by first controller, family or tag (none: every stream).
+    Query {
+        /// Streams whose first controller is this DID.
+        #[arg(long, conflicts_with_all = ["family", "tag"])]
+        controller: Option<String>,
+        /// Streams of this family.
+        #[arg(long, conflicts_with = "tag")]
+        family: Option<String>,
+        /// Streams with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// At most this many (default: all, fetched page by page).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// The node itself.
+    Node {
+        #[command(subcommand)]
+        command: NodeStatusCommand,
+    },
     /// The node's WebAssembly hooks.
     Hooks {
         #[command(subcommand)]
         command: HooksCommand,
+    },
+    /// The node's backup targets (`[[backup]]` in its config): list, run, restore.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+}
+
+/// `ceramic backup …`: over gRPC on a running node (a restore re-validates every commit with
+/// the node's engine and its anchor chains).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Every target with its status (last run, streams and commits held, pending, errors).
+    List,
+    /// Run a target now: back up the commits it does not hold yet.
+    Run {
+        /// The target's name.
+        #[arg(long)]
+        target: String,
+    },
+    /// Restore a target's backup into the node; a tampered or invalid backup stores nothing.
+    Restore {
+        /// The target's name.
+        #[arg(long)]
+        target: String,
     },
 }
 
@@ -103,6 +156,33 @@ pub(crate) enum HooksCommand {
     /// The configured hooks with their events, filter and counts (runs, failures, vetoes).
     List,
 }
+
+/// `pins` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum PinsCommand {
+    /// Every pinned StreamID.
+    List,
+    /// Pin a stream.
+    Add {
+        /// The StreamID.
+        stream: String,
+    },
+    /// Unpin a stream.
+    Rm {
+        /// The StreamID.
+        stream: String,
+    },
+}
+
+/// `node` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum NodeStatusCommand {
+    /// Version, network, doctypes, anchoring, health and what the store holds.
+    Status,
+}
+
+/// The page size the listing commands ask for.
+const PAGE: u32 = 1_000;
 
 /// Runs one node command against the node at `url`.
 pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
@@ -194,9 +274,96 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
             client.pin(v1::PinRequest { stream_id: stream.clone() }).await.map_err(status)?;
             Ok(json!({ "streamId": stream, "isPinned": true }))
         }
-        NodeCommand::Unpin { stream } => {
-            client.unpin(v1::UnpinRequest { stream_id: stream.clone() }).await.map_err(status)?;
-            Ok(json!({ "streamId": stream, "isPinned": false }))
+        NodeCommand::Unpin { stream }
+        | NodeCommand::Pins { command: Some(PinsCommand::Rm { stream }) } => {
+            let was = client
+                .unpin(v1::UnpinRequest { stream_id: stream.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            Ok(json!({ "streamId": stream, "isPinned": false, "wasPinned": was.was_pinned }))
+        }
+        NodeCommand::Pins { command: Some(PinsCommand::Add { stream }) } => {
+            client.pin(v1::PinRequest { stream_id: stream.clone() }).await.map_err(status)?;
+            Ok(json!({ "streamId": stream, "isPinned": true }))
+        }
+        NodeCommand::Pins { command: None | Some(PinsCommand::List) } => {
+            let mut pins = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = client
+                    .list_pins(v1::ListPinsRequest { after, limit: PAGE })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                pins.extend(page.stream_ids);
+                match page.next {
+                    Some(next) => after = next,
+                    None => break,
+                }
+            }
+            Ok(json!({ "pinnedStreamIds": pins }))
+        }
+        NodeCommand::Gc => {
+            progress("collecting garbage");
+            let r = client.run_gc(v1::RunGcRequest {}).await.map_err(status)?.into_inner();
+            Ok(json!({
+                "pinnedStreams": r.pinned_streams,
+                "streamsRemoved": r.streams_removed,
+                "blocksRemoved": r.blocks_removed,
+                "blocksKept": r.blocks_kept,
+                "bytesFreed": r.bytes_freed,
+                "durationMs": r.duration_ms,
+            }))
+        }
+        NodeCommand::Query { controller, family, tag, limit } => {
+            use v1::list_streams_request::Filter;
+            let filter = match (controller, family, tag) {
+                (Some(c), _, _) => Some(Filter::Controller(c)),
+                (_, Some(f), _) => Some(Filter::Family(f)),
+                (_, _, Some(t)) => Some(Filter::Tag(t)),
+                _ => None,
+            };
+            // TODO(model): `--model` once the node has a by-model index RPC (api piece).
+            let mut streams = Vec::new();
+            let mut after = String::new();
+            while limit.is_none_or(|n| streams.len() < n) {
+                let want = limit
+                    .map_or(PAGE, |n| u32::try_from(n - streams.len()).unwrap_or(PAGE).min(PAGE));
+                let request = v1::ListStreamsRequest { filter: filter.clone(), after, limit: want };
+                let page = client.list_streams(request).await.map_err(status)?.into_inner();
+                streams.extend(page.stream_ids);
+                match page.next {
+                    Some(next) => after = next,
+                    None => break,
+                }
+            }
+            Ok(json!({ "streamIds": streams }))
+        }
+        NodeCommand::Node { command: NodeStatusCommand::Status } => {
+            let info = client.node_info(v1::NodeInfoRequest {}).await.map_err(status)?.into_inner();
+            let health = client.health(v1::HealthRequest {}).await.map_err(status)?.into_inner();
+            let stats =
+                client.store_stats(v1::StoreStatsRequest {}).await.map_err(status)?.into_inner();
+            let doctypes: Vec<Value> = info
+                .doctypes
+                .iter()
+                .map(|d| json!({ "streamType": d.stream_type, "name": d.name }))
+                .collect();
+            let serving = health.status() == v1::ServingStatus::Serving;
+            Ok(json!({
+                "version": info.version,
+                "network": info.network,
+                "doctypes": doctypes,
+                "anchoring": info.anchor_verifier,
+                "health": { "serving": serving, "reason": health.reason },
+                "store": {
+                    "blocks": stats.blocks,
+                    "streams": stats.streams,
+                    "pins": stats.pins,
+                    "pinOnWrite": stats.pin_on_write,
+                },
+            }))
         }
         NodeCommand::Hooks { command: HooksCommand::List } => {
             let hooks =
@@ -217,6 +384,67 @@ pub(crate) async fn run(url: &str, command: NodeCommand) -> Result<Value> {
                 })
                 .collect();
             Ok(json!({ "hooks": hooks }))
+        }
+        NodeCommand::Backup { command } => backup(&mut client, command).await,
+    }
+}
+
+async fn backup(client: &mut NodeClient<Channel>, command: BackupCommand) -> Result<Value> {
+    match command {
+        BackupCommand::List => {
+            let list =
+                client.list_backups(v1::ListBackupsRequest {}).await.map_err(status)?.into_inner();
+            let targets: Vec<Value> = list
+                .backups
+                .iter()
+                .map(|b| {
+                    let when = |t: u64| (t > 0).then_some(t);
+                    json!({
+                        "name": b.name,
+                        "kind": b.kind,
+                        "runs": b.runs,
+                        "errors": b.errors,
+                        "lastRun": when(b.last_run),
+                        "lastSuccess": when(b.last_success),
+                        "streams": b.streams,
+                        "commits": b.commits,
+                        "commitsSent": b.commits_sent,
+                        "pending": b.pending,
+                        "lastError": (!b.last_error.is_empty()).then_some(&b.last_error),
+                        "retryAt": when(b.retry_at),
+                    })
+                })
+                .collect();
+            Ok(json!({ "backups": targets }))
+        }
+        BackupCommand::Run { target } => {
+            progress(&format!("backing up to {target}"));
+            let run = client
+                .run_backup(v1::RunBackupRequest { target: target.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            Ok(json!({
+                "target": target,
+                "streams": run.streams,
+                "commits": run.commits,
+                "bytes": run.bytes,
+                "failed": run.failed,
+            }))
+        }
+        BackupCommand::Restore { target } => {
+            progress(&format!("restoring from {target} (every commit re-validated)"));
+            let restored = client
+                .restore_backup(v1::RestoreBackupRequest { target: target.clone() })
+                .await
+                .map_err(status)?
+                .into_inner();
+            Ok(json!({
+                "target": target,
+                "streams": restored.streams,
+                "commits": restored.commits,
+                "bytes": restored.bytes,
+            }))
         }
     }
 }

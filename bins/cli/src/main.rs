@@ -1,5 +1,5 @@
 //! `ceramic`: the command-line tool. Node commands (`create`, `update`, `show`, `commits`, `pin`,
-//! `unpin`) talk to a `ceramic-node` over gRPC (`--node`, `$CERAMIC_NODE`, default
+//! `unpin`, `pins`, `gc`, `query`, `node status`) talk to a `ceramic-node` over gRPC (`--node`, `$CERAMIC_NODE`, default
 //! `http://127.0.0.1:5101`); writes are signed locally with a did:key seed. Offline commands
 //! read StreamIDs and CommitIDs, commit blocks, CAR files and did:key. Every command prints one
 //! JSON document on stdout and progress on stderr; errors print `{"error": "..."}` on stderr

@@ -181,3 +181,40 @@ fn creates_a_three_id_and_writes_tiles_as_it() {
     let error = err(&url, &args);
     assert!(error.contains("signature"), "{error}");
 }
+
+/// `pins` (list, add, rm), `query` by family and controller, `gc` and `node status`.
+#[test]
+fn pins_queries_collects_garbage_and_shows_the_node_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _runtime, _metrics) = serve(dir.path());
+    let a = ok(&url, &["create", "--seed", SEED, "--family", "ops-a"]);
+    let b = ok(&url, &["create", "--seed", SEED, "--family", "ops-b", "--tag", "t"]);
+    let (a, b) = (a["streamId"].as_str().unwrap(), b["streamId"].as_str().unwrap());
+    // The node pins what is written through it (gc.pin_on_write, on by default).
+    let pinned = ok(&url, &["pins"]);
+    assert_eq!(pinned["pinnedStreamIds"].as_array().unwrap().len(), 2, "{pinned}");
+    assert_eq!(ok(&url, &["pins", "rm", b])["wasPinned"], true);
+    assert_eq!(ok(&url, &["pins", "list"])["pinnedStreamIds"], json!([a]));
+    assert_eq!(ok(&url, &["query", "--family", "ops-b"])["streamIds"], json!([b]));
+    assert_eq!(ok(&url, &["query", "--tag", "t"])["streamIds"], json!([b]));
+    let all = ok(&url, &["query", "--limit", "1"]);
+    assert_eq!(all["streamIds"].as_array().unwrap().len(), 1);
+    let status = ok(&url, &["node", "status"]);
+    assert_eq!(status["network"], "test");
+    assert_eq!(status["health"]["serving"], true);
+    assert_eq!(status["store"]["streams"], 2);
+    assert_eq!(status["store"]["pins"], 1);
+    assert_eq!(status["store"]["pinOnWrite"], true);
+    assert!(status["anchoring"].as_str().unwrap().contains("inmemory:12345"), "{status}");
+    let report = ok(&url, &["gc"]);
+    assert_eq!(
+        (report["pinnedStreams"].as_u64(), report["streamsRemoved"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(report["bytesFreed"].as_u64().unwrap() > 0);
+    assert_eq!(ok(&url, &["query"])["streamIds"], json!([a]));
+    // B is gone: pinning it is refused.
+    let refused = err(&url, &["pins", "add", b]);
+    assert!(refused.contains("NotFound"), "{refused}");
+    assert_eq!(ok(&url, &["pins", "add", a])["isPinned"], true);
+}

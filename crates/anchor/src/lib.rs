@@ -62,7 +62,9 @@ pub use calldata::{
     root_to_v0_hex, root_to_v1_calldata, tx_hash_cid, v1_threshold,
 };
 pub use chain::{Chain, Chains};
-pub use dev_chain::{Clock, DEV_CHAIN_ID, DevChain, ManualClock, SystemClock, Transaction};
+pub use dev_chain::{
+    Clock, DEV_CHAIN_ID, DevChain, DevChainError, ManualClock, SystemClock, Transaction,
+};
 pub use error::{ChainError, Error, Result};
 pub use merkle::{Node, Tree, cas_order, path_for, sort_leaves};
 pub use verify::{AnchorError, AnchorVerifier, PathError, verify_merkle_path};

@@ -25,8 +25,9 @@ use crate::Error;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Anchoring {
-    /// The in-process dev chain (`inmemory:12345`): anchors within about a second, verifiable
-    /// only by this process. The embedded default.
+    /// The in-process dev chain (`inmemory:12345`): anchors within about a second, its blocks
+    /// in `anchoring.dev_chain_file` (default `<data_dir>/dev-chain`), so they verify after a
+    /// restart and on nodes that open the same file. The embedded default.
     #[default]
     Dev,
     /// An Ethereum chain over JSON-RPC.
@@ -83,10 +84,19 @@ impl EthAnchoring {
     }
 }
 
-/// The chain the anchor service writes to, and the verifier of anchor commits.
-pub(crate) fn chains(anchoring: &Anchoring) -> Result<(Arc<dyn Chain>, Arc<Chains>), Error> {
-    let dev = Arc::new(DevChain::new());
-    let verifier = Chains::new().with(dev.clone());
+/// The chain the anchor service writes to, and the verifier of anchor commits: the dev chain,
+/// the anchoring chain, and each verify-only chain (connected here, without a key).
+pub(crate) fn chains(
+    anchoring: &Anchoring,
+    verify_only: &[crate::config::ChainConfig],
+    dev_chain_file: &std::path::Path,
+) -> Result<(Arc<dyn Chain>, Arc<Chains>), Error> {
+    let dev = Arc::new(DevChain::open(dev_chain_file)?);
+    let mut verifier = Chains::new().with(dev.clone());
+    for chain in verify_only {
+        let config = chain.to_eth_config()?;
+        verifier = verifier.with(Arc::new(EthChain::connect(config)?));
+    }
     Ok(match anchoring {
         Anchoring::Dev => (dev, Arc::new(verifier)),
         Anchoring::Eth(eth) => {
@@ -129,6 +139,7 @@ pub(crate) async fn apply_anchors(
     service: Service,
     mut batches: broadcast::Receiver<Arc<Published>>,
     metrics: Metrics,
+    backups: Vec<Arc<ceramic_backup::Runner>>,
 ) {
     loop {
         let batch = match batches.recv().await {
@@ -151,6 +162,10 @@ pub(crate) async fn apply_anchors(
                 }
             }
             Err(error) => tracing::error!(%error, "applying an anchor batch panicked"),
+        }
+        // `[[backup]]` targets with `after_anchor` back up the new anchor commits.
+        for runner in &backups {
+            runner.trigger();
         }
     }
 }

@@ -13,6 +13,7 @@
 //!                                    # are refused (503 / UNAVAILABLE), reads still served
 //! admin_dids = []                    # DIDs allowed to use the HTTP admin API (pins)
 //! log_level = "info"                 # a tracing filter, e.g. "info,ceramic_core=debug"; RUST_LOG wins
+//! pins = []                          # StreamIDs pinned at start, e.g. ["kjzl6cwe1jw14…"]
 //!
 //! [http]                             # the HTTP server's limits (see specs/node.md)
 //! header_timeout_ms = 10000          # a request head must arrive whole within this
@@ -40,6 +41,16 @@
 //! # batch_interval_secs = 1          # how often the anchor service looks (dev 1, eth 300)
 //! # min_streams = 1                  # streams that make a batch at once (dev 1, eth 1024)
 //! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
+//! # dev_chain_file = "<data_dir>/dev-chain" # the dev chain's blocks (share it to verify elsewhere)
+//!
+//! [[chains]]                         # verify-only chains (no key), any number of them
+//! # chain_id = "eip155:1"            # CAIP-2 id of an EVM chain
+//! # rpc_url = "https://…"            # its JSON-RPC endpoint (eth_chainId must match)
+//! # contract = "0x231055A0…"         # the anchor contract (default: the CAS's)
+//!
+//! [gc]
+//! interval_secs = 3600               # scheduled GC of unpinned streams; 0 = never (RunGc still does)
+//! pin_on_write = true                # writes without opts.pin (and gRPC writes) pin their stream
 //!
 //! # [[hooks]]                        # WebAssembly hooks, any number (specs/hooks.md); none by default
 //! # name = "policy"                  # required: unique, [A-Za-z0-9_-], metrics label
@@ -54,6 +65,24 @@
 //! # config = {}                      # any table, passed to the hook in every event
 //! # [hooks.filter]                   # which streams (all keys given must match; none: all)
 //! # model = "k…"  family = "…"  tag = "…"  controller = "did:…"
+//!
+//! [[backup]]                         # any number of backup targets (none by default)
+//! name = "local"                     # required, unique: metrics label, `ceramic backup --target`
+//! kind = "dir"                       # "dir" | "s3" | "ipfs"
+//! path = "/var/backups/ceramic"      # dir: the objects; ipfs: the manifest and segment indexes
+//! # control = "http://127.0.0.1:5002" # ipfs only: the peer's control URL (it pins over Bitswap)
+//! # endpoint = "https://s3.example"  # s3 only: path-style endpoint
+//! # bucket = "ceramic"               # s3 only (must exist)
+//! # region = "us-east-1"             # s3 only (default "us-east-1")
+//! # prefix = "node-1/"               # s3 only: object name prefix (default "")
+//! # access_key_env = "AWS_ACCESS_KEY_ID"     # s3 only: env var holding the key id (default)
+//! # secret_key_env = "AWS_SECRET_ACCESS_KEY" # s3 only: env var holding the secret (default)
+//! streams = "pinned"                 # "pinned" | "filter" (then family/controller/model)
+//! # family = "notes"                 # filter only; every given field must match
+//! # controller = "did:key:…"         # filter only
+//! # model = "kjzl…"                  # filter only
+//! after_anchor = true                # run after each applied anchor batch
+//! interval_secs = 0                  # also run every N seconds (0: no timer)
 //! ```
 //!
 //! Unknown keys are errors, so a typo is never silently ignored; a value that does not fit
@@ -70,6 +99,8 @@ use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_R
 use serde::Deserialize;
 
 use crate::anchoring::{Anchoring, EthAnchoring};
+
+pub use crate::backup::BackupConfig;
 
 /// Why a configuration could not be read or used.
 #[derive(Debug, thiserror::Error)]
@@ -304,6 +335,10 @@ pub struct AnchoringConfig {
     pub min_streams: Option<usize>,
     /// The oldest request age that makes a batch anyway.
     pub max_delay_secs: Option<u64>,
+    /// The file the dev chain keeps its blocks in (default `<data_dir>/dev-chain`): dev
+    /// anchors verify after a restart, and on other nodes of this machine (or a shared file
+    /// system) that name the same file. Only one node may anchor on a file.
+    pub dev_chain_file: Option<PathBuf>,
 }
 
 impl AnchoringConfig {
@@ -370,6 +405,125 @@ impl AnchoringConfig {
     }
 }
 
+/// One `[[chains]]` entry: an EVM chain the node checks anchor proofs on, with no key (it
+/// never sends transactions there). Several may be configured; each is connected at start (its
+/// RPC must answer `eth_chainId` with the configured id).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ChainConfig {
+    /// The CAIP-2 id, `eip155:<n>` (e.g. `eip155:1` for Ethereum mainnet).
+    pub chain_id: String,
+    /// The JSON-RPC endpoint (`http://` or `https://`).
+    pub rpc_url: String,
+    /// The anchor contract v1 proofs must call; absent: the CAS's contract
+    /// (`0x231055A0852D67C7107Ad0d0DFeab60278fE6AdC`).
+    pub contract: Option<String>,
+}
+
+impl ChainConfig {
+    /// The numeric chain id.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `chains.chain_id` when it is not `eip155:<n>`.
+    pub fn eip155(&self) -> Result<u64, ConfigError> {
+        self.chain_id.strip_prefix("eip155:").and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| {
+            invalid(
+                "chains.chain_id",
+                format!("{:?} is not an EVM chain id `eip155:<number>`", self.chain_id),
+            )
+        })
+    }
+
+    /// The verify-only chain's configuration (not connected yet).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `chains.chain_id`, `chains.rpc_url` or
+    /// `chains.contract`.
+    pub fn to_eth_config(&self) -> Result<ceramic_anchor_eth::Config, ConfigError> {
+        let id = self.eip155()?;
+        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
+            return Err(invalid(
+                "chains.rpc_url",
+                format!("{:?} is not an http(s) URL", self.rpc_url),
+            ));
+        }
+        let config = ceramic_anchor_eth::Config::new(self.rpc_url.clone(), id);
+        Ok(match &self.contract {
+            Some(address) => config.with_contract(
+                ceramic_anchor_eth::parse_address(address)
+                    .map_err(|e| invalid("chains.contract", format!("{address:?}: {e}")))?,
+            ),
+            None => config,
+        })
+    }
+}
+
+/// Checks the `[[chains]]` entries: each valid, no chain id twice.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] naming the bad key.
+pub fn validate_chains(chains: &[ChainConfig]) -> Result<(), ConfigError> {
+    let mut seen = std::collections::HashSet::new();
+    for chain in chains {
+        chain.to_eth_config()?;
+        if !seen.insert(chain.chain_id.as_str()) {
+            return Err(invalid(
+                "chains.chain_id",
+                format!("{} is configured twice", chain.chain_id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `[gc]` table: garbage collection of unpinned streams.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct GcConfig {
+    /// Seconds between scheduled collections (the first one `interval_secs` after start);
+    /// 0 never collects on a schedule (the `RunGc` RPC and `ceramic-cli gc` still do).
+    pub interval_secs: u64,
+    /// Whether a write whose `opts.pin` is absent (and every gRPC write) pins its stream.
+    pub pin_on_write: bool,
+}
+
+/// The default `gc.interval_secs`: hourly.
+pub const DEFAULT_GC_INTERVAL_SECS: u64 = 3_600;
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        GcConfig { interval_secs: DEFAULT_GC_INTERVAL_SECS, pin_on_write: true }
+    }
+}
+
+impl GcConfig {
+    /// The scheduled interval, `None` for never.
+    pub fn interval(&self) -> Option<Duration> {
+        (self.interval_secs > 0).then(|| Duration::from_secs(self.interval_secs))
+    }
+
+    /// Checks the values.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `gc.interval_secs` when it is above a year (a typo in
+    /// milliseconds, most likely).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        const YEAR: u64 = 365 * 24 * 3_600;
+        if self.interval_secs > YEAR {
+            return Err(invalid(
+                "gc.interval_secs",
+                format!(
+                    "{} is more than a year ({YEAR} s); 0 turns scheduled GC off",
+                    self.interval_secs
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The node's configuration: the TOML file (see the module docs), every field defaulted.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -407,6 +561,14 @@ pub struct NodeConfig {
     pub log_level: String,
     /// WebAssembly hooks (`[[hooks]]`, `specs/hooks.md`); none by default.
     pub hooks: Vec<ceramic_hooks::HookConfig>,
+    /// Garbage collection.
+    pub gc: GcConfig,
+    /// StreamIDs pinned at start (each must be stored, or loadable from the network).
+    pub pins: Vec<String>,
+    /// Verify-only chains: EVM chains whose anchor proofs the node accepts, without a key.
+    pub chains: Vec<ChainConfig>,
+    /// The backup targets (`[[backup]]` tables; none by default).
+    pub backup: Vec<BackupConfig>,
 }
 
 impl Default for NodeConfig {
@@ -426,6 +588,10 @@ impl Default for NodeConfig {
             shutdown_grace_secs: 10,
             log_level: "info".into(),
             hooks: Vec::new(),
+            gc: GcConfig::default(),
+            pins: Vec::new(),
+            chains: Vec::new(),
+            backup: Vec::new(),
         }
     }
 }
@@ -469,6 +635,26 @@ impl NodeConfig {
     /// [`ConfigError::Parse`] for invalid TOML, an unknown key or a wrong type.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse(Box::new(e)))
+    }
+
+    /// The dev chain's file: `anchoring.dev_chain_file`, else `<data_dir>/dev-chain`.
+    pub fn dev_chain_file(&self) -> PathBuf {
+        self.anchoring.dev_chain_file.clone().unwrap_or_else(|| self.data_dir.join("dev-chain"))
+    }
+
+    /// The `pins` list as StreamIDs.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `pins` for an entry that is not a StreamID.
+    pub fn pinned_streams(&self) -> Result<Vec<ceramic_streamid::StreamId>, ConfigError> {
+        self.pins
+            .iter()
+            .map(|text| {
+                text.parse::<ceramic_streamid::StreamId>()
+                    .ok()
+                    .ok_or_else(|| invalid("pins", format!("{text:?} is not a StreamID")))
+            })
+            .collect()
     }
 
     /// The store's configuration: `sync` and `min_free_bytes`.
@@ -561,6 +747,84 @@ mod tests {
         let err = config.anchoring.to_anchoring().unwrap_err();
         assert!(err.to_string().contains("/nonexistent/eth.key"), "{err}");
         assert!(err.to_string().contains("anchoring.private_key_file"), "{err}");
+    }
+
+    #[test]
+    fn gc_and_pins_have_defaults_and_name_their_bad_keys() {
+        let config = NodeConfig::parse("").unwrap();
+        assert_eq!(config.gc.interval_secs, DEFAULT_GC_INTERVAL_SECS);
+        assert!(config.gc.pin_on_write);
+        assert_eq!(config.gc.interval(), Some(Duration::from_secs(3_600)));
+        assert!(config.pinned_streams().unwrap().is_empty());
+        let id = ceramic_streamid::StreamId::new(
+            ceramic_streamid::StreamType::TILE,
+            ceramic_codecs::cid_of(0x71, b"pinned"),
+        )
+        .unwrap();
+        let text = format!("pins = [\"{id}\"]\n[gc]\ninterval_secs = 0\npin_on_write = false");
+        let config = NodeConfig::parse(&text).unwrap();
+        assert_eq!(config.gc.interval(), None);
+        assert!(!config.gc.pin_on_write);
+        config.gc.validate().unwrap();
+        assert_eq!(config.pinned_streams().unwrap(), [id]);
+        let bad = NodeConfig::parse("pins = [\"kjz-not-an-id\"]").unwrap();
+        let err = bad.pinned_streams().unwrap_err();
+        assert!(err.to_string().contains("config key `pins`"), "{err}");
+        assert!(err.to_string().contains("kjz-not-an-id"), "{err}");
+        let commit = id.at_commit(ceramic_codecs::cid_of(0x71, b"c")).unwrap();
+        let bad = NodeConfig::parse(&format!("pins = [\"{commit}\"]")).unwrap();
+        assert!(bad.pinned_streams().unwrap_err().to_string().contains("`pins`"));
+        let bad = NodeConfig::parse("[gc]\ninterval_secs = 3600000000").unwrap();
+        let err = bad.gc.validate().unwrap_err();
+        assert!(err.to_string().contains("config key `gc.interval_secs`"), "{err}");
+        let err = NodeConfig::parse("[gc]\ninterval = 5").unwrap_err();
+        assert!(err.to_string().contains("interval"), "{err}");
+        assert!(NodeConfig::parse("[gc]\npin_on_write = \"yes\"").is_err());
+    }
+
+    #[test]
+    fn verify_only_chains_are_checked_and_name_their_bad_keys() {
+        let config = NodeConfig::parse(
+            r#"
+            [[chains]]
+            chain_id = "eip155:1"
+            rpc_url = "https://mainnet.example"
+
+            [[chains]]
+            chain_id = "eip155:11155111"
+            rpc_url = "http://127.0.0.1:8545"
+            contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.chains.len(), 2);
+        validate_chains(&config.chains).unwrap();
+        assert_eq!(config.chains[1].eip155().unwrap(), 11_155_111);
+        assert!(NodeConfig::parse("").unwrap().chains.is_empty());
+        for (text, key) in [
+            ("[[chains]]\nchain_id = \"inmemory:1\"\nrpc_url = \"http://x\"", "chains.chain_id"),
+            ("[[chains]]\nchain_id = \"eip155:x\"\nrpc_url = \"http://x\"", "chains.chain_id"),
+            ("[[chains]]\nchain_id = \"eip155:1\"\nrpc_url = \"ws://x\"", "chains.rpc_url"),
+            (
+                "[[chains]]\nchain_id = \"eip155:1\"\nrpc_url = \"http://x\"\ncontract = \"0x12\"",
+                "chains.contract",
+            ),
+            (
+                "[[chains]]\nchain_id = \"eip155:1\"\nrpc_url = \"http://x\"\n[[chains]]\nchain_id = \"eip155:1\"\nrpc_url = \"http://y\"",
+                "chains.chain_id",
+            ),
+        ] {
+            let config = NodeConfig::parse(text).unwrap();
+            let err = validate_chains(&config.chains).unwrap_err();
+            assert!(err.to_string().contains(&format!("config key `{key}`")), "{text}: {err}");
+        }
+        // No key can be given: verify-only chains never sign.
+        let err = NodeConfig::parse(
+            "[[chains]]\nchain_id = \"eip155:1\"\nrpc_url = \"http://x\"\nprivate_key_file = \"k\"",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("private_key_file"), "{err}");
+        assert!(NodeConfig::parse("[[chains]]\nrpc_url = \"http://x\"").is_err());
     }
 
     #[test]

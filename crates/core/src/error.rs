@@ -54,6 +54,9 @@ pub enum Error {
     /// A server task panicked or was cancelled.
     #[error("a server task ended abnormally: {0}")]
     Task(String),
+    /// The dev chain's file could not be opened or read.
+    #[error("dev chain: {0}")]
+    DevChain(#[from] ceramic_anchor::DevChainError),
 }
 
 impl From<ceramic_storage::Error> for Error {

@@ -45,6 +45,26 @@ pub fn node_config(data: &[u8]) {
         Err(other) => panic!("the p2p table failed with {other}"),
     }
 
+    match config.gc.validate() {
+        Ok(()) => assert_eq!(config.gc.interval().is_none(), config.gc.interval_secs == 0),
+        Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "gc.interval_secs"),
+        Err(other) => panic!("the gc table failed with {other}"),
+    }
+    match config.pinned_streams() {
+        Ok(ids) => assert_eq!(ids.len(), config.pins.len()),
+        Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "pins"),
+        Err(other) => panic!("pins failed with {other}"),
+    }
+    match crate::config::validate_chains(&config.chains) {
+        Ok(()) => {
+            for chain in &config.chains {
+                assert!(chain.eip155().is_ok(), "{chain:?}");
+            }
+        }
+        Err(ConfigError::Invalid { key, .. }) => assert!(key.starts_with("chains."), "{key}"),
+        Err(other) => panic!("the chains failed with {other}"),
+    }
+
     let anchoring = &config.anchoring;
     if anchoring.chain == ChainName::Dev {
         let eth_only = anchoring.rpc_url.is_some() || anchoring.private_key_file.is_some();

@@ -8,7 +8,11 @@
 //!   under `<data_dir>/anchor`) on the in-process dev chain (`inmemory:12345`, the default) or
 //!   on Ethereum (`ceramic-anchor-eth`); anchor commits it makes are applied to the engine as
 //!   tips (conflict resolution decides), and the engine's anchor verifier is a [`Chains`] of the
-//!   dev chain and the configured chain, with a cache;
+//!   dev chain, the configured chain and the verify-only `[[chains]]` (no key), with a cache;
+//! - garbage collection: writes pin their stream unless `opts.pin` says otherwise
+//!   (`[gc] pin_on_write`), the configured `pins` are pinned at start, and unpinned streams are
+//!   collected every `[gc] interval_secs` and on demand (`RunGc`), never under a write in
+//!   flight;
 //! - the network (`ceramic-net`), which also loads unknown streams for the service;
 //! - the front-ends: gRPC (`ceramic-grpc`, with reflection) and the js-ceramic HTTP API
 //!   (`ceramic-http-api`) with Prometheus metrics at `/metrics`, until one shutdown stops all.
@@ -38,6 +42,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod anchoring;
+mod backup;
 mod config;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -47,6 +52,9 @@ mod run;
 
 pub use anchoring::{Anchoring, CasRequester, EthAnchoring};
 pub use ceramic_anchor::Chains;
-pub use config::{AnchoringConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig};
+pub use config::{
+    AnchoringConfig, BackupConfig, ChainName, ConfigError, HttpConfig, NodeConfig, P2pConfig,
+};
+pub use config::{ChainConfig, DEFAULT_GC_INTERVAL_SECS, GcConfig, validate_chains};
 pub use error::Error;
 pub use node::{Node, NodeBuilder};

@@ -123,6 +123,9 @@ impl NodeBuilder {
         config.http.validate()?;
         let metrics = Metrics::new();
         let hooks = config.load_hooks(&metrics)?;
+        config.gc.validate()?;
+        crate::config::validate_chains(&config.chains)?;
+        let pins = config.pinned_streams()?;
         let anchoring = config.anchoring.to_anchoring()?;
         let store_config = config.store_config()?;
         let network = match network {
@@ -137,7 +140,9 @@ impl NodeBuilder {
         let storage = Arc::new(ceramic_storage_rocks::open(&store_dir, store_config)?);
         let dyn_storage: Arc<dyn Storage> = storage.clone();
 
-        let (chain, verifier) = chains(&anchoring)?;
+        let backups = crate::backup::runners(&config.backup, &dyn_storage)?;
+
+        let (chain, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
         let updates = Updates::new();
         let mut publishers =
             publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
@@ -169,7 +174,9 @@ impl NodeBuilder {
             .with_info(info)
             .with_metrics(metrics)
             .with_updates(updates)
-            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())));
+            .with_pin_on_write(config.gc.pin_on_write)
+            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())))
+            .with_backups(backups.clone());
         if let Some(hooks) = hooks {
             service = service.with_hooks(Arc::new(hooks));
         }
@@ -182,9 +189,42 @@ impl NodeBuilder {
             }
             _ => None,
         };
+        // IPFS backup targets have their peer fetch the blocks from this node over Bitswap.
+        let provider_addrs: Vec<String> = net
+            .as_ref()
+            .map(|(handle, _)| handle.listen_addrs().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        for (runner, table) in backups.iter().zip(&config.backup) {
+            if table.kind == "ipfs" && provider_addrs.is_empty() {
+                let reason =
+                    format!("[[backup]] {:?}: kind = \"ipfs\" needs [p2p] enabled", table.name);
+                return Err(ConfigError::Invalid { key: "backup.kind", reason }.into());
+            }
+            runner.target().provide_from(provider_addrs.clone());
+        }
         let grpc = bind(config.listen, "listen").await?;
         let http = bind(config.http_listen, "http_listen").await?;
-        Ok(Node { service: service.build(), storage, cas, sink, verifier, net, grpc, http, config })
+        // The configured pins of stored streams now; the others once loaded from the network.
+        let mut pending_pins = Vec::new();
+        for id in pins {
+            match storage.state(&id)? {
+                Some(_) => storage.pin(&id)?,
+                None => pending_pins.push(id),
+            }
+        }
+        Ok(Node {
+            service: service.build(),
+            storage,
+            cas,
+            sink,
+            verifier,
+            net,
+            grpc,
+            http,
+            config,
+            pending_pins,
+            backups,
+        })
     }
 }
 
@@ -211,6 +251,11 @@ pub struct Node {
     pub(crate) grpc: TcpListener,
     pub(crate) http: TcpListener,
     pub(crate) config: NodeConfig,
+    /// Configured pins of streams not stored at start: loaded (from the network) and pinned
+    /// by [`Node::run`].
+    pub(crate) pending_pins: Vec<StreamId>,
+    /// The backup targets, in `[[backup]]` order (the service holds them too).
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl Node {

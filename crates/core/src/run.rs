@@ -8,7 +8,9 @@ use std::sync::Arc;
 use ceramic_grpc::Grpc;
 use ceramic_http_api::{Api, ServerStats};
 use ceramic_net::NetworkHandle;
-use ceramic_service::Metrics;
+use ceramic_service::{Metrics, Service};
+use ceramic_streamid::{StreamId, StreamRef};
+use std::time::Duration;
 
 use crate::anchoring::apply_anchors;
 use crate::{Error, Node};
@@ -17,24 +19,55 @@ pub(crate) async fn run(
     node: Node,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let Node { service, storage, cas, sink, verifier, net, grpc, http, config } = node;
+    let Node {
+        service,
+        storage,
+        cas,
+        sink,
+        verifier,
+        net,
+        grpc,
+        http,
+        config,
+        pending_pins,
+        backups,
+    } = node;
     let grace = config.shutdown_grace();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let applier =
-        tokio::spawn(apply_anchors(service.clone(), sink.subscribe(), service.metrics().clone()));
+    // Each backup target's task (on its timer and/or after anchors), and the targets that
+    // run after each applied anchor batch.
+    let mut backup_tasks = Vec::new();
+    let mut after_anchor = Vec::new();
+    for (runner, table) in backups.iter().zip(&config.backup) {
+        if table.after_anchor || table.interval().is_some() {
+            backup_tasks.push(tokio::spawn(runner.clone().run_forever(table.interval())));
+        }
+        if table.after_anchor {
+            after_anchor.push(runner.clone());
+        }
+    }
+    let applier = tokio::spawn(apply_anchors(
+        service.clone(),
+        sink.subscribe(),
+        service.metrics().clone(),
+        after_anchor,
+    ));
     let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
     let peers = tokio::spawn(count_peers(
         net.as_ref().map(|(handle, _)| handle.clone()),
         service.metrics().clone(),
     ));
+    let collector = tokio::spawn(collect_garbage(service.clone(), config.gc.interval()));
+    let pinner = tokio::spawn(pin_when_loaded(service.clone(), pending_pins));
     let metrics = service.metrics().clone();
     let http_stats = Arc::new(ServerStats::default());
     let rendered = Rendered {
         metrics,
+        service: service.clone(),
         http: http_stats.clone(),
         net: net.as_ref().map(|(handle, _)| handle.clone()),
     };
@@ -74,11 +107,21 @@ pub(crate) async fn run(
     let _ = scheduler.await;
     applier.abort();
     peers.abort();
+    collector.abort();
+    pinner.abort();
+    let _ = collector.await;
+    let _ = pinner.await;
+    for task in &backup_tasks {
+        task.abort();
+    }
     // An aborted task drops its future (and its hold on the engine and the store) only when
     // the runtime next polls it: wait for that, so the store is closed when `run` returns and
     // the directory can be opened again at once.
     let _ = applier.await;
     let _ = peers.await;
+    for task in backup_tasks {
+        let _ = task.await;
+    }
     if let Some((handle, task)) = net {
         handle.shutdown().await;
         let _ = task.await;
@@ -97,12 +140,14 @@ pub(crate) async fn run(
 #[derive(Debug, Clone)]
 struct Rendered {
     metrics: Metrics,
+    service: ceramic_service::Service,
     http: Arc<ServerStats>,
     net: Option<NetworkHandle>,
 }
 
 async fn serve_metrics(rendered: Rendered) -> impl axum::response::IntoResponse {
-    let Rendered { metrics, http, net } = rendered;
+    let Rendered { metrics, service, http, net } = rendered;
+    service.refresh_backup_metrics();
     let http = http.snapshot();
     metrics.set_http_connections_refused(&[
         ("capacity", http.refused_at_capacity),
@@ -200,6 +245,37 @@ async fn count_peers(handle: Option<NetworkHandle>, metrics: Metrics) {
         match handle.peers().await {
             Ok(peers) => metrics.set_peers(i64::try_from(peers.len()).unwrap_or(i64::MAX)),
             Err(_) => return,
+        }
+    }
+}
+
+/// Runs GC every `every` (the first one `every` after start) while the node runs; `None`:
+/// never. A failed GC is logged and retried at the next tick.
+async fn collect_garbage(service: Service, every: Option<Duration>) {
+    let Some(every) = every else { return };
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = service.gc().await {
+            tracing::warn!(error = %e, "scheduled garbage collection failed");
+        }
+    }
+}
+
+/// Loads each configured pin the store did not have at start (from the network, when there is
+/// one) and pins it; a stream that cannot be loaded is logged.
+async fn pin_when_loaded(service: Service, streams: Vec<StreamId>) {
+    for id in streams {
+        let pinned = match service.load(StreamRef::Stream(id), None).await {
+            Ok(_) => service.pin(id).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match pinned {
+            Ok(()) => tracing::info!(stream = %id, "pinned (config `pins`)"),
+            Err(error) => {
+                tracing::warn!(stream = %id, %error, "config `pins`: stream not pinned");
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Weak};
 
 use ceramic_codecs::{Block, Cid, Payload};
 use ceramic_did::{
@@ -15,7 +15,7 @@ use ceramic_streamid::{CommitId, StreamId, StreamType};
 
 use crate::conflict::{Winner, pick_log_to_accept, winner_tip};
 use ceramic_anchor::AnchorVerifier;
-use ceramic_storage::{BlockSource, Storage};
+use ceramic_storage::{BlockSource, GcReport, Storage};
 
 use crate::log::{LoadedCommit, load_commit, verify_anchor_path};
 use crate::{ApplyError, Publisher};
@@ -97,6 +97,10 @@ pub struct Engine {
     /// Writes to one stream (check the tip, then store) are serialized by one of these, chosen
     /// by the StreamID; commits are loaded and signatures verified before taking it.
     write_locks: Box<[Mutex<()>]>,
+    /// Held for reading by every write (from reading the stream's state to storing the new one,
+    /// and the pin that goes with it) and for writing by [`Engine::gc`], so GC never runs
+    /// between a write's read and its store (it would remove the log the write extends).
+    gc_gate: RwLock<()>,
 }
 
 /// How many locks serialize writes (streams share a lock when their ids hash alike: with 128
@@ -147,7 +151,45 @@ impl Engine {
         let resolver = Arc::new(CachingResolver::new(DidRegistry::default(), RESOLVER_CACHE));
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
         let cacaos = ceramic_did::CacaoVerifier::default();
-        Engine { store, registry, anchors, publisher, resolver, cacaos, write_locks }
+        let gc_gate = RwLock::new(());
+        Engine { store, registry, anchors, publisher, resolver, cacaos, write_locks, gc_gate }
+    }
+
+    /// Holds off [`Engine::gc`] for the life of the guard. Never taken twice by one thread
+    /// (std's `RwLock` may deadlock on a nested read while GC waits).
+    fn hold_gc(&self) -> RwLockReadGuard<'_, ()> {
+        self.gc_gate.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Garbage collection ([`Storage::gc`]) that waits for the writes in flight and holds new
+    /// ones until it is done: a write that read a stream's state before GC stores its new state
+    /// with the whole log, or a write that starts after finds the stream gone
+    /// ([`ApplyError::NotFound`]); never a write acknowledged and then lost, or refused for a
+    /// block GC removed under it. GC through the store directly does not get this.
+    ///
+    /// # Errors
+    /// [`ApplyError::Store`] with the errors of [`Storage::gc`].
+    pub fn gc(&self) -> Result<GcReport, ApplyError> {
+        let _gate = self.gc_gate.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(self.store.gc()?)
+    }
+
+    /// [`Engine::apply_write`], then `pin` (`Some(true)` pins the stream, `Some(false)` unpins
+    /// it, `None` leaves its pin as it is) with no GC in between: a write acknowledged as
+    /// pinned is never collected.
+    ///
+    /// # Errors
+    /// As [`Engine::apply_write`], and [`ApplyError::Store`] when the pin fails (the commit is
+    /// stored then).
+    pub fn apply_write_pinned(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+        expect: Expect,
+        pin: Option<bool>,
+    ) -> Result<StreamState, ApplyError> {
+        self.apply_write_checked(stream_type, commit, blocks, expect, pin, &mut |_| Ok(()))
     }
 
     /// The write lock of `stream`, held from reading its tip until its new state is stored.
@@ -423,6 +465,21 @@ impl Engine {
         self.state_at_depth(&Blocks(&none), stream, tip, 0)
     }
 
+    /// The state of `stream` at commit `tip`, rebuilt strictly (any invalid commit is an error)
+    /// from `source`'s blocks in front of the store's; nothing is stored. Restoring a backup
+    /// checks every commit with it before storing anything (`ceramic-backup`).
+    ///
+    /// # Errors
+    /// Any [`ApplyError`].
+    pub fn verify_from(
+        &self,
+        source: &dyn BlockSource,
+        stream: &StreamId,
+        tip: Cid,
+    ) -> Result<StreamState, ApplyError> {
+        self.state_at_depth(source, stream, tip, 0)
+    }
+
     /// The stored state of a stream.
     ///
     /// # Errors
@@ -487,32 +544,43 @@ impl Engine {
         blocks: &[Block],
         expect: Expect,
     ) -> Result<StreamState, ApplyError> {
-        self.apply_write_checked(stream_type, commit, blocks, expect, &mut |_| Ok(()))
+        self.apply_write_checked(stream_type, commit, blocks, expect, None, &mut |_| Ok(()))
     }
 
     /// [`Engine::apply_write`] that shows the new state to `check` before storing it (node-local
     /// policy, e.g. hooks): when `check` refuses, its error is returned and nothing is stored.
     /// `check` runs while the stream's writes are serialized (keep it short); a genesis of a
-    /// stream that exists returns the stored state without calling it.
+    /// stream that exists returns the stored state without calling it. Then `pin` as
+    /// [`Engine::apply_write_pinned`] does, with no GC in between.
     ///
     /// # Errors
-    /// As [`Engine::apply_write`] (as `E`), and `check`'s error.
+    /// As [`Engine::apply_write_pinned`] (as `E`), and `check`'s error.
     pub fn apply_write_checked<E: From<ApplyError>>(
         &self,
         stream_type: StreamType,
         commit: Cid,
         blocks: &[Block],
         expect: Expect,
+        pin: Option<bool>,
         check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
     ) -> Result<StreamState, E> {
-        match self.write_inner(stream_type, commit, blocks, expect, check) {
-            Ok(Ok(state)) => Ok(state),
-            Ok(Err(refused)) => Err(refused),
-            Err(e) => Err(e.into()),
-        }
+        let _gate = self.hold_gc();
+        let state = match self.write_inner(stream_type, commit, blocks, expect, check) {
+            Ok(Ok(state)) => state,
+            Ok(Err(refused)) => return Err(refused),
+            Err(e) => return Err(e.into()),
+        };
+        let pinned = match pin {
+            Some(true) => self.store.pin(&state.stream_id()),
+            Some(false) => self.store.unpin(&state.stream_id()).map(drop),
+            None => Ok(()),
+        };
+        pinned.map_err(|e| E::from(ApplyError::from(e)))?;
+        Ok(state)
     }
 
-    /// [`Engine::apply_write_checked`]'s work: `Ok(Err(_))` when `check` refused.
+    /// [`Engine::apply_write_checked`]'s work, with GC held off by the caller: `Ok(Err(_))`
+    /// when `check` refused.
     fn write_inner<R>(
         &self,
         stream_type: StreamType,
@@ -618,6 +686,7 @@ impl Engine {
         tip: Cid,
         source: &dyn BlockSource,
     ) -> Result<TipOutcome, ApplyError> {
+        let _gate = self.hold_gc();
         let source = Overlay { first: source, then: self.store.as_ref() };
         let _guard = self.write_lock(stream);
         let Some(local) = self.store.state(stream)? else {

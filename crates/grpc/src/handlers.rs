@@ -287,4 +287,87 @@ impl Node for Grpc {
         });
         Ok(Response::new(Box::pin(events)))
     }
+
+    async fn run_gc(
+        &self,
+        _request: Request<v1::RunGcRequest>,
+    ) -> Result<Response<v1::GcReport>, Status> {
+        let run = self.service.gc().await.map_err(|e| e.to_status())?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(Response::new(v1::GcReport {
+            pinned_streams: count(run.report.pinned_streams),
+            streams_removed: count(run.report.streams_removed),
+            blocks_removed: count(run.report.blocks_removed),
+            blocks_kept: count(run.report.blocks_kept),
+            bytes_freed: run.report.bytes_freed,
+            duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+        }))
+    }
+
+    async fn store_stats(
+        &self,
+        _request: Request<v1::StoreStatsRequest>,
+    ) -> Result<Response<v1::StoreStatsResponse>, Status> {
+        let stats = self.service.stats().await.map_err(|e| e.to_status())?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(Response::new(v1::StoreStatsResponse {
+            blocks: count(stats.blocks),
+            streams: count(stats.streams),
+            pins: count(stats.pins),
+            pin_on_write: self.service.pins_on_write(),
+        }))
+    }
+
+    async fn list_backups(
+        &self,
+        _request: Request<v1::ListBackupsRequest>,
+    ) -> Result<Response<v1::ListBackupsResponse>, Status> {
+        let backups = self
+            .service
+            .backups()
+            .into_iter()
+            .map(|s| v1::BackupStatus {
+                name: s.name,
+                kind: s.kind,
+                runs: s.runs,
+                errors: s.errors,
+                last_run: s.last_run.unwrap_or(0),
+                last_success: s.last_success.unwrap_or(0),
+                streams: s.streams as u64,
+                commits: s.commits as u64,
+                commits_sent: s.commits_sent,
+                pending: s.pending as u64,
+                last_error: s.last_error.unwrap_or_default(),
+                retry_at: s.retry_at.unwrap_or(0),
+            })
+            .collect();
+        Ok(Response::new(v1::ListBackupsResponse { backups }))
+    }
+
+    async fn run_backup(
+        &self,
+        request: Request<v1::RunBackupRequest>,
+    ) -> Result<Response<v1::RunBackupResponse>, Status> {
+        let target = request.into_inner().target;
+        let report = self.service.run_backup(&target).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::RunBackupResponse {
+            streams: report.streams as u64,
+            commits: report.commits as u64,
+            bytes: report.bytes as u64,
+            failed: report.failures.len() as u64,
+        }))
+    }
+
+    async fn restore_backup(
+        &self,
+        request: Request<v1::RestoreBackupRequest>,
+    ) -> Result<Response<v1::RestoreBackupResponse>, Status> {
+        let target = request.into_inner().target;
+        let report = self.service.restore_backup(&target).await.map_err(|e| e.to_status())?;
+        Ok(Response::new(v1::RestoreBackupResponse {
+            streams: report.streams as u64,
+            commits: report.commits as u64,
+            bytes: report.bytes as u64,
+        }))
+    }
 }

@@ -20,7 +20,7 @@
 //! rewrites that status on the way out. No handler here answers `OutOfRange`.
 
 use ceramic_proto::FieldError;
-use ceramic_service::{AnchorError, ErrorKind, LoadError, StoreError, WriteError};
+use ceramic_service::{AnchorError, BackupError, ErrorKind, LoadError, StoreError, WriteError};
 use tonic::codegen::http;
 use tonic::{Code, Status};
 
@@ -94,7 +94,7 @@ macro_rules! logged {
         }
     )*};
 }
-logged!(LoadError, StoreError, AnchorError);
+logged!(LoadError, StoreError, AnchorError, BackupError);
 
 #[cfg(test)]
 mod tests {
@@ -119,6 +119,9 @@ mod tests {
         assert_eq!(status.message(), "id: bad");
         assert_eq!(LoadError::TimeWithCommit.to_status().code(), Code::InvalidArgument);
         assert_eq!(AnchorError::NotConfigured.to_status().code(), Code::Unimplemented);
+        let unknown = BackupError::UnknownTarget("nightly".into()).to_status();
+        assert_eq!(unknown.code(), Code::NotFound);
+        assert!(unknown.message().contains("nightly"), "{unknown:?}");
     }
 
     #[test]

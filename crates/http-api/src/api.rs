@@ -22,7 +22,7 @@ use crate::commit::{CommitBlocks, shorten, to_json};
 use crate::error::ApiError;
 use crate::multiquery::MultiqueryLimits;
 use crate::query::{LoadOpts, parse_query};
-use crate::request::{parse_apply, parse_create, parse_multiquery};
+use crate::request::{WriteOpts, parse_apply, parse_create, parse_multiquery};
 
 /// The largest request body, in bytes (js-ceramic's daemon: `express.json({limit: '1mb'})`).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -122,13 +122,16 @@ impl Api {
         stream_type: StreamType,
         commit: CommitBlocks,
         stream: Option<StreamId>,
-        anchor: bool,
+        opts: WriteOpts,
     ) -> Result<Response> {
         let commit = ceramic_service::CommitBlocks::new(*commit.cid(), commit.into_blocks())?;
         let state = match stream {
-            None => self.service.create(stream_type, commit).await?,
-            Some(stream) => self.service.apply(stream_type, commit, Some(stream)).await?,
+            None => self.service.create_pinned(stream_type, commit, opts.pin).await?,
+            Some(stream) => {
+                self.service.apply_pinned(stream_type, commit, Some(stream), opts.pin).await?
+            }
         };
+        let anchor = opts.anchor;
         let id = state.stream_id();
         if anchor {
             // The write is done; the anchor request runs on, and its failure is logged.
@@ -240,14 +243,14 @@ fn load_opts(query: Option<String>) -> Result<LoadOpts> {
 
 async fn create_stream(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_create(&body(raw)?)?;
-    api.write(request.stream_type, request.genesis, None, request.opts.anchor).await
+    api.write(request.stream_type, request.genesis, None, request.opts).await
 }
 
 async fn apply_commit(State(api): Shared, raw: Result<Bytes, BytesRejection>) -> Result<Response> {
     let request = parse_apply(&body(raw)?)?;
     // The engine checks, on the commit it decodes, that it updates `streamId`.
     let (stream_type, stream) = (request.stream.stream_type(), Some(request.stream));
-    api.write(stream_type, request.commit, stream, request.opts.anchor).await
+    api.write(stream_type, request.commit, stream, request.opts).await
 }
 
 async fn load_stream(

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{Api, current_content};
 use crate::error::ApiError;
-use crate::request::{MultiQuery, PathTrie, RequestError};
+use crate::request::{MultiQuery, PathTrie, RequestError, WriteOpts};
 
 /// The bounds of one multiquery; [`Default`] gives the node's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,12 @@ pub(crate) async fn run(
             }
             let created = tokio::time::timeout_at(
                 deadline,
-                api.write(stream.stream_type(), genesis, None, false),
+                api.write(
+                    stream.stream_type(),
+                    genesis,
+                    None,
+                    WriteOpts { anchor: false, pin: None },
+                ),
             )
             .await;
             match created {

@@ -69,18 +69,20 @@ pub enum RequestError {
 
 type Result<T, E = RequestError> = std::result::Result<T, E>;
 
-/// The options of a write (`opts` of create and apply). js also sends `publish`, `sync`,
-/// `syncTimeoutSeconds` and `pin`; they are accepted and ignored (no network yet; pin through
-/// the gRPC API).
+/// The options of a write (`opts` of create and apply). js also sends `publish`, `sync` and
+/// `syncTimeoutSeconds`; they are accepted and ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteOpts {
     /// Request an anchor of the new tip (js default: true).
     pub anchor: bool,
+    /// `opts.pin`: `true` pins the stream, `false` unpins it, absent (or `null`) leaves it to
+    /// the node's `gc.pin_on_write`.
+    pub pin: Option<bool>,
 }
 
 impl Default for WriteOpts {
     fn default() -> Self {
-        WriteOpts { anchor: true }
+        WriteOpts { anchor: true, pin: None }
     }
 }
 
@@ -265,6 +267,11 @@ fn write_opts(value: Option<&Value>) -> Result<WriteOpts> {
             .as_bool()
             .ok_or(RequestError::Type { field: "opts.anchor", expected: "a boolean" })?;
     }
+    if let Some(pin) = object.get("pin").filter(|v| !v.is_null()) {
+        opts.pin = Some(
+            pin.as_bool().ok_or(RequestError::Type { field: "opts.pin", expected: "a boolean" })?,
+        );
+    }
     Ok(opts)
 }
 
@@ -283,6 +290,18 @@ mod tests {
         assert!(!request.opts.anchor);
         let body = format!(r#"{{"type":0,"genesis":{GENESIS}}}"#);
         assert!(parse_create(body.as_bytes()).unwrap().opts.anchor);
+        assert_eq!(parse_create(body.as_bytes()).unwrap().opts.pin, None);
+    }
+
+    #[test]
+    fn reads_opts_pin_true_false_absent_and_refuses_a_non_boolean() {
+        for (pin, expected) in [("true", Some(true)), ("false", Some(false)), ("null", None)] {
+            let body = format!(r#"{{"type":0,"genesis":{GENESIS},"opts":{{"pin":{pin}}}}}"#);
+            assert_eq!(parse_create(body.as_bytes()).unwrap().opts.pin, expected, "{pin}");
+        }
+        let body = format!(r#"{{"type":0,"genesis":{GENESIS},"opts":{{"pin":"yes"}}}}"#);
+        let err = parse_create(body.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("opts.pin"), "{err}");
     }
 
     #[test]

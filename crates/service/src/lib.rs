@@ -51,6 +51,7 @@
 #![allow(clippy::result_large_err)]
 
 mod anchor;
+mod backup;
 mod error;
 mod feed;
 mod hooks;
@@ -63,12 +64,16 @@ mod updates;
 pub use anchor::{
     AnchorFuture, AnchorRequestError, AnchorRequester, LoadFuture, NetworkError, NetworkLoader,
 };
-pub use ceramic_storage::{FeedEntry, FeedPage, MAX_PAGE, Page};
+pub use backup::BackupError;
+pub use ceramic_storage::{FeedEntry, FeedPage, GcReport, MAX_PAGE, Page, Stats};
 pub use error::{AnchorError, ErrorKind, LoadError, StoreError, TaskError, WriteError};
 pub use feed::{FOLLOW_BUFFER, FeedFilter, FeedFollower};
 pub use hooks::{HookEvent, HookEventKind, HookInfo, Hooks, Verdict};
 pub use info::Info;
-pub use metrics::{HookLabels, HookReasonLabels, Metrics, ReasonLabels, RejectLabels, Totals};
+pub use metrics::{
+    HookLabels, HookReasonLabels, Metrics, ReasonLabels, RejectLabels, TargetLabels, Totals,
+};
+pub use service::GcRun;
 pub use service::{
     AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
     ServiceBuilder, StreamFilter,

@@ -1,7 +1,7 @@
 //! [`Metrics`]: the node's Prometheus metrics (text exposition format, served at `/metrics`):
 //! commits applied, writes rejected by reason, connected peers, anchor latency, and
 //! subscriptions; peer bans and dropped network messages; HTTP connections refused or cut by
-//! the server's limits. Uses `prometheus-client` (the Prometheus project's own Rust client, also
+//! the server's limits; each backup target's status (`backup_*{target}`). Uses `prometheus-client` (the Prometheus project's own Rust client, also
 //! what libp2p's metrics use).
 
 use std::sync::Arc;
@@ -44,6 +44,13 @@ pub struct HookReasonLabels {
     pub reason: String,
 }
 
+/// A backup target, as one `target` label (its configured name).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TargetLabels {
+    /// The target's name.
+    pub target: String,
+}
+
 /// Totals kept elsewhere (the network's and the HTTP server's own counters), copied into the
 /// metrics when they are rendered: `(reason, total)` pairs.
 pub type Totals<'a> = &'a [(&'static str, u64)];
@@ -66,6 +73,61 @@ pub struct Metrics {
     hook_vetoes: Family<HookLabels, Counter>,
     hook_events_dropped: Family<HookLabels, Counter>,
     hook_guest: Family<HookReasonLabels, Counter>,
+    gc: GcCounters,
+    backup: BackupMetrics,
+}
+
+/// The GC counters.
+#[derive(Clone, Default)]
+struct GcCounters {
+    runs: Counter,
+    streams_removed: Counter,
+    blocks_removed: Counter,
+    bytes_freed: Counter,
+}
+
+/// Each backup target's status (`ceramic_backup::Status`), by `target`.
+#[derive(Clone, Default)]
+struct BackupMetrics {
+    runs: Family<TargetLabels, Counter>,
+    errors: Family<TargetLabels, Counter>,
+    commits_sent: Family<TargetLabels, Counter>,
+    streams: Family<TargetLabels, Gauge>,
+    commits: Family<TargetLabels, Gauge>,
+    pending: Family<TargetLabels, Gauge>,
+    last_success: Family<TargetLabels, Gauge>,
+    retry_at: Family<TargetLabels, Gauge>,
+}
+
+impl BackupMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = BackupMetrics::default();
+        registry.register("backup_runs", "Backup runs finished, by target", m.runs.clone());
+        registry.register("backup_errors", "Backup runs that failed, by target", m.errors.clone());
+        registry.register(
+            "backup_commits_sent",
+            "Commits sent to a backup target since the node started",
+            m.commits_sent.clone(),
+        );
+        registry.register("backup_streams", "Streams a backup target holds", m.streams.clone());
+        registry.register("backup_commits", "Commits a backup target holds", m.commits.clone());
+        registry.register(
+            "backup_pending_streams",
+            "Streams with commits not yet backed up after the target's last run",
+            m.pending.clone(),
+        );
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the target's last successful run ended (unix seconds; 0: never)",
+            m.last_success.clone(),
+        );
+        registry.register(
+            "backup_retry_at_timestamp_seconds",
+            "When a failing target's next retry is due (unix seconds; 0: not failing)",
+            m.retry_at.clone(),
+        );
+        m
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -149,7 +211,27 @@ impl Metrics {
             "Counters hooks keep through the `metric` host function, by hook and name (the label `reason` holds the name)",
             hook_guest.clone(),
         );
+        let gc = GcCounters::default();
+        registry.register("gc_runs", "Garbage collections run", gc.runs.clone());
+        registry.register(
+            "gc_streams_removed",
+            "Unpinned streams removed by garbage collection",
+            gc.streams_removed.clone(),
+        );
+        registry.register(
+            "gc_blocks_removed",
+            "Blocks removed by garbage collection",
+            gc.blocks_removed.clone(),
+        );
+        registry.register(
+            "gc_bytes_freed",
+            "Bytes (keys and values of states and blocks) removed by garbage collection",
+            gc.bytes_freed.clone(),
+        );
+        let backup = BackupMetrics::register(&mut registry);
         Metrics {
+            gc,
+            backup,
             registry: Arc::new(registry),
             hook_runs,
             hook_failures,
@@ -240,6 +322,31 @@ impl Metrics {
         self.hook_guest.get_or_create(&labels).inc_by(delta);
     }
 
+    /// Counts a garbage collection and what it removed.
+    pub fn gc_run(&self, streams_removed: u64, blocks_removed: u64, bytes_freed: u64) {
+        self.gc.runs.inc();
+        self.gc.streams_removed.inc_by(streams_removed);
+        self.gc.blocks_removed.inc_by(blocks_removed);
+        self.gc.bytes_freed.inc_by(bytes_freed);
+    }
+
+    /// Sets one backup target's status (copied from its runner when the metrics are rendered).
+    pub fn set_backup(&self, status: &ceramic_backup::Status) {
+        let label = TargetLabels { target: status.name.clone() };
+        let gauge = |family: &Family<TargetLabels, Gauge>, value: u64| {
+            family.get_or_create(&label).set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        let m = &self.backup;
+        set(&m.runs.get_or_create(&label), status.runs);
+        set(&m.errors.get_or_create(&label), status.errors);
+        set(&m.commits_sent.get_or_create(&label), status.commits_sent);
+        gauge(&m.streams, status.streams as u64);
+        gauge(&m.commits, status.commits as u64);
+        gauge(&m.pending, status.pending as u64);
+        gauge(&m.last_success, status.last_success.unwrap_or(0));
+        gauge(&m.retry_at, status.retry_at.unwrap_or(0));
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -273,7 +380,17 @@ mod tests {
         metrics.write_rejected("stale");
         metrics.set_peers(2);
         metrics.anchor_latency(3.5);
+        metrics.gc_run(2, 7, 900);
+        metrics.gc_run(0, 1, 100);
         let text = metrics.encode();
+        for line in [
+            "ceramic_gc_runs_total 2",
+            "ceramic_gc_streams_removed_total 2",
+            "ceramic_gc_blocks_removed_total 8",
+            "ceramic_gc_bytes_freed_total 1000",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
         assert!(text.contains("ceramic_commits_applied_total 3"), "{text}");
         assert!(
             text.contains("ceramic_writes_rejected_total{reason=\"invalid_input\"} 2"),
@@ -300,6 +417,33 @@ mod tests {
             "ceramic_network_messages_dropped_total{reason=\"oversized\"} 0",
             "ceramic_http_connections_refused_total{reason=\"per_ip\"} 4",
             "ceramic_http_connections_cut_total{reason=\"header_timeout\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
+    }
+
+    #[test]
+    fn backup_status_is_rendered_by_target() {
+        let metrics = Metrics::new();
+        let mut status = ceramic_backup::Status::default();
+        status.name = "s3-main".into();
+        status.runs = 4;
+        status.errors = 1;
+        status.commits_sent = 12;
+        status.streams = 3;
+        status.commits = 12;
+        status.pending = 2;
+        status.retry_at = Some(1_700_000_000);
+        metrics.set_backup(&status);
+        let text = metrics.encode();
+        for line in [
+            "ceramic_backup_runs_total{target=\"s3-main\"} 4",
+            "ceramic_backup_errors_total{target=\"s3-main\"} 1",
+            "ceramic_backup_commits_sent_total{target=\"s3-main\"} 12",
+            "ceramic_backup_streams{target=\"s3-main\"} 3",
+            "ceramic_backup_pending_streams{target=\"s3-main\"} 2",
+            "ceramic_backup_last_success_timestamp_seconds{target=\"s3-main\"} 0",
+            "ceramic_backup_retry_at_timestamp_seconds{target=\"s3-main\"} 1700000000",
         ] {
             assert!(text.contains(line), "{line} not in {text}");
         }

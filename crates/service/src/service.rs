@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::{AnchorStatus, StreamState};
 use ceramic_engine::{ApplyError, Engine, Expect};
-use ceramic_storage::{MAX_PAGE, Page, Storage};
+use ceramic_storage::{GcReport, MAX_PAGE, Page, Stats, Storage};
 use ceramic_streamid::{StreamId, StreamRef, StreamType};
 
 use crate::anchor::{AnchorRequester, NetworkLoader};
@@ -90,6 +90,15 @@ pub struct AnchorRequested {
     pub status: AnchorStatus,
 }
 
+/// What one garbage collection did and how long it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcRun {
+    /// What it removed and kept.
+    pub report: GcReport,
+    /// How long it took (waiting for in-flight writes included).
+    pub duration: std::time::Duration,
+}
+
 /// Whether the node can serve.
 #[derive(Debug)]
 pub enum Health {
@@ -108,7 +117,7 @@ pub enum Health {
 /// completion on the blocking pool, and each write is one atomic batch.
 #[derive(Clone)]
 pub struct Service {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -120,6 +129,8 @@ pub(crate) struct Inner {
     pub(crate) anchor: Option<Arc<dyn AnchorRequester>>,
     pub(crate) network: Option<Arc<dyn NetworkLoader>>,
     pub(crate) hooks: Option<Arc<dyn Hooks>>,
+    pub(crate) pin_on_write: bool,
+    pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
 }
 
 impl fmt::Debug for Service {
@@ -189,6 +200,21 @@ impl ServiceBuilder {
         self
     }
 
+    /// Pins the stream of every write that does not say whether to pin (`pin: None`); without
+    /// it such writes leave the stream's pin as it is.
+    #[must_use]
+    pub fn with_pin_on_write(mut self, pin: bool) -> Self {
+        self.inner.pin_on_write = pin;
+        self
+    }
+
+    /// Backs up to `runners` (their status, runs and restores: `Service::backups`).
+    #[must_use]
+    pub fn with_backups(mut self, runners: Vec<Arc<ceramic_backup::Runner>>) -> Self {
+        self.inner.backups = runners;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> Service {
         Service { inner: Arc::new(self.inner) }
@@ -207,6 +233,8 @@ impl Service {
             anchor: None,
             network: None,
             hooks: None,
+            pin_on_write: false,
+            backups: Vec::new(),
         };
         ServiceBuilder { inner }
     }
@@ -276,33 +304,77 @@ impl Service {
         self.write(stream_type, commit, Expect::Update(stream)).await
     }
 
+    /// [`Service::create`], then the pin js-ceramic's `opts.pin` asks for: `Some(true)` pins
+    /// the stream, `Some(false)` unpins it, `None` pins it when the service pins on write
+    /// ([`ServiceBuilder::with_pin_on_write`]) and otherwise leaves it. No GC runs between the
+    /// write and the pin.
+    ///
+    /// # Errors
+    /// As [`Service::create`].
+    pub async fn create_pinned(
+        &self,
+        stream_type: StreamType,
+        commit: CommitBlocks,
+        pin: Option<bool>,
+    ) -> Result<StreamState, WriteError> {
+        self.write_with(stream_type, commit, Expect::Genesis, pin).await
+    }
+
+    /// [`Service::apply`], then `pin` as [`Service::create_pinned`].
+    ///
+    /// # Errors
+    /// As [`Service::apply`].
+    pub async fn apply_pinned(
+        &self,
+        stream_type: StreamType,
+        commit: CommitBlocks,
+        stream: Option<StreamId>,
+        pin: Option<bool>,
+    ) -> Result<StreamState, WriteError> {
+        self.write_with(stream_type, commit, Expect::Update(stream), pin).await
+    }
+
     async fn write(
         &self,
         stream_type: StreamType,
         commit: CommitBlocks,
         expect: Expect,
     ) -> Result<StreamState, WriteError> {
+        self.write_with(stream_type, commit, expect, None).await
+    }
+
+    async fn write_with(
+        &self,
+        stream_type: StreamType,
+        commit: CommitBlocks,
+        expect: Expect,
+        pin: Option<bool>,
+    ) -> Result<StreamState, WriteError> {
         let cid = commit.cid;
         let result = self
-            .blocking(move |inner| match inner.hooks.as_ref().filter(|h| h.checks_writes()) {
-                None => inner
-                    .engine
-                    .apply_write(stream_type, commit.cid, &commit.blocks, expect)
-                    .map_err(WriteError::from),
-                Some(hooks) => inner.engine.apply_write_checked(
-                    stream_type,
-                    commit.cid,
-                    &commit.blocks,
-                    expect,
-                    &mut |state| match hooks.before_write(state, &commit.cid) {
-                        Verdict::Allow => Ok(()),
-                        Verdict::Veto { hook, reason } => Err(WriteError::Vetoed {
-                            stream: Box::new(state.stream_id()),
-                            hook,
-                            reason,
-                        }),
-                    },
-                ),
+            .blocking(move |inner| {
+                let pin = pin.or(inner.pin_on_write.then_some(true));
+                match inner.hooks.as_ref().filter(|h| h.checks_writes()) {
+                    None => inner
+                        .engine
+                        .apply_write_pinned(stream_type, commit.cid, &commit.blocks, expect, pin)
+                        .map_err(WriteError::from),
+                    Some(hooks) => inner.engine.apply_write_checked(
+                        stream_type,
+                        commit.cid,
+                        &commit.blocks,
+                        expect,
+                        pin,
+                        &mut |state| match hooks.before_write(state, &commit.cid) {
+                            Verdict::Allow => Ok(()),
+                            Verdict::Veto { hook, reason } => Err(WriteError::Vetoed {
+                                stream: Box::new(state.stream_id()),
+                                hook,
+                                reason,
+                            }),
+                        },
+                    ),
+                }
             })
             .await
             .map_err(WriteError::from)
@@ -526,6 +598,48 @@ impl Service {
             })
             .await??;
         Ok(page)
+    }
+
+    /// Runs garbage collection ([`Engine::gc`]: in-flight writes finish first, new ones wait)
+    /// and counts it in the metrics.
+    ///
+    /// # Errors
+    /// [`WriteError`] with the engine's storage error.
+    pub async fn gc(&self) -> Result<GcRun, WriteError> {
+        let run = self
+            .blocking(|inner| {
+                let started = std::time::Instant::now();
+                inner.engine.gc().map(|report| GcRun { report, duration: started.elapsed() })
+            })
+            .await??;
+        let report = &run.report;
+        self.inner.metrics.gc_run(
+            report.streams_removed as u64,
+            report.blocks_removed as u64,
+            report.bytes_freed,
+        );
+        tracing::info!(
+            streams_removed = report.streams_removed,
+            blocks_removed = report.blocks_removed,
+            bytes_freed = report.bytes_freed,
+            pinned = report.pinned_streams,
+            ms = run.duration.as_millis(),
+            "garbage collected"
+        );
+        Ok(run)
+    }
+
+    /// How much the store holds (a full scan).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn stats(&self) -> Result<Stats, StoreError> {
+        Ok(self.blocking(|inner| inner.storage.stats()).await??)
+    }
+
+    /// Whether writes that do not say are pinned.
+    pub fn pins_on_write(&self) -> bool {
+        self.inner.pin_on_write
     }
 
     /// Whether the node can serve: one read of the store.

@@ -630,10 +630,13 @@ impl<B: Backend> Storage for Core<B> {
         // between the two sweeps leaves unreferenced blocks, never a state without its log.
         let doomed: Vec<Vec<u8>> =
             self.keys(Column::States, &[])?.into_iter().filter(|k| !pinned.contains(k)).collect();
+        let mut bytes_freed = 0_u64;
         for chunk in doomed.chunks(GC_BATCH / 8) {
             let mut batch = Batch::default();
             for stream in chunk {
                 let id = Self::parse_stream(Column::States, stream, 0)?;
+                let value = self.get(Column::States, stream, || Key::State(id))?;
+                bytes_freed += (stream.len() + value.map_or(0, |v| v.len())) as u64;
                 for term in self.index_terms(&id, stream)?.unwrap_or_default() {
                     batch.delete(Column::Index, index_key(&term, stream));
                 }
@@ -645,10 +648,11 @@ impl<B: Backend> Storage for Core<B> {
         let mut blocks_kept = 0;
         let mut unreachable = Vec::new();
         self.backend
-            .scan(Column::Blocks, &[], &[], &mut |key, _| {
+            .scan(Column::Blocks, &[], &[], &mut |key, value| {
                 if reachable.contains(key) {
                     blocks_kept += 1;
                 } else {
+                    bytes_freed += (key.len() + value.len()) as u64;
                     unreachable.push(key.to_vec());
                 }
                 ControlFlow::Continue(())
@@ -667,6 +671,7 @@ impl<B: Backend> Storage for Core<B> {
             streams_removed: doomed.len(),
             blocks_removed: unreachable.len(),
             blocks_kept,
+            bytes_freed,
         })
     }
 }

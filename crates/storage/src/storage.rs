@@ -85,6 +85,8 @@ pub struct GcReport {
     pub blocks_removed: usize,
     /// Blocks kept.
     pub blocks_kept: usize,
+    /// Bytes of keys and values removed (states and blocks; index entries not counted).
+    pub bytes_freed: u64,
 }
 
 /// How much is stored (counted by a full scan).

@@ -1,5 +1,5 @@
 //! One harness for the external programs the tests drive: anvil, helia, the js-libp2p peers,
-//! our own binaries and the JS http-client.
+//! our own binaries, the JS http-client and s3rver (the backup tests' S3 server).
 //!
 //! Layer: the lowest of the workspace, with no ceramic dependency. It is only a
 //! dev-dependency, or a dependency of the `test-utils` features of crates that ship a harness
@@ -47,8 +47,10 @@
 mod error;
 mod helia;
 mod process;
+mod s3rver;
 pub mod tools;
 
 pub use error::{Error, Result};
 pub use helia::Helia;
 pub use process::{Finished, Process, Program, Signal};
+pub use s3rver::S3rver;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use ceramic_codecs::{Block, Codec, GenesisCommit, Header, Payload};
 use ceramic_http_api::MAX_BODY;
+use ceramic_storage::Storage as _;
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::{Value, json};
 
@@ -537,4 +538,50 @@ async fn a_multiquery_over_the_query_cap_is_refused() {
     assert_eq!(body["error"], "`queries` holds 11 items, at most 10");
     let (status, _) = node.post("/api/v0/multiqueries", &unknown_streams(10)).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// js's `opts.pin`: `true` pins the written stream, `false` unpins it, absent leaves it to the
+/// service (here: not pinning on write, then pinning on write); a non-boolean is refused and
+/// writes nothing. GC then keeps exactly the pinned streams.
+#[tokio::test]
+async fn writes_honour_opts_pin() {
+    let node = TestNode::new();
+    let pinned = |id: &StreamId| node.storage.is_pinned(id).unwrap();
+    let create = |content: Value, unique: &str, opts: Value| {
+        let genesis = node.genesis(&content, unique);
+        json!({"type": 0, "genesis": genesis.to_dag_jws_result(), "opts": opts})
+    };
+    let (status, body) =
+        node.post("/api/v0/streams", &create(json!({"a": 1}), "cGlu", json!({"pin": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a: StreamId = body["streamId"].as_str().unwrap().parse().unwrap();
+    assert!(pinned(&a));
+    let (b, b_state) = node.create(&json!({"b": 1}), "bm9waW4").await;
+    assert!(!pinned(&b), "absent opts.pin and no pin_on_write: not pinned");
+    // Pinned by an update, then unpinned by another.
+    let update = node.update(&b_state, &json!({"b": 2}));
+    let body = json!({"streamId": b.to_string(), "commit": update.to_dag_jws_result(), "opts": {"pin": true, "anchor": false}});
+    let (status, answer) = node.post("/api/v0/commits", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(pinned(&b));
+    let update = node.update(&answer["state"], &json!({"b": 3}));
+    let body = json!({"streamId": b.to_string(), "commit": update.to_dag_jws_result(), "opts": {"pin": false}});
+    assert_eq!(node.post("/api/v0/commits", &body).await.0, StatusCode::OK);
+    assert!(!pinned(&b));
+    // A pin that is not a boolean: 400, nothing written.
+    let before = node.stream_count();
+    let (status, body) =
+        node.post("/api/v0/streams", &create(json!({"c": 1}), "YmFk", json!({"pin": 1}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).contains("opts.pin"), "{body}");
+    assert_eq!(node.stream_count(), before);
+    // GC keeps the pinned stream only.
+    node.storage.gc().unwrap();
+    assert_eq!(node.stream_count(), 1);
+    assert!(node.storage.state(&a).unwrap().is_some());
+
+    // A service that pins on write pins a write without opts.pin.
+    let node = TestNode::with_service(|s| s.with_pin_on_write(true));
+    let (c, _) = node.create(&json!({"c": 1}), "ZGVm").await;
+    assert!(node.storage.is_pinned(&c).unwrap());
 }

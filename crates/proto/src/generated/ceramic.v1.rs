@@ -910,6 +910,133 @@ pub struct ListHooksResponse {
     #[prost(message, repeated, tag = "1")]
     pub hooks: ::prost::alloc::vec::Vec<Hook>,
 }
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RunGcRequest {}
+/// What one garbage collection did.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GcReport {
+    /// Pinned streams (kept with their whole logs).
+    #[prost(uint64, tag = "1")]
+    pub pinned_streams: u64,
+    /// Unpinned streams removed.
+    #[prost(uint64, tag = "2")]
+    pub streams_removed: u64,
+    /// Blocks removed.
+    #[prost(uint64, tag = "3")]
+    pub blocks_removed: u64,
+    /// Blocks kept.
+    #[prost(uint64, tag = "4")]
+    pub blocks_kept: u64,
+    /// Bytes of states and blocks removed (keys and values).
+    #[prost(uint64, tag = "5")]
+    pub bytes_freed: u64,
+    /// How long it took, in milliseconds (waiting for writes in flight included).
+    #[prost(uint64, tag = "6")]
+    pub duration_ms: u64,
+}
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StoreStatsRequest {}
+/// What the store holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StoreStatsResponse {
+    /// Blocks.
+    #[prost(uint64, tag = "1")]
+    pub blocks: u64,
+    /// Stream states.
+    #[prost(uint64, tag = "2")]
+    pub streams: u64,
+    /// Pinned streams.
+    #[prost(uint64, tag = "3")]
+    pub pins: u64,
+    /// Whether writes that do not say (`opts.pin` absent) pin their stream.
+    #[prost(bool, tag = "4")]
+    pub pin_on_write: bool,
+}
+/// No parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListBackupsRequest {}
+/// One backup target's status.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BackupStatus {
+    /// Its configured name.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// `dir` or `s3`.
+    #[prost(string, tag = "2")]
+    pub kind: ::prost::alloc::string::String,
+    /// Runs finished, and how many failed.
+    #[prost(uint64, tag = "3")]
+    pub runs: u64,
+    #[prost(uint64, tag = "4")]
+    pub errors: u64,
+    /// When the last run ended, and the last successful one (unix seconds; 0: never).
+    #[prost(uint64, tag = "5")]
+    pub last_run: u64,
+    #[prost(uint64, tag = "6")]
+    pub last_success: u64,
+    /// Streams and commits the target holds (its manifest).
+    #[prost(uint64, tag = "7")]
+    pub streams: u64,
+    #[prost(uint64, tag = "8")]
+    pub commits: u64,
+    /// Commits sent since the node started.
+    #[prost(uint64, tag = "9")]
+    pub commits_sent: u64,
+    /// Streams with commits not yet backed up.
+    #[prost(uint64, tag = "10")]
+    pub pending: u64,
+    /// The last run's error; empty when it succeeded.
+    #[prost(string, tag = "11")]
+    pub last_error: ::prost::alloc::string::String,
+    /// When the next retry is due (unix seconds; 0: not failing).
+    #[prost(uint64, tag = "12")]
+    pub retry_at: u64,
+}
+/// The node's backup targets, in configuration order.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListBackupsResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub backups: ::prost::alloc::vec::Vec<BackupStatus>,
+}
+/// Which target to run.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RunBackupRequest {
+    #[prost(string, tag = "1")]
+    pub target: ::prost::alloc::string::String,
+}
+/// What a run sent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RunBackupResponse {
+    /// Streams with new commits, the commits and bytes sent.
+    #[prost(uint64, tag = "1")]
+    pub streams: u64,
+    #[prost(uint64, tag = "2")]
+    pub commits: u64,
+    #[prost(uint64, tag = "3")]
+    pub bytes: u64,
+    /// Streams the store could not give (tried again next run).
+    #[prost(uint64, tag = "4")]
+    pub failed: u64,
+}
+/// Which target to restore from.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RestoreBackupRequest {
+    #[prost(string, tag = "1")]
+    pub target: ::prost::alloc::string::String,
+}
+/// What a restore stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RestoreBackupResponse {
+    /// Streams restored, the commits in their logs, the bytes read.
+    #[prost(uint64, tag = "1")]
+    pub streams: u64,
+    #[prost(uint64, tag = "2")]
+    pub commits: u64,
+    #[prost(uint64, tag = "3")]
+    pub bytes: u64,
+}
 /// What kind of commit a log entry is (js `EventType`, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -1300,6 +1427,82 @@ pub mod node_client {
             req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "ListHooks"));
             self.inner.unary(req, path, codec).await
         }
+        /// Runs garbage collection now: removes the unpinned streams and every block no pinned
+        /// stream's log needs. Writes in flight finish first; writes arriving meanwhile wait.
+        pub async fn run_gc(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RunGcRequest>,
+        ) -> std::result::Result<tonic::Response<super::GcReport>, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/RunGc");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "RunGc"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// How much the store holds (a full scan: blocks, streams, pins).
+        pub async fn store_stats(
+            &mut self,
+            request: impl tonic::IntoRequest<super::StoreStatsRequest>,
+        ) -> std::result::Result<tonic::Response<super::StoreStatsResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/StoreStats");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "StoreStats"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Every backup target of the node (`[[backup]]` tables) with its status.
+        pub async fn list_backups(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListBackupsRequest>,
+        ) -> std::result::Result<tonic::Response<super::ListBackupsResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/ListBackups");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "ListBackups"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Runs one backup target now (incremental: only commits it does not hold). A target that
+        /// is down is UNAVAILABLE; an unknown target NOT_FOUND.
+        pub async fn run_backup(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RunBackupRequest>,
+        ) -> std::result::Result<tonic::Response<super::RunBackupResponse>, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/RunBackup");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "RunBackup"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Restores a target's backup into this node, re-validating every commit; a tampered or
+        /// invalid backup is DATA_LOSS and nothing is stored.
+        pub async fn restore_backup(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RestoreBackupRequest>,
+        ) -> std::result::Result<tonic::Response<super::RestoreBackupResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ceramic.v1.Node/RestoreBackup");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ceramic.v1.Node", "RestoreBackup"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -1414,6 +1617,34 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::ListHooksRequest>,
         ) -> std::result::Result<tonic::Response<super::ListHooksResponse>, tonic::Status>;
+        /// Runs garbage collection now: removes the unpinned streams and every block no pinned
+        /// stream's log needs. Writes in flight finish first; writes arriving meanwhile wait.
+        async fn run_gc(
+            &self,
+            request: tonic::Request<super::RunGcRequest>,
+        ) -> std::result::Result<tonic::Response<super::GcReport>, tonic::Status>;
+        /// How much the store holds (a full scan: blocks, streams, pins).
+        async fn store_stats(
+            &self,
+            request: tonic::Request<super::StoreStatsRequest>,
+        ) -> std::result::Result<tonic::Response<super::StoreStatsResponse>, tonic::Status>;
+        /// Every backup target of the node (`[[backup]]` tables) with its status.
+        async fn list_backups(
+            &self,
+            request: tonic::Request<super::ListBackupsRequest>,
+        ) -> std::result::Result<tonic::Response<super::ListBackupsResponse>, tonic::Status>;
+        /// Runs one backup target now (incremental: only commits it does not hold). A target that
+        /// is down is UNAVAILABLE; an unknown target NOT_FOUND.
+        async fn run_backup(
+            &self,
+            request: tonic::Request<super::RunBackupRequest>,
+        ) -> std::result::Result<tonic::Response<super::RunBackupResponse>, tonic::Status>;
+        /// Restores a target's backup into this node, re-validating every commit; a tampered or
+        /// invalid backup is DATA_LOSS and nothing is stored.
+        async fn restore_backup(
+            &self,
+            request: tonic::Request<super::RestoreBackupRequest>,
+        ) -> std::result::Result<tonic::Response<super::RestoreBackupResponse>, tonic::Status>;
     }
     /// A node: writes and reads of streams, pins, queries, and its own status.
     #[derive(Debug)]
@@ -2044,6 +2275,194 @@ pub mod node_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ListHooksSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/RunGc" => {
+                    #[allow(non_camel_case_types)]
+                    struct RunGcSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::RunGcRequest> for RunGcSvc<T> {
+                        type Response = super::GcReport;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RunGcRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move { <T as Node>::run_gc(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RunGcSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/StoreStats" => {
+                    #[allow(non_camel_case_types)]
+                    struct StoreStatsSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::StoreStatsRequest> for StoreStatsSvc<T> {
+                        type Response = super::StoreStatsResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::StoreStatsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::store_stats(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = StoreStatsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/ListBackups" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListBackupsSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::ListBackupsRequest> for ListBackupsSvc<T> {
+                        type Response = super::ListBackupsResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListBackupsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::list_backups(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListBackupsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/RunBackup" => {
+                    #[allow(non_camel_case_types)]
+                    struct RunBackupSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::RunBackupRequest> for RunBackupSvc<T> {
+                        type Response = super::RunBackupResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RunBackupRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move { <T as Node>::run_backup(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RunBackupSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ceramic.v1.Node/RestoreBackup" => {
+                    #[allow(non_camel_case_types)]
+                    struct RestoreBackupSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::RestoreBackupRequest> for RestoreBackupSvc<T> {
+                        type Response = super::RestoreBackupResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RestoreBackupRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::restore_backup(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RestoreBackupSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -28,6 +28,7 @@ macro_rules! tests {
             gc_removes_unpinned_streams_and_keeps_pinned_logs,
             gc_never_removes_a_block_reachable_from_a_pinned_stream,
             gc_is_safe_against_concurrent_writes,
+            gc_through_the_engine_never_breaks_a_write_in_flight,
             lists_streams_by_controller_family_and_tag_in_pages,
             keeps_the_index_on_the_current_metadata,
             lists_all_streams_in_pages,
@@ -315,6 +316,79 @@ pub(crate) fn gc_is_safe_against_concurrent_writes(f: Fixture) {
     }
     f.store.gc().unwrap();
     assert_eq!(f.store.stats().unwrap().streams, streams.len());
+}
+
+/// Writes of unpinned streams, and writes that pin, run while GC runs in a loop (through
+/// [`Engine::gc`], as the node runs it). A write either lands with its whole log or finds its
+/// stream already collected ([`ApplyError::NotFound`]); a write acknowledged as pinned stays
+/// with every block of its log. GC straight on the store (`f.store.gc()`) fails this: a write
+/// that read its stream before GC removed it is refused for the blocks GC took (`MissingBlock`),
+/// and a pin that follows its write may find the stream gone.
+pub(crate) fn gc_through_the_engine_never_breaks_a_write_in_flight(f: Fixture) {
+    use ceramic_engine::{ApplyError, Expect};
+    let (engine, _chain) = setup(&f);
+    let engine = Arc::new(engine);
+    let writers: Vec<_> = (0..4u8)
+        .map(|w| {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                let author = signer(w + 1);
+                let pin = (w % 2 == 0).then_some(true);
+                let (mut collected, mut written, mut pinned) = (0, 0, Vec::new());
+                for round in 0..25 {
+                    let (id, g) = genesis(&author, &format!("gc{w}-{round}"), None, &[]);
+                    let mut state = engine
+                        .apply_write_pinned(ADDER, g.cid, &g.blocks, Expect::Genesis, pin)
+                        .unwrap_or_else(|e| panic!("writer {w}: genesis: {e}"));
+                    for k in 0..6 {
+                        let made = add(&author, &id, state.tip(), k);
+                        match engine.apply_write_pinned(
+                            ADDER,
+                            made.cid,
+                            &made.blocks,
+                            Expect::Update(Some(id)),
+                            pin,
+                        ) {
+                            Ok(next) => {
+                                state = next;
+                                written += 1;
+                            }
+                            Err(ApplyError::NotFound(gone)) if gone == id && pin.is_none() => {
+                                collected += 1;
+                                break;
+                            }
+                            Err(e) => panic!("writer {w}, stream {id}, commit {k}: {e:?}"),
+                        }
+                    }
+                    if pin.is_some() {
+                        pinned.push((id, state));
+                    }
+                }
+                (collected, written, pinned)
+            })
+        })
+        .collect();
+    let mut runs = 0;
+    while !writers.iter().all(|w| w.is_finished()) {
+        engine.gc().unwrap();
+        runs += 1;
+    }
+    let mut pinned = Vec::new();
+    let mut collected = 0;
+    for writer in writers {
+        let (c, written, p) = writer.join().unwrap();
+        assert!(written > 0);
+        collected += c;
+        pinned.extend(p);
+    }
+    assert!(runs > 1, "GC ran {runs} times");
+    engine.gc().unwrap();
+    for (id, state) in &pinned {
+        assert_eq!(f.store.state(id).unwrap().as_ref(), Some(state), "{id}");
+        assert!(f.store.is_pinned(id).unwrap());
+        f.store.log_blocks(state).unwrap();
+    }
+    assert_eq!(f.store.stats().unwrap().streams, pinned.len(), "{collected} collected mid-write");
 }
 
 pub(crate) fn lists_streams_by_controller_family_and_tag_in_pages(f: Fixture) {

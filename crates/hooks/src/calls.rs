@@ -7,8 +7,8 @@
 //! path"), so a thread that has answered waits for the next call. A caller takes an idle
 //! thread, or starts one when every thread is busy (concurrent writes are never queued behind
 //! one another's hook calls), hands it the event and waits for the answer: a call is bounded by
-//! its fuel and wall-clock limits. At most [`CallThreads::max_idle`] threads wait between calls;
-//! a thread beyond that ends after its call.
+//! its fuel and wall-clock limits. At most 4 × cores (at least 8) threads wait between calls; a
+//! thread beyond that ends after its call.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};

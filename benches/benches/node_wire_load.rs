@@ -10,8 +10,14 @@
 //!
 //! 1. prefill: `NODE_WIRE_STREAMS` streams (default 1,000) created with signed Tile genesis
 //!    commits by 64 concurrent clients (stream `i` by client `i % 64`);
-//! 2. update: 64 clients each write a chain of `NODE_WIRE_UPDATES` (default 100) signed Tile
-//!    updates on its own stream (one of the prefilled ones), one write at a time on its tip.
+//! 2. settle (only with `NODE_WIRE_SETTLE_SECS` > 0): wait until the node is idle — less than
+//!    [`IDLE_CORES`] of a core over [`IDLE_WINDOW`], i.e. RocksDB's flushes and compactions
+//!    after the prefill are done — for at most that many seconds;
+//! 3. update: 64 clients write `NODE_WIRE_UPDATES` (default 100) signed Tile updates to each
+//!    of `NODE_WIRE_UPDATE_STREAMS` prefilled streams (default 64: one per client; stream `i`
+//!    by client `i % 64`, the oldest streams of each client), one write at a time, a client
+//!    going round its streams (update 1 of each, then update 2, …). More update streams make
+//!    the phase last longer (and touch more of the store) at the same log length.
 //!
 //! Every commit is signed before the clock starts. Each client has its own connection: hyper's
 //! HTTP/1 client with keep-alive, or its own tonic channel (`CreateStream` / `ApplyCommit`).
@@ -29,7 +35,8 @@
 //! node is killed at the end, and on a panic (kill on drop). Linux only (`/proc`).
 //!
 //! `CERAMIC_NODE_BIN=… cargo bench -p ceramic-benches --bench node_wire_load` (env
-//! `NODE_WIRE_STREAMS`, `NODE_WIRE_UPDATES`, `NODE_WIRE_TRANSPORT`; `NODE_WIRE_PERF=<path>`
+//! `NODE_WIRE_STREAMS`, `NODE_WIRE_UPDATES`, `NODE_WIRE_UPDATE_STREAMS`,
+//! `NODE_WIRE_SETTLE_SECS`, `NODE_WIRE_TRANSPORT`; `NODE_WIRE_PERF=<path>`
 //! also runs `perf record $NODE_WIRE_PERF_ARGS` (default `-F 999 -g`) on the node during each
 //! update phase, into `<path>.<transport>.data`). Under `cargo test
 //! --benches` it runs once with 4 clients, 8 streams and 3 updates, and says so and stops when
@@ -45,7 +52,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ceramic_codecs::{Block, Cid, DataCommit, Header, Payload};
+use ceramic_codecs::{Block, DataCommit, Header, Payload};
 use ceramic_did::{KeySigner, KeyType, SignedCommit, Signer as _, sign_commit};
 use ceramic_doctype::json_to_ipld;
 use ceramic_doctype_tile::{GenesisOptions, genesis_payload};
@@ -65,6 +72,10 @@ const CLIENTS: usize = 64;
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one write may take before the bench gives up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The settle step's idle threshold: the node's CPU over [`IDLE_WINDOW`], in cores.
+const IDLE_CORES: f64 = 0.02;
+/// The settle step's measuring window.
+const IDLE_WINDOW: Duration = Duration::from_secs(1);
 /// The printed gRPC address line.
 const GRPC_LINE: &str = "ceramic-node listening on ";
 /// The printed HTTP address line.
@@ -163,6 +174,42 @@ impl Node {
         (ticks(14) + ticks(15)) as f64 / self.clock_ticks
     }
 
+    /// Bytes the node has caused to be written to storage so far (`write_bytes` of
+    /// `/proc/<pid>/io`; 0 where the kernel does not account I/O).
+    fn write_bytes(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/io", self.child.id()))
+            .ok()
+            .and_then(|io| {
+                io.lines()
+                    .find_map(|l| l.strip_prefix("write_bytes:"))
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Waits until the node used less than [`IDLE_CORES`] over one [`IDLE_WINDOW`], at most
+    /// `limit`. Returns the wait, the node's CPU seconds and the bytes it wrote meanwhile, and
+    /// whether it went idle.
+    fn settle(&self, limit: Duration) -> Settled {
+        let start = Instant::now();
+        let (cpu_start, written_start) = (self.cpu_seconds(), self.write_bytes());
+        let mut idle = false;
+        while start.elapsed() < limit {
+            let before = self.cpu_seconds();
+            std::thread::sleep(IDLE_WINDOW.min(limit.saturating_sub(start.elapsed())));
+            if self.cpu_seconds() - before < IDLE_CORES * IDLE_WINDOW.as_secs_f64() {
+                idle = true;
+                break;
+            }
+        }
+        Settled {
+            waited: start.elapsed(),
+            cpu: self.cpu_seconds() - cpu_start,
+            written: self.write_bytes().saturating_sub(written_start),
+            idle,
+        }
+    }
+
     /// The node's resident set size, in MiB.
     fn rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -213,6 +260,14 @@ impl Drop for Perf {
         let _ = Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
+}
+
+/// What the settle step saw.
+struct Settled {
+    waited: Duration,
+    cpu: f64,
+    written: u64,
+    idle: bool,
 }
 
 fn unbound() -> SocketAddr {
@@ -290,10 +345,10 @@ fn wire(transport: Transport, signed: &SignedCommit, stream: Option<&StreamId>) 
 struct Plan {
     /// Genesis commits, per client.
     creates: Vec<Vec<Wire>>,
-    /// Update chains, per client (client `c` updates stream `c`).
+    /// Updates, per client, in the order the client sends them (round its streams).
     updates: Vec<Vec<Wire>>,
-    /// The streams updated, per client.
-    updated: Vec<StreamId>,
+    /// The streams each client updates.
+    updated: Vec<Vec<StreamId>>,
 }
 
 /// js's `unique`: base64 of 12 bytes (here the transport and the stream's index, not random).
@@ -322,8 +377,15 @@ fn genesis(signer: &KeySigner, transport: Transport, index: usize) -> SignedComm
     sign_commit(signer, &payload).expect("signs")
 }
 
-/// Signs every write of the run (on all cores: 100,000 creates take a while).
-fn plan(transport: Transport, clients: usize, streams: usize, updates: usize) -> Plan {
+/// Signs every write of the run (on all cores: 100,000 creates take a while). Client `c`
+/// updates the streams `i < update_streams` with `i % clients == c`: its oldest ones.
+fn plan(
+    transport: Transport,
+    clients: usize,
+    streams: usize,
+    update_streams: usize,
+    updates: usize,
+) -> Plan {
     let signers = signers(clients);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(clients);
     let mut creates: Vec<Vec<Wire>> = (0..clients).map(|_| Vec::new()).collect();
@@ -340,29 +402,33 @@ fn plan(transport: Transport, clients: usize, streams: usize, updates: usize) ->
                         let signer = &signers[client];
                         let mut creates = Vec::new();
                         let mut chain = Vec::new();
-                        let mut first = None;
+                        // (genesis, tip, StreamID) of each stream this client updates.
+                        let mut tips = Vec::new();
                         for index in (client..streams).step_by(clients) {
                             let signed = genesis(signer, transport, index);
-                            first.get_or_insert(*signed.envelope_block().cid());
+                            if index < update_streams {
+                                let cid = *signed.envelope_block().cid();
+                                let id = StreamId::new(StreamType::TILE, cid).expect("a StreamID");
+                                tips.push((cid, cid, id));
+                            }
                             creates.push(wire(transport, &signed, None));
                         }
-                        let genesis_cid = first.expect("client < streams");
-                        let stream_id =
-                            StreamId::new(StreamType::TILE, genesis_cid).expect("a Tile StreamID");
-                        let mut prev: Cid = genesis_cid;
                         for n in 1..=updates {
-                            let patch = json!([{"op": "replace", "path": "/n", "value": n}]);
-                            let payload = Payload::Data(DataCommit {
-                                id: genesis_cid,
-                                prev,
-                                header: Some(Header::default()),
-                                data: Some(json_to_ipld(&patch).expect("a patch")),
-                            });
-                            let signed = sign_commit(signer, &payload).expect("signs");
-                            prev = *signed.envelope_block().cid();
-                            chain.push(wire(transport, &signed, Some(&stream_id)));
+                            for (genesis_cid, prev, stream_id) in &mut tips {
+                                let patch = json!([{"op": "replace", "path": "/n", "value": n}]);
+                                let payload = Payload::Data(DataCommit {
+                                    id: *genesis_cid,
+                                    prev: *prev,
+                                    header: Some(Header::default()),
+                                    data: Some(json_to_ipld(&patch).expect("a patch")),
+                                });
+                                let signed = sign_commit(signer, &payload).expect("signs");
+                                *prev = *signed.envelope_block().cid();
+                                chain.push(wire(transport, &signed, Some(stream_id)));
+                            }
                         }
-                        out.push((client, creates, chain, stream_id));
+                        let ids = tips.into_iter().map(|(_, _, id)| id).collect::<Vec<_>>();
+                        out.push((client, creates, chain, ids));
                     }
                     out
                 })
@@ -371,10 +437,10 @@ fn plan(transport: Transport, clients: usize, streams: usize, updates: usize) ->
         let mut all: Vec<_> =
             handles.into_iter().flat_map(|h| h.join().expect("a signing thread")).collect();
         all.sort_by_key(|(client, ..)| *client);
-        for (client, client_creates, chain, stream_id) in all {
+        for (client, client_creates, chain, ids) in all {
             creates[client] = client_creates;
             chains.push(chain);
-            updated.push(stream_id);
+            updated.push(ids);
         }
     });
     Plan { creates, updates: chains, updated }
@@ -562,19 +628,24 @@ struct Settings {
     perf_args: Vec<String>,
     clients: usize,
     streams: usize,
+    /// `NODE_WIRE_UPDATE_STREAMS`: how many streams the update phase writes to.
+    update_streams: usize,
     updates: usize,
+    /// `NODE_WIRE_SETTLE_SECS`: the longest wait for the node to go idle after the prefill
+    /// (zero: no wait).
+    settle: Duration,
     clock_ticks: f64,
 }
 
 /// One transport against a fresh node: prefill, then updates. Returns both phases.
 fn run(transport: Transport, settings: &Settings) -> (Phase, Phase) {
-    let Settings { clients, streams, updates, .. } = *settings;
+    let Settings { clients, streams, update_streams, updates, .. } = *settings;
     let signing = Instant::now();
-    let plan = plan(transport, clients, streams, updates);
+    let plan = plan(transport, clients, streams, update_streams, updates);
     println!(
         "node_wire_load {transport}: signed {} creates and {} updates in {:.1} s (not timed)",
         streams,
-        clients * updates,
+        update_streams * updates,
         signing.elapsed().as_secs_f64()
     );
     let node = Node::start(&settings.binary, settings.clock_ticks);
@@ -593,6 +664,17 @@ fn run(transport: Transport, settings: &Settings) -> (Phase, Phase) {
                 "{clients} clients creating {streams} streams (RSS {rss_start:.1} MiB before)"
             ),
         );
+        if !settings.settle.is_zero() {
+            let settled = node.settle(settings.settle);
+            println!(
+                "node_wire_load {transport} settle: {} after {:.1} s (node CPU {:.2} s, \
+                 {:.1} MiB written meanwhile)",
+                if settled.idle { "idle" } else { "NOT idle (limit reached)" },
+                settled.waited.as_secs_f64(),
+                settled.cpu,
+                settled.written as f64 / (1 << 20) as f64,
+            );
+        }
         let perf = settings.perf.as_ref().map(|out| {
             Perf::start(
                 &node,
@@ -602,11 +684,18 @@ fn run(transport: Transport, settings: &Settings) -> (Phase, Phase) {
         });
         let (mut conns, update) = phase(&node, conns, plan.updates, false).await;
         drop(perf);
-        update.report(transport, "update", &format!("{clients} clients x {updates} updates"));
-        // The writes really landed: each updated stream's log is its genesis and the chain.
-        for (conn, stream) in conns.iter_mut().zip(&plan.updated).take(4) {
-            let length = conn.log_length(stream).await;
-            assert_eq!(length, updates + 1, "stream {stream} holds every update");
+        update.report(
+            transport,
+            "update",
+            &format!("{clients} clients x {updates} updates of {update_streams} streams"),
+        );
+        // The writes really landed: each updated stream's log is its genesis and the updates
+        // (the first and the last stream of the first clients).
+        for (conn, streams) in conns.iter_mut().zip(&plan.updated).take(4) {
+            for stream in [streams.first(), streams.last()].into_iter().flatten() {
+                let length = conn.log_length(stream).await;
+                assert_eq!(length, updates + 1, "stream {stream} holds every update");
+            }
         }
         (prefill, update)
     })
@@ -624,11 +713,14 @@ fn main() {
         }
         panic!("{message}");
     };
+    let clients = if quick { 4 } else { CLIENTS };
     let settings = Settings {
         binary,
-        clients: if quick { 4 } else { CLIENTS },
+        clients,
         streams: if quick { 8 } else { env("NODE_WIRE_STREAMS", 1_000) },
+        update_streams: if quick { 8 } else { env("NODE_WIRE_UPDATE_STREAMS", clients) },
         updates: if quick { 3 } else { env("NODE_WIRE_UPDATES", 100) },
+        settle: Duration::from_secs(if quick { 1 } else { env("NODE_WIRE_SETTLE_SECS", 0) } as u64),
         clock_ticks: clock_ticks(),
         perf: std::env::var_os("NODE_WIRE_PERF").map(PathBuf::from),
         perf_args: std::env::var("NODE_WIRE_PERF_ARGS")
@@ -642,6 +734,12 @@ fn main() {
         "NODE_WIRE_STREAMS must be at least {}",
         settings.clients
     );
+    assert!(
+        (settings.clients..=settings.streams).contains(&settings.update_streams),
+        "NODE_WIRE_UPDATE_STREAMS must be between {} and NODE_WIRE_STREAMS ({})",
+        settings.clients,
+        settings.streams
+    );
     let transports = match std::env::var("NODE_WIRE_TRANSPORT").as_deref() {
         Ok("http") => vec![Transport::Http],
         Ok("grpc") => vec![Transport::Grpc],
@@ -649,11 +747,14 @@ fn main() {
         Ok(other) => panic!("NODE_WIRE_TRANSPORT is http, grpc or both, not {other:?}"),
     };
     println!(
-        "node_wire_load: node {}, {} clients, {} streams, {} updates per client, CLK_TCK {}",
+        "node_wire_load: node {}, {} clients, {} streams, {} updates to each of {} streams, \
+         settle up to {} s, CLK_TCK {}",
         settings.binary.display(),
         settings.clients,
         settings.streams,
         settings.updates,
+        settings.update_streams,
+        settings.settle.as_secs(),
         settings.clock_ticks
     );
     let mut rows = Vec::new();

@@ -1,7 +1,8 @@
 //! [`WasmHooks`]: the node's configured hooks, implementing the service's
-//! [`Hooks`](ceramic_service::Hooks) trait. `before_write` runs on the caller's thread (the
-//! service's blocking pool); events go to one worker thread per hook through a bounded queue,
-//! so a slow or stuck hook never holds up the node (a full queue drops the event, counted).
+//! [`Hooks`](ceramic_service::Hooks) trait. `before_write` waits on the caller's thread (the
+//! service's blocking pool) for the hook's call on one of its big-stack call threads
+//! ([`CallThreads`]); events go to one worker thread per hook through a bounded queue, so a
+//! slow or stuck hook never holds up the node (a full queue drops the event, counted).
 
 use std::fs;
 use std::sync::Arc;
@@ -16,11 +17,10 @@ use ceramic_service::{HookEvent, HookEventKind, HookInfo, Hooks, Metrics, Servic
 use ceramic_streamid::StreamId;
 
 use crate::abi::{BEFORE_WRITE, EventJson};
+use crate::calls::CallThreads;
 use crate::runtime::{self, Outcome, PinRequest, Program, Settings};
 use crate::{Failure, HookConfig, LoadError, OnError};
 
-/// The stack of the thread each hook call runs on.
-const CALL_STACK: usize = 16 << 20;
 /// How many events may wait for one hook; more are dropped (counted in
 /// `ceramic_hook_events_dropped_total`).
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -28,7 +28,7 @@ pub const QUEUE_CAPACITY: usize = 1024;
 /// One loaded hook.
 #[derive(Debug)]
 struct Hook {
-    program: Program,
+    calls: CallThreads,
     config: HookConfig,
     events: Vec<HookEventKind>,
     model: Option<StreamId>,
@@ -80,7 +80,7 @@ impl WasmHooks {
             };
             let program = Program::load(&engine, settings, &config.module, &wasm, metrics.clone())?;
             let hook = Arc::new(Hook {
-                program,
+                calls: CallThreads::new(Arc::new(program)),
                 config: config.clone(),
                 events,
                 model,
@@ -129,32 +129,18 @@ impl Hook {
     }
 
     fn metrics(&self) -> &Metrics {
-        &self.program.shared.metrics
+        &self.calls.program().shared.metrics
     }
 
     /// Runs the hook once, counting; `Err` after counting and logging a failure.
     fn run(&self, event: &EventJson<'_>) -> Result<Outcome, Failure> {
         self.runs.fetch_add(1, Ordering::Relaxed);
         self.metrics().hook_run(self.name());
-        let bytes = event.to_bytes();
-        let program = &self.program;
-        // Each call runs on its own thread with CALL_STACK bytes of stack: wasmi's interpreter
-        // overflowed the 2 MiB of a tokio worker on a guest's tight loop (tests/hooks.rs,
-        // `a_looping_hook_runs_out_of_fuel`). The caller waits: a call is bounded by its fuel
-        // and wall-clock limits.
-        let spawned = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name(format!("hook-call-{}", self.name()))
-                .stack_size(CALL_STACK)
-                .spawn_scoped(scope, || program.call(&bytes))
-                .map(|handle| handle.join())
-        });
-        let result = match spawned {
-            Ok(Ok(result)) => result,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // No thread could be started: run inline.
-            Err(_) => program.call(&bytes),
-        };
+        // On one of the hook's call threads (CALL_STACK bytes of stack, kept between calls):
+        // wasmi's interpreter overflowed the 2 MiB of a tokio worker on a guest's tight loop
+        // (tests/hooks.rs, `a_looping_hook_runs_out_of_fuel`). The caller waits: a call is
+        // bounded by its fuel and wall-clock limits.
+        let result = self.calls.call(event.to_bytes().into());
         if let Err(failure) = &result {
             self.failures.fetch_add(1, Ordering::Relaxed);
             self.metrics().hook_failure(self.name(), failure.reason());

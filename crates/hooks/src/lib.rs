@@ -45,6 +45,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod abi;
+mod calls;
 mod config;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]

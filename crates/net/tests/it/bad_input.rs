@@ -50,8 +50,12 @@ async fn flooding_and_malformed_peer_is_banned_while_a_serves_b() {
 
     // Then malformed and oversized messages.
     m.net.publish_raw(vec![b'x'; MAX_MESSAGE_SIZE + 1]).await.expect("published");
+    // Twelve, over A's threshold of ten: A may ban M before the last ones, and then M has no
+    // peer left on the topic to publish to (`NoPeersSubscribedToTopic`); the ban is checked below.
     for i in 0..12 {
-        m.net.publish_raw(format!("{{\"typ\":{i}").into_bytes()).await.expect("published");
+        if m.net.publish_raw(format!("{{\"typ\":{i}").into_bytes()).await.is_err() {
+            break;
+        }
     }
     eventually("M banned", || {
         let a_net = a_net.clone();

@@ -377,7 +377,13 @@ pub(crate) fn gc_through_the_engine_never_breaks_a_write_in_flight(f: Fixture) {
     let mut collected = 0;
     for writer in writers {
         let (c, written, p) = writer.join().unwrap();
-        assert!(written > 0);
+        // A pinned writer's updates all land; an unpinned writer's may each find its stream
+        // collected first (GC runs in a tight loop), but every round ends one way or the other.
+        if p.is_empty() {
+            assert!(written + c > 0, "an unpinned writer neither wrote nor saw its stream go");
+        } else {
+            assert_eq!(written, 25 * 6, "a pinned writer lost an update");
+        }
         collected += c;
         pinned.extend(p);
     }

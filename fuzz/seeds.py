@@ -268,6 +268,40 @@ def anchor_service_seeds():
         car_bodies.append(anchor_request_car(base36(sid)[:-1], tip, "not a time"))
     json_bodies += [b"{", b"[]", b"null", b'{"streamId": null}']
     return [json_bodies, car_bodies, car_seeds()]
+def anchor_service_response_seeds():
+    """A remote CAS's answers as a node reads them: each status, COMPLETED with a witness CAR
+    (padded and unpadded base64), the real CAS's UUID ids and ms dates, broken ones, and
+    supported-chains bodies."""
+    import base64
+    _, text = streamid_seeds()
+    texts = [t.decode("utf-8", "replace") for group in text for t in group]
+    stream_ids = list(dict.fromkeys(t for t in texts if t.startswith("k") and len(t) < 70))[:4]
+    cid = "bafyreib3kxq7j5sxmqd4ek2mu6tt3yffwgfmw7wyqe6sxucjwvd7b5ojxe"
+    anchor = cid_text(0x71, b"anchor")
+    cars = car_seeds()[:4]
+    good, broken = [], []
+    for sid in stream_ids:
+        base = {"id": cid, "streamId": sid, "cid": cid, "message": "Request is pending.",
+                "createdAt": 1700000000000, "updatedAt": 1700000000001}
+        for status in ("PENDING", "PROCESSING", "READY", "FAILED", "REPLACED"):
+            good.append(json.dumps(dict(base, status=status)).encode())
+        for car in cars:
+            witness = base64.b64encode(car).decode()
+            good.append(json.dumps(dict(base, status="COMPLETED", anchorCommit={"cid": anchor},
+                                        witnessCar=witness.rstrip("="))).encode())
+            good.append(json.dumps(dict(base, id="6c5e0f0a-8a4e-4b41-9d4c-1f1c3e8a9f10",
+                                        status="COMPLETED", anchorCommit={"cid": anchor},
+                                        witnessCar=witness)).encode())
+        broken.append(json.dumps(dict(base, status="COMPLETED")).encode())
+        broken.append(json.dumps(dict(base, status="ANCHORED")).encode())
+        broken.append(json.dumps(dict(base, status="COMPLETED", anchorCommit={"cid": anchor},
+                                      witnessCar="@@@")).encode())
+        broken.append(json.dumps(dict(base, cid=cid[:-3], status="PENDING")).encode())
+    chains = [b'{"supportedChains":["eip155:1337"]}', b'{"supportedChains":[]}',
+              b'{"supportedChains":[1]}', b"{}", b"<html>503</html>", b""]
+    return [good, broken, chains]
+
+
 def http_api_seeds():
     """Request bodies as @ceramicnetwork/http-client sends them, from the JS commit vectors:
     create and apply bodies with signed containers, unsigned genesis commits, a multiquery,
@@ -646,6 +680,7 @@ def main():
     write("doctype_caip10_link_proof", caip10_seeds(), clean)
     write("anchor_eth_rpc_response", anchor_eth_rpc_seeds(), clean)
     write("anchor_service_parse_body", anchor_service_seeds(), clean)
+    write("anchor_service_parse_response", anchor_service_response_seeds(), clean)
     write("http_api_request", http_api_seeds(), clean)
     write("bitswap_message", bitswap_seeds(), clean)
     write("net_pubsub_message", net_pubsub_seeds(), clean)

@@ -29,8 +29,12 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    // Threads with a stack big enough for hook calls to run on them (ceramic_core::runtime_builder).
+    ceramic_core::runtime_builder().build().context("starting the runtime")?.block_on(serve())
+}
+
+async fn serve() -> Result<()> {
     let args = Args::parse();
     let config = NodeConfig::load(args.config.as_deref())?;
     init_logging(&config.log_level)?;

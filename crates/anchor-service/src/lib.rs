@@ -3,7 +3,8 @@
 //! [`ceramic_anchor::Chain`], and answers each request with its anchor commit and witness CAR.
 //! It serves the CAS HTTP API ([`http::router`], `/api/v0/…`) and the same operations over gRPC
 //! ([`grpc::AnchorGrpc`], `ceramic.v1.AnchorService`), and hands finished batches to an
-//! [`AnchorSink`] so a node can apply the anchor commits.
+//! [`AnchorSink`] so a node can apply the anchor commits. [`client::CasClient`] is the other
+//! side of the HTTP API: a node forwarding its requests to a remote CAS (ours or any other).
 //!
 //! Layer: above `ceramic-anchor` (batches, Merkle trees, witness CARs, the [`Chain`] trait and
 //! the dev chain) and `ceramic-proto` (the generated gRPC server trait); below `bins/anchor-service`.
@@ -41,6 +42,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod body;
+pub mod client;
 mod error;
 pub mod grpc;
 pub mod http;
@@ -61,6 +63,7 @@ pub use body::{
     parse_stream_id, parse_timestamp,
 };
 pub use ceramic_anchor::Chain;
+pub use client::{CasClient, CasResponse, ClientError, ResponseError};
 pub use error::{BodyError, Error, Result, StoreError};
 pub use policy::Policy;
 pub use record::{RequestRecord, Status};
@@ -69,4 +72,4 @@ pub use service::Stage;
 pub use service::{BatchOutcome, Cas, CasBuilder, Submitted};
 pub use sink::{AnchorSink, BroadcastSink, NoSink, Published};
 pub use store::{Column, Entries, MemoryStore, Op, RocksStore, Store};
-pub use time::{Clock, ManualClock, SystemClock, parse_iso8601_ms};
+pub use time::{Clock, ManualClock, SystemClock, format_iso8601_ms, parse_iso8601_ms};

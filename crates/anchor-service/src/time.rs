@@ -138,6 +138,30 @@ pub fn parse_iso8601_ms(text: &str) -> Option<u64> {
     u64::try_from(seconds.checked_mul(1000)?.checked_add(millis)?).ok()
 }
 
+/// Formats unix ms as `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form [`parse_iso8601_ms`] reads and the
+/// CAS request body's `timestamp` takes (H. Hinnant's civil-from-days).
+pub fn format_iso8601_ms(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +201,12 @@ mod tests {
         clock.advance_ms(10);
         assert_eq!(clock.now_ms(), 15);
         assert!(SystemClock.now_ms() > 1_600_000_000_000);
+    }
+
+    #[test]
+    fn formats_what_the_parser_reads() {
+        for ms in [0, 1_704_164_645_678, 951_782_400_000, 4_102_444_799_999] {
+            assert_eq!(parse_iso8601_ms(&format_iso8601_ms(ms)), Some(ms), "{ms}");
+        }
     }
 }

@@ -32,6 +32,9 @@ pub enum Anchoring {
     Dev,
     /// An Ethereum chain over JSON-RPC.
     Eth(EthAnchoring),
+    /// No embedded anchor service: requests go to a remote CAS over its HTTP API and are
+    /// polled there; its proofs are checked on the verify-only `[[chains]]`.
+    Remote(RemoteAnchoring),
 }
 
 impl Anchoring {
@@ -40,6 +43,7 @@ impl Anchoring {
         match self {
             Anchoring::Dev => "dev",
             Anchoring::Eth(_) => "eth",
+            Anchoring::Remote(_) => "remote",
         }
     }
 
@@ -51,9 +55,22 @@ impl Anchoring {
             Anchoring::Dev => {
                 Policy { interval: Duration::from_secs(1), min_streams: 1, ..Policy::default() }
             }
-            Anchoring::Eth(_) => Policy::default(),
+            Anchoring::Eth(_) | Anchoring::Remote(_) => Policy::default(),
         }
     }
+}
+
+/// How often a node asks a remote CAS about its pending requests unless told otherwise:
+/// js-ceramic's minimum polling loop (protocol notes §7.3).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A remote anchor service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAnchoring {
+    /// The CAS's URL, without a trailing `/` (e.g. `http://127.0.0.1:8081`).
+    pub url: String,
+    /// How often pending requests are polled.
+    pub poll_interval: Duration,
 }
 
 /// An Ethereum chain to anchor on.
@@ -84,13 +101,21 @@ impl EthAnchoring {
     }
 }
 
-/// The chain the anchor service writes to, and the verifier of anchor commits: the dev chain,
-/// the anchoring chain, and each verify-only chain (connected here, without a key).
+/// Where the node's anchor requests go.
+pub(crate) enum AnchorTarget {
+    /// The embedded anchor service, writing to this chain.
+    Chain(Arc<dyn Chain>),
+    /// A remote CAS.
+    Remote(RemoteAnchoring),
+}
+
+/// Where anchor requests go, and the verifier of anchor commits: the dev chain, the anchoring
+/// chain, and each verify-only chain (connected here, without a key).
 pub(crate) fn chains(
     anchoring: &Anchoring,
     verify_only: &[crate::config::ChainConfig],
     dev_chain_file: &std::path::Path,
-) -> Result<(Arc<dyn Chain>, Arc<Chains>), Error> {
+) -> Result<(AnchorTarget, Arc<Chains>), Error> {
     let dev = Arc::new(DevChain::open(dev_chain_file)?);
     let mut verifier = Chains::new().with(dev.clone());
     for chain in verify_only {
@@ -98,11 +123,12 @@ pub(crate) fn chains(
         verifier = verifier.with(Arc::new(EthChain::connect(config)?));
     }
     Ok(match anchoring {
-        Anchoring::Dev => (dev, Arc::new(verifier)),
+        Anchoring::Dev => (AnchorTarget::Chain(dev), Arc::new(verifier)),
         Anchoring::Eth(eth) => {
             let chain: Arc<dyn Chain> = Arc::new(eth.connect()?);
-            (chain.clone(), Arc::new(verifier.with(chain)))
+            (AnchorTarget::Chain(chain.clone()), Arc::new(verifier.with(chain)))
         }
+        Anchoring::Remote(remote) => (AnchorTarget::Remote(remote.clone()), Arc::new(verifier)),
     })
 }
 
@@ -154,19 +180,26 @@ pub(crate) async fn apply_anchors(
         let metrics = metrics.clone();
         let applied = tokio::task::spawn_blocking(move || apply_batch(&engine, &batch, &metrics));
         match applied.await {
-            Ok(anchored) => {
-                for (stream, commit, state) in anchored {
-                    let kind = HookEventKind::Anchored;
-                    let (stream, commit, state) = (Some(stream), Some(commit), Some(state));
-                    service.notify(HookEvent { kind, stream, commit, state, reason: None });
-                }
-            }
+            Ok(anchored) => after_anchors(&service, anchored, &backups),
             Err(error) => tracing::error!(%error, "applying an anchor batch panicked"),
         }
-        // `[[backup]]` targets with `after_anchor` back up the new anchor commits.
-        for runner in &backups {
-            runner.trigger();
-        }
+    }
+}
+
+/// What follows applied anchors: an `anchored` hook event for each, and a run of the
+/// `[[backup]]` targets with `after_anchor` (they back up the new anchor commits).
+pub(crate) fn after_anchors(
+    service: &Service,
+    anchored: Vec<(StreamId, Cid, ceramic_doctype::StreamState)>,
+    backups: &[Arc<ceramic_backup::Runner>],
+) {
+    for (stream, commit, state) in anchored {
+        let kind = HookEventKind::Anchored;
+        let (stream, commit, state) = (Some(stream), Some(commit), Some(state));
+        service.notify(HookEvent { kind, stream, commit, state, reason: None });
+    }
+    for runner in backups {
+        runner.trigger();
     }
 }
 
@@ -177,26 +210,55 @@ fn apply_batch(
     metrics: &Metrics,
 ) -> Vec<(StreamId, Cid, ceramic_doctype::StreamState)> {
     let mut anchored = Vec::new();
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     for (index, (anchor, request)) in
         batch.anchors.anchors().iter().zip(&batch.requests).enumerate()
     {
         let mut source = MapSource::default();
         source.extend(batch.anchors.witness(index).unwrap_or_default());
-        match engine.handle_tip(&request.stream_id, anchor.cid(), &source) {
-            Ok(outcome) => {
-                let applied = !matches!(outcome, TipOutcome::Unchanged);
-                if let TipOutcome::Created(state) | TipOutcome::Accepted(state) = outcome {
-                    anchored.push((request.stream_id, anchor.cid(), state));
-                }
-                tracing::info!(stream = %request.stream_id, anchor = %anchor.cid(), applied, "anchor commit");
-                let waited_ms = now_ms.saturating_sub(u128::from(request.created_at));
-                metrics.anchor_latency(waited_ms as f64 / 1000.0);
-            }
-            Err(error) => {
-                tracing::warn!(stream = %request.stream_id, %error, "anchor commit not applied");
-            }
+        let applied = apply_anchor(
+            engine,
+            &request.stream_id,
+            anchor.cid(),
+            &source,
+            request.created_at,
+            metrics,
+        );
+        if let Ok(Some(state)) = applied {
+            anchored.push((request.stream_id, anchor.cid(), state));
         }
     }
     anchored
+}
+
+/// Applies one anchor commit to `stream` as a tip heard from the anchor service, its witness
+/// blocks in `source`, and records the anchor's latency from `requested_at` (unix ms). The new
+/// state when the anchor changed the stream, `None` when the stream had it already.
+///
+/// # Errors
+/// The engine's, logged here: the anchor commit was not applied.
+pub(crate) fn apply_anchor(
+    engine: &Engine,
+    stream: &StreamId,
+    anchor: Cid,
+    source: &MapSource,
+    requested_at: u64,
+    metrics: &Metrics,
+) -> Result<Option<ceramic_doctype::StreamState>, ceramic_engine::ApplyError> {
+    match engine.handle_tip(stream, anchor, source) {
+        Ok(outcome) => {
+            let applied = !matches!(outcome, TipOutcome::Unchanged);
+            tracing::info!(%stream, %anchor, applied, "anchor commit");
+            let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            let waited_ms = now_ms.saturating_sub(u128::from(requested_at));
+            metrics.anchor_latency(waited_ms as f64 / 1000.0);
+            Ok(match outcome {
+                TipOutcome::Created(state) | TipOutcome::Accepted(state) => Some(state),
+                _ => None,
+            })
+        }
+        Err(error) => {
+            tracing::warn!(%stream, %anchor, %error, "anchor commit not applied");
+            Err(error)
+        }
+    }
 }

@@ -33,7 +33,10 @@
 //! bootstrap = []                     # peers to dial, e.g. "/ip4/10.0.0.2/tcp/4101/p2p/12D3Koo…"
 //!
 //! [anchoring]
-//! chain = "dev"                      # "dev": the in-process chain inmemory:12345; "eth": below
+//! chain = "dev"                      # "dev": the in-process chain inmemory:12345; "eth": below;
+//!                                    # "remote": no embedded anchor service, a remote CAS (below)
+//! # cas_url = "http://127.0.0.1:8081" # remote only: the CAS (ours or any) requests go to
+//! # poll_interval_secs = 60          # remote only: how often pending requests are polled
 //! # rpc_url = "http://127.0.0.1:8545" # eth only: JSON-RPC endpoint
 //! # chain_id = 1337                  # eth only: must match the RPC's eth_chainId
 //! # contract = "0x…"                 # eth only: the anchor contract; absent sends raw v0 txs
@@ -98,7 +101,7 @@ use ceramic_net::{Config as NetConfig, Multiaddr};
 use ceramic_storage_rocks::{Config as StoreConfig, DEFAULT_MIN_FREE_BYTES, MIN_RESERVE};
 use serde::Deserialize;
 
-use crate::anchoring::{Anchoring, EthAnchoring};
+use crate::anchoring::{Anchoring, DEFAULT_POLL_INTERVAL, EthAnchoring, RemoteAnchoring};
 
 pub use crate::backup::BackupConfig;
 
@@ -146,6 +149,9 @@ pub enum ChainName {
     Dev,
     /// An Ethereum chain over JSON-RPC.
     Eth,
+    /// A remote anchor service (`cas_url`); its proofs are checked on the verify-only
+    /// `[[chains]]`.
+    Remote,
 }
 
 /// The `[p2p]` table.
@@ -339,6 +345,11 @@ pub struct AnchoringConfig {
     /// anchors verify after a restart, and on other nodes of this machine (or a shared file
     /// system) that name the same file. Only one node may anchor on a file.
     pub dev_chain_file: Option<PathBuf>,
+    /// remote: the CAS's URL (`http://…` or `https://…`).
+    pub cas_url: Option<String>,
+    /// remote: how often the node asks the CAS about its pending requests (default 60 s, the
+    /// js-ceramic minimum).
+    pub poll_interval_secs: Option<u64>,
 }
 
 impl AnchoringConfig {
@@ -347,15 +358,61 @@ impl AnchoringConfig {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the missing, misplaced or unreadable key.
     pub fn to_anchoring(&self) -> Result<Anchoring, ConfigError> {
+        if self.chain != ChainName::Remote {
+            if self.cas_url.is_some() {
+                return Err(invalid("anchoring.cas_url", "needs chain = \"remote\""));
+            }
+            if self.poll_interval_secs.is_some() {
+                return Err(invalid("anchoring.poll_interval_secs", "needs chain = \"remote\""));
+            }
+        }
         match self.chain {
-            ChainName::Dev => {
-                if self.rpc_url.is_some() {
-                    return Err(invalid("anchoring.rpc_url", "needs chain = \"eth\""));
+            ChainName::Dev | ChainName::Remote => {
+                for (key, set) in [
+                    ("anchoring.rpc_url", self.rpc_url.is_some()),
+                    ("anchoring.private_key_file", self.private_key_file.is_some()),
+                    (
+                        "anchoring.chain_id",
+                        self.chain_id.is_some() && self.chain == ChainName::Remote,
+                    ),
+                    (
+                        "anchoring.contract",
+                        self.contract.is_some() && self.chain == ChainName::Remote,
+                    ),
+                ] {
+                    if set {
+                        return Err(invalid(key, "needs chain = \"eth\""));
+                    }
                 }
-                if self.private_key_file.is_some() {
-                    return Err(invalid("anchoring.private_key_file", "needs chain = \"eth\""));
+                if self.chain == ChainName::Dev {
+                    return Ok(Anchoring::Dev);
                 }
-                Ok(Anchoring::Dev)
+                for (key, set) in [
+                    ("anchoring.batch_interval_secs", self.batch_interval_secs.is_some()),
+                    ("anchoring.min_streams", self.min_streams.is_some()),
+                    ("anchoring.max_delay_secs", self.max_delay_secs.is_some()),
+                ] {
+                    if set {
+                        return Err(invalid(key, "with chain = \"remote\" the remote CAS batches"));
+                    }
+                }
+                let url = self
+                    .cas_url
+                    .as_deref()
+                    .ok_or_else(|| invalid("anchoring.cas_url", "chain = \"remote\" needs it"))?;
+                let client = ceramic_anchor_service::CasClient::new(url)
+                    .map_err(|e| invalid("anchoring.cas_url", e.to_string()))?;
+                let poll_interval = match self.poll_interval_secs {
+                    None => DEFAULT_POLL_INTERVAL,
+                    Some(0) => {
+                        return Err(invalid("anchoring.poll_interval_secs", "must be at least 1"));
+                    }
+                    Some(secs) => Duration::from_secs(secs),
+                };
+                Ok(Anchoring::Remote(RemoteAnchoring {
+                    url: client.url().to_owned(),
+                    poll_interval,
+                }))
             }
             ChainName::Eth => {
                 let needed = |key| invalid(key, "chain = \"eth\" needs it");
@@ -394,7 +451,7 @@ impl AnchoringConfig {
         }
         let base = match self.chain {
             ChainName::Dev => Anchoring::Dev.default_policy(),
-            ChainName::Eth => Policy::default(),
+            ChainName::Eth | ChainName::Remote => Policy::default(),
         };
         Some(Policy {
             interval: self.batch_interval_secs.map_or(base.interval, Duration::from_secs),
@@ -839,6 +896,47 @@ mod tests {
         assert!(dev.anchoring.to_anchoring().is_err());
         assert!(NodeConfig::parse("[anchoring]\nchain = \"btc\"").is_err());
         assert!(NodeConfig::parse("[anchoring]\nrpc = \"x\"").is_err());
+    }
+
+    #[test]
+    fn remote_anchoring_needs_a_cas_url_and_refuses_the_other_chains_keys() {
+        let parse = |text: &str| NodeConfig::parse(text).unwrap().anchoring.to_anchoring();
+        let remote = parse("[anchoring]\nchain = \"remote\"\ncas_url = \"http://127.0.0.1:8081/\"");
+        assert_eq!(
+            remote.unwrap(),
+            Anchoring::Remote(RemoteAnchoring {
+                url: "http://127.0.0.1:8081".into(),
+                poll_interval: DEFAULT_POLL_INTERVAL
+            })
+        );
+        let key_of = |text: &str| match parse(text).unwrap_err() {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("{other}"),
+        };
+        let remote = "[anchoring]\nchain = \"remote\"\ncas_url = \"http://127.0.0.1:8081\"\n";
+        assert_eq!(key_of("[anchoring]\nchain = \"remote\""), "anchoring.cas_url");
+        assert_eq!(
+            key_of("[anchoring]\nchain = \"remote\"\ncas_url = \"ftp://x\""),
+            "anchoring.cas_url"
+        );
+        assert_eq!(
+            key_of(&format!("{remote}poll_interval_secs = 0")),
+            "anchoring.poll_interval_secs"
+        );
+        assert_eq!(key_of(&format!("{remote}chain_id = 1337")), "anchoring.chain_id");
+        assert_eq!(
+            key_of(&format!("{remote}private_key_file = \"k\"")),
+            "anchoring.private_key_file"
+        );
+        assert_eq!(key_of(&format!("{remote}min_streams = 4")), "anchoring.min_streams");
+        assert_eq!(key_of("[anchoring]\ncas_url = \"http://x\""), "anchoring.cas_url");
+        assert_eq!(
+            key_of("[anchoring]\nchain = \"eth\"\npoll_interval_secs = 5"),
+            "anchoring.poll_interval_secs"
+        );
+        let slow = parse(&format!("{remote}poll_interval_secs = 5")).unwrap();
+        let Anchoring::Remote(slow) = slow else { panic!("{slow:?}") };
+        assert_eq!(slow.poll_interval, Duration::from_secs(5));
     }
 
     #[test]

@@ -9,13 +9,14 @@ use crate::config::{ChainName, NodeConfig};
 use crate::{Anchoring, ConfigError};
 
 /// Parses `data` as the node's TOML configuration and runs the checks the node runs at start
-/// that read no files: the `[p2p]` addresses and the `[anchoring]` table (on the dev chain; an
-/// `eth` table names a key file, which is not read here) and its batching policy.
+/// that read no files: the `[p2p]` addresses and the `[anchoring]` table (on the dev chain or a
+/// remote CAS; an `eth` table names a key file, which is not read here) and its batching policy.
 ///
 /// A configuration that parses parses the same again with a comment and blank lines around it,
 /// every address accepted is a multiaddr that survives its own text form, a dev-chain
-/// anchoring is refused exactly when it names an eth-only key, and the policy says what the
-/// keys said.
+/// anchoring is refused exactly when it names a key of another chain (eth's or remote's), a
+/// remote one is refused naming an `anchoring.` key or has an http(s) URL and a poll interval
+/// of at least a second, and the policy says what the keys said.
 pub fn node_config(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(config) = NodeConfig::parse(text) else { return };
@@ -67,12 +68,30 @@ pub fn node_config(data: &[u8]) {
 
     let anchoring = &config.anchoring;
     if anchoring.chain == ChainName::Dev {
-        let eth_only = anchoring.rpc_url.is_some() || anchoring.private_key_file.is_some();
+        // The keys of the other chains: eth's, and remote's.
+        let other_chains = anchoring.rpc_url.is_some()
+            || anchoring.private_key_file.is_some()
+            || anchoring.cas_url.is_some()
+            || anchoring.poll_interval_secs.is_some();
         match anchoring.to_anchoring() {
-            Ok(Anchoring::Dev) => assert!(!eth_only, "a dev chain took an eth-only key"),
+            Ok(Anchoring::Dev) => assert!(!other_chains, "a dev chain took another chain's key"),
             Ok(other) => panic!("a dev chain became {other:?}"),
             Err(ConfigError::Invalid { key, .. }) => {
-                assert!(eth_only, "a dev chain refused without an eth-only key: {key}");
+                assert!(other_chains, "a dev chain refused without another chain's key: {key}");
+            }
+            Err(other) => panic!("the anchoring table failed with {other}"),
+        }
+    }
+    if anchoring.chain == ChainName::Remote {
+        match anchoring.to_anchoring() {
+            Ok(Anchoring::Remote(remote)) => {
+                assert!(anchoring.cas_url.is_some() && anchoring.rpc_url.is_none());
+                assert!(remote.poll_interval >= std::time::Duration::from_secs(1));
+                assert!(remote.url.starts_with("http://") || remote.url.starts_with("https://"));
+            }
+            Ok(other) => panic!("a remote table became {other:?}"),
+            Err(ConfigError::Invalid { key, .. }) => {
+                assert!(key.starts_with("anchoring."), "{key}")
             }
             Err(other) => panic!("the anchoring table failed with {other}"),
         }
@@ -113,6 +132,9 @@ mod tests {
             "[p2p]\nenabled = false\nlisten = [\"nope\"]",
             "[anchoring]\nrpc_url = \"http://x\"",
             "[anchoring]\nchain = \"eth\"\nmin_streams = 3",
+            "[anchoring]\nchain = \"remote\"\ncas_url = \"http://127.0.0.1:8081\"",
+            "[anchoring]\nchain = \"remote\"\ncas_url = \"http://x\"\npoll_interval_secs = 0",
+            "[anchoring]\ncas_url = \"http://x\"",
             "log_level = \"\"\"\nx",
         ] {
             super::node_config(text.as_bytes());

@@ -5,24 +5,29 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ceramic_anchor::Chains;
-use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, Policy, RocksStore};
+use ceramic_anchor_service::{BroadcastSink, Cas, CasBuilder, CasClient, Policy, RocksStore};
 use ceramic_codecs::Cid;
 use ceramic_doctype::{Doctype, Registry, RegistryError};
 use ceramic_engine::{Engine, Fanout, Publisher};
 use ceramic_net::{Config as NetConfig, Multiaddr, Network, NetworkHandle};
-use ceramic_service::{Info, LoadFuture, Metrics, NetworkLoader, Service, Updates};
+use ceramic_service::{
+    AnchorRequester, Info, LoadFuture, Metrics, NetworkLoader, Service, Updates,
+};
 use ceramic_storage::Storage;
 use ceramic_storage_rocks::RocksStorage;
 use ceramic_streamid::{StreamId, StreamType};
 use tokio::net::TcpListener;
 
-use crate::anchoring::{CasRequester, chains};
+use crate::anchoring::{AnchorTarget, CasRequester, chains};
+use crate::remote_cas::RemoteRequester;
 use crate::{ConfigError, Error, NodeConfig};
 
 /// The directory under the data directory holding the RocksDB store.
 const STORE_DIR: &str = "store";
 /// The directory under the data directory holding the anchor service's requests.
 const ANCHOR_DIR: &str = "anchor";
+/// The directory under the data directory holding the requests waiting at a remote CAS.
+const REMOTE_ANCHOR_DIR: &str = "anchor-remote";
 
 /// Registers one offered doctype into a registry (the doctype value, captured).
 type Enable = Box<dyn FnOnce(&mut Registry) -> Result<(), RegistryError> + Send>;
@@ -142,7 +147,7 @@ impl NodeBuilder {
 
         let backups = crate::backup::runners(&config.backup, &dyn_storage)?;
 
-        let (chain, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
+        let (target, verifier) = chains(&anchoring, &config.chains, &config.dev_chain_file())?;
         let updates = Updates::new();
         let mut publishers =
             publishers.with(Arc::new(LogPublisher)).with(Arc::new(updates.clone()));
@@ -155,12 +160,29 @@ impl NodeBuilder {
             Engine::new(dyn_storage.clone(), registry, verifier.clone(), Arc::new(publishers))
                 .with_three_id();
 
-        let anchor_dir = create_dir(&config, ANCHOR_DIR)?;
-        let sink = BroadcastSink::new(64);
-        let cas = CasBuilder::new(Arc::new(RocksStore::open(&anchor_dir)?), chain)
-            .with_policy(policy)
-            .with_sink(Arc::new(sink.clone()))
-            .open()?;
+        let (anchors, requester): (Anchors, Arc<dyn AnchorRequester>) = match target {
+            AnchorTarget::Remote(remote) => {
+                let store = RocksStore::open(create_dir(&config, REMOTE_ANCHOR_DIR)?)?;
+                let client = CasClient::new(&remote.url).map_err(|e| ConfigError::Invalid {
+                    key: "anchoring.cas_url",
+                    reason: e.to_string(),
+                })?;
+                check_cas_chains(&client, &verifier).await?;
+                let requester = RemoteRequester::new(client, Arc::new(store));
+                let interval = remote.poll_interval;
+                (Anchors::Remote { requester: requester.clone(), interval }, Arc::new(requester))
+            }
+            AnchorTarget::Chain(chain) => {
+                let anchor_dir = create_dir(&config, ANCHOR_DIR)?;
+                let sink = BroadcastSink::new(64);
+                let cas = CasBuilder::new(Arc::new(RocksStore::open(&anchor_dir)?), chain)
+                    .with_policy(policy)
+                    .with_sink(Arc::new(sink.clone()))
+                    .open()?;
+                let requester = Arc::new(CasRequester::new(cas.clone()));
+                (Anchors::Embedded { cas, sink }, requester)
+            }
+        };
 
         let mut info = Info::new(config.network.clone()).with_anchor_verifier(format!(
             "{} ({})",
@@ -175,7 +197,7 @@ impl NodeBuilder {
             .with_metrics(metrics)
             .with_updates(updates)
             .with_pin_on_write(config.gc.pin_on_write)
-            .with_anchor_requester(Arc::new(CasRequester::new(cas.clone())))
+            .with_anchor_requester(requester)
             .with_backups(backups.clone());
         if let Some(hooks) = hooks {
             service = service.with_hooks(Arc::new(hooks));
@@ -215,8 +237,7 @@ impl NodeBuilder {
         Ok(Node {
             service: service.build(),
             storage,
-            cas,
-            sink,
+            anchors,
             verifier,
             net,
             grpc,
@@ -244,8 +265,7 @@ async fn bind(addr: SocketAddr, what: &'static str) -> Result<TcpListener, Error
 pub struct Node {
     pub(crate) service: Service,
     pub(crate) storage: Arc<RocksStorage>,
-    pub(crate) cas: Cas,
-    pub(crate) sink: BroadcastSink,
+    pub(crate) anchors: Anchors,
     pub(crate) verifier: Arc<Chains>,
     pub(crate) net: Option<(NetworkHandle, tokio::task::JoinHandle<()>)>,
     pub(crate) grpc: TcpListener,
@@ -280,9 +300,20 @@ impl Node {
         self.service.metrics()
     }
 
-    /// The embedded anchor service (e.g. to trigger a batch).
-    pub fn cas(&self) -> &Cas {
-        &self.cas
+    /// The embedded anchor service (e.g. to trigger a batch); `None` with a remote CAS.
+    pub fn cas(&self) -> Option<&Cas> {
+        match &self.anchors {
+            Anchors::Embedded { cas, .. } => Some(cas),
+            Anchors::Remote { .. } => None,
+        }
+    }
+
+    /// The requests waiting at the remote CAS (`None` with the embedded anchor service).
+    pub fn remote_anchors(&self) -> Option<&RemoteRequester> {
+        match &self.anchors {
+            Anchors::Remote { requester, .. } => Some(requester),
+            Anchors::Embedded { .. } => None,
+        }
     }
 
     /// The anchor verifier: the chains the node accepts proofs from.
@@ -328,6 +359,45 @@ impl Node {
     /// flush fails.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
         crate::run::run(self, shutdown).await
+    }
+}
+
+/// Where anchor requests go.
+#[derive(Debug)]
+pub(crate) enum Anchors {
+    /// The embedded anchor service, and the sink its finished batches arrive on.
+    Embedded { cas: Cas, sink: BroadcastSink },
+    /// A remote CAS, polled on `interval`.
+    Remote { requester: RemoteRequester, interval: std::time::Duration },
+}
+
+/// Refuses a remote CAS whose chain the node cannot check proofs on (js-ceramic uses the
+/// intersection of its allowed chains and the CAS's `supported_chains`, and fails when it is
+/// empty). A CAS that cannot be reached at start is only logged: requests fail until it is up.
+async fn check_cas_chains(client: &CasClient, verifier: &Chains) -> Result<(), Error> {
+    let probe = CasClient::with_timeout(client.url(), std::time::Duration::from_secs(10))
+        .map_err(|e| ConfigError::Invalid { key: "anchoring.cas_url", reason: e.to_string() })?;
+    let answer = tokio::task::spawn_blocking(move || probe.supported_chains())
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?;
+    match answer {
+        Ok(chains) => {
+            let ours = verifier.ids();
+            if chains.iter().any(|c| ours.contains(c)) {
+                tracing::info!(url = client.url(), ?chains, "anchoring through a remote CAS");
+                Ok(())
+            } else {
+                let reason = format!(
+                    "the CAS at {} anchors on {chains:?}, and this node checks proofs only on {ours:?}: add the chain to [[chains]]",
+                    client.url()
+                );
+                Err(ConfigError::Invalid { key: "anchoring.cas_url", reason }.into())
+            }
+        }
+        Err(error) => {
+            tracing::warn!(url = client.url(), %error, "the CAS cannot be reached now; anchor requests fail until it can");
+            Ok(())
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! [`Node::run`]: serves gRPC and HTTP, runs the anchor scheduler and applies finished anchors,
-//! until `shutdown` completes (or a server fails); then stops both servers (each lets requests
+//! [`Node::run`]: serves gRPC and HTTP, runs the anchor scheduler and applies finished anchors
+//! (or polls the remote CAS) until `shutdown` completes (or a server fails); then stops both servers (each lets requests
 //! finish for at most the shutdown grace), stops the network and flushes the store.
 
 use std::future::Future;
@@ -13,6 +13,7 @@ use ceramic_streamid::{StreamId, StreamRef};
 use std::time::Duration;
 
 use crate::anchoring::apply_anchors;
+use crate::node::Anchors;
 use crate::{Error, Node};
 
 pub(crate) async fn run(
@@ -22,8 +23,7 @@ pub(crate) async fn run(
     let Node {
         service,
         storage,
-        cas,
-        sink,
+        anchors,
         verifier,
         net,
         grpc,
@@ -50,13 +50,24 @@ pub(crate) async fn run(
             after_anchor.push(runner.clone());
         }
     }
-    let applier = tokio::spawn(apply_anchors(
-        service.clone(),
-        sink.subscribe(),
-        service.metrics().clone(),
-        after_anchor,
-    ));
-    let scheduler = tokio::spawn(cas.clone().run_scheduler(until_stopped(stopped.clone())));
+    // The embedded anchor service's scheduler and the task applying its batches, or the
+    // poller of a remote CAS.
+    let (applier, scheduler) = match anchors {
+        Anchors::Embedded { cas, sink } => (
+            tokio::spawn(apply_anchors(
+                service.clone(),
+                sink.subscribe(),
+                service.metrics().clone(),
+                after_anchor,
+            )),
+            Some(tokio::spawn(cas.run_scheduler(until_stopped(stopped.clone())))),
+        ),
+        Anchors::Remote { requester, interval } => {
+            let poller =
+                crate::remote_cas::poll(requester, service.clone(), interval, after_anchor);
+            (tokio::spawn(poller), None)
+        }
+    };
     let peers = tokio::spawn(count_peers(
         net.as_ref().map(|(handle, _)| handle.clone()),
         service.metrics().clone(),
@@ -104,7 +115,9 @@ pub(crate) async fn run(
         }
     };
     let _ = stop.send(true);
-    let _ = scheduler.await;
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
     applier.abort();
     peers.abort();
     collector.abort();

@@ -1,6 +1,8 @@
 //! Hooks in a running node, configured in TOML: the AssemblyScript veto hook refuses a write
 //! over the HTTP API with a clear error and nothing is stored, the pinning hook pins what is
-//! written, and an invalid module fails the node's start as a config error.
+//! written, and an invalid module fails the node's start as a config error. On the node's own
+//! runtime (`runtime_builder`: big, marked thread stacks) the calls run on the writing thread,
+//! and a looping veto hook there is stopped without harm to the node.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -121,6 +123,54 @@ async fn a_veto_hook_refuses_a_write_over_http_and_a_pin_hook_pins() {
 
     stop.send(()).unwrap();
     tokio::time::timeout(TIMEOUT, served).await.unwrap().unwrap().unwrap();
+}
+
+#[test]
+fn on_the_node_runtime_calls_run_inline_and_a_looping_hook_is_stopped() {
+    let runtime = ceramic_core::runtime_builder().worker_threads(2).build().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = format!(
+            r#"
+            [[hooks]]
+            name = "looper"
+            module = "{looper}"
+            veto = true
+            timeout_ms = 200
+
+            [[hooks]]
+            name = "policy"
+            module = "{veto}"
+            veto = true
+            "#,
+            looper = module("looper"),
+            veto = module("veto"),
+        );
+        let node = Node::builder(config(dir.path(), &hooks))
+            .with_doctype(Tile::new())
+            .start()
+            .await
+            .unwrap();
+        let http_addr = node.http_addr().unwrap();
+        let service = node.service().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(node.run(async move {
+            let _ = stopped.await;
+        }));
+        let signer = KeySigner::from_seed(KeyType::Ed25519, &[32; 32]).unwrap();
+        for (unique, key, expected) in [("bad", "forbidden", 400), ("good", "fine", 200)] {
+            let commit = tile(&signer, unique, key);
+            let body =
+                json!({"type": 0, "genesis": commit.to_dag_jws_result(), "opts": {"anchor": false}});
+            let (status, answer) = http(http_addr, "POST", "/api/v0/streams", Some(&body)).await;
+            assert_eq!(status, expected, "{answer}");
+        }
+        let listed = service.hooks();
+        assert_eq!((listed[0].runs, listed[0].failures), (2, 2), "the looper stopped twice");
+        assert_eq!((listed[1].runs, listed[1].vetoes), (2, 1));
+        stop.send(()).unwrap();
+        tokio::time::timeout(TIMEOUT, served).await.unwrap().unwrap().unwrap();
+    });
 }
 
 #[tokio::test]

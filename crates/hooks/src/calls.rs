@@ -9,6 +9,14 @@
 //! one another's hook calls), hands it the event and waits for the answer: a call is bounded by
 //! its fuel and wall-clock limits. At most 4 × cores (at least 8) threads wait between calls; a
 //! thread beyond that ends after its call.
+//!
+//! A thread known to have a big enough stack runs the call itself, with no hand-off (two
+//! thread wake-ups, up to ~100 µs on a busy machine): a runtime whose threads have
+//! [`INLINE_STACK`] bytes of stack says so with [`mark_thread_stack`] in its `on_thread_start`
+//! (`ceramic_core::runtime_builder` does). Nothing can ask a thread how big its stack is, so
+//! an unmarked thread is assumed to have a small one.
+
+use std::cell::Cell;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -20,6 +28,27 @@ use crate::runtime::{Outcome, Program};
 
 /// The stack of the threads hook calls run on.
 pub(crate) const CALL_STACK: usize = 16 << 20;
+
+/// The stack a thread needs for hook calls to run on it: a call thread's, and 4 MiB for the
+/// frames of its caller (the service, the engine) below the call.
+pub const INLINE_STACK: usize = CALL_STACK + (4 << 20);
+
+thread_local! {
+    /// The stack this thread was declared to have ([`mark_thread_stack`]); 0: unknown.
+    static STACK: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declares that the current thread was started with a stack of `bytes`. Call it first thing
+/// on a thread (a tokio runtime's `on_thread_start`), and only with the size the thread was
+/// really given: with at least [`INLINE_STACK`], hook calls made on this thread run on it.
+pub fn mark_thread_stack(bytes: usize) {
+    STACK.with(|stack| stack.set(bytes));
+}
+
+/// Whether hook calls made on this thread run on it.
+pub(crate) fn runs_inline() -> bool {
+    STACK.with(Cell::get) >= INLINE_STACK
+}
 
 /// A call's answer, or the panic it ended in (handed on to the caller).
 type Answer = thread::Result<Result<Outcome, Failure>>;
@@ -79,6 +108,9 @@ impl CallThreads {
     /// # Errors
     /// The call's [`Failure`].
     pub(crate) fn call(&self, event: Arc<[u8]>) -> Result<Outcome, Failure> {
+        if runs_inline() {
+            return self.program.call(&event);
+        }
         let waiting = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let Some(worker) = waiting.or_else(|| self.start()) else {
             return self.program.call(&event);
@@ -200,6 +232,35 @@ mod tests {
         });
         let idle = calls.idle();
         assert!((1..=calls.max_idle()).contains(&idle), "{idle} idle threads");
+    }
+
+    #[test]
+    fn a_marked_thread_runs_calls_itself_even_a_looping_one() {
+        let calls = threads("looper");
+        let answer = thread::Builder::new()
+            .stack_size(INLINE_STACK)
+            .spawn(move || {
+                mark_thread_stack(INLINE_STACK);
+                assert!(runs_inline());
+                let failed = calls.call(event());
+                (failed, calls.idle())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            matches!(answer.0, Err(Failure::OutOfFuel { .. } | Failure::Timeout { .. })),
+            "{:?}",
+            answer.0
+        );
+        assert_eq!(answer.1, 0, "no call thread was started");
+        // A thread marked with less, or not at all, hands the call over.
+        let calls = threads("noop");
+        mark_thread_stack(INLINE_STACK - 1);
+        assert!(!runs_inline());
+        assert!(calls.call(event()).unwrap().veto.is_none());
+        assert_eq!(calls.idle(), 1);
+        mark_thread_stack(0);
     }
 
     #[test]

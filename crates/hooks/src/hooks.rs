@@ -1,8 +1,10 @@
 //! [`WasmHooks`]: the node's configured hooks, implementing the service's
-//! [`Hooks`](ceramic_service::Hooks) trait. `before_write` waits on the caller's thread (the
-//! service's blocking pool) for the hook's call on one of its big-stack call threads
-//! ([`CallThreads`]); events go to one worker thread per hook through a bounded queue, so a
-//! slow or stuck hook never holds up the node (a full queue drops the event, counted).
+//! [`Hooks`](ceramic_service::Hooks) trait. `before_write` runs on the caller's thread (the
+//! service's blocking pool) when that thread is marked as having a big enough stack, else it
+//! waits there for the hook's call on one of its big-stack call threads ([`CallThreads`]);
+//! events go to one worker thread per hook (a big, marked stack: the calls run on it) through a
+//! bounded queue, so a slow or stuck hook never holds up the node (a full queue drops the
+//! event, counted).
 
 use std::fs;
 use std::sync::Arc;
@@ -110,7 +112,10 @@ impl WasmHooks {
 fn worker(hook: Arc<Hook>) -> SyncSender<Job> {
     let (sender, receiver) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
     let name = hook.config.name.clone();
-    let spawned = std::thread::Builder::new().name(format!("hook-{name}")).spawn(move || {
+    // The worker's stack is big enough for the calls to run on it (no hand-off per event).
+    let builder = std::thread::Builder::new().name(format!("hook-{name}"));
+    let spawned = builder.stack_size(crate::calls::INLINE_STACK).spawn(move || {
+        crate::calls::mark_thread_stack(crate::calls::INLINE_STACK);
         // Ends when the hooks are dropped (the sender with them).
         while let Ok(job) = receiver.recv() {
             hook.handle(job);
@@ -136,8 +141,9 @@ impl Hook {
     fn run(&self, event: &EventJson<'_>) -> Result<Outcome, Failure> {
         self.runs.fetch_add(1, Ordering::Relaxed);
         self.metrics().hook_run(self.name());
-        // On one of the hook's call threads (CALL_STACK bytes of stack, kept between calls):
-        // wasmi's interpreter overflowed the 2 MiB of a tokio worker on a guest's tight loop
+        // Here on a thread marked as big enough, else on one of the hook's call threads
+        // (CALL_STACK bytes of stack, kept between calls): wasmi's interpreter overflowed the
+        // 2 MiB of a tokio worker on a guest's tight loop
         // (tests/hooks.rs, `a_looping_hook_runs_out_of_fuel`). The caller waits: a call is
         // bounded by its fuel and wall-clock limits.
         let result = self.calls.call(event.to_bytes().into());

@@ -57,6 +57,7 @@ pub use abi::{
     BEFORE_WRITE, EventJson, MAX_REASON_BYTES, MAX_VERDICT_BYTES, parse_verdict, unpack,
     verdict_bytes,
 };
+pub use calls::{INLINE_STACK, mark_thread_stack};
 pub use config::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_MS, FilterConfig, HookConfig, MAX_FUEL,
     MAX_MEMORY_BYTES, MAX_TIMEOUT_MS, MIN_MEMORY_BYTES, OnError,

@@ -63,6 +63,8 @@ pub struct Metrics {
     writes_rejected: Family<RejectLabels, Counter>,
     peers: Gauge,
     anchor_latency: Histogram,
+    anchor_requests_pending: Gauge,
+    anchor_remote: Family<ReasonLabels, Counter>,
     subscriptions: Gauge,
     peer_bans: Counter,
     network_messages_dropped: Family<ReasonLabels, Counter>,
@@ -167,6 +169,18 @@ impl Metrics {
             "Time from an anchor request to the applied anchor commit",
             anchor_latency.clone(),
         );
+        let anchor_requests_pending = Gauge::default();
+        registry.register(
+            "anchor_requests_pending",
+            "Anchor requests a remote CAS has not finished yet (chain = \"remote\")",
+            anchor_requests_pending.clone(),
+        );
+        let anchor_remote = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "anchor_remote",
+            "What polling a remote CAS found, by outcome (anchored, failed, replaced, lost, unreachable, refused, bad_response, not_applied)",
+            anchor_remote.clone(),
+        );
         let subscriptions = Gauge::default();
         registry.register("subscriptions", "Open Subscribe streams", subscriptions.clone());
         let peer_bans = Counter::default();
@@ -246,6 +260,8 @@ impl Metrics {
             writes_rejected,
             peers,
             anchor_latency,
+            anchor_requests_pending,
+            anchor_remote,
             subscriptions,
         }
     }
@@ -268,6 +284,17 @@ impl Metrics {
     /// Records how long an anchor took, in seconds.
     pub fn anchor_latency(&self, seconds: f64) {
         self.anchor_latency.observe(seconds);
+    }
+
+    /// Sets how many anchor requests wait at a remote CAS.
+    pub fn set_anchor_requests_pending(&self, n: i64) {
+        self.anchor_requests_pending.set(n);
+    }
+
+    /// Counts an outcome of polling a remote CAS (`anchored`, `failed`, `replaced`, `lost`,
+    /// `unreachable`, `refused`, `bad_response`, `not_applied`).
+    pub fn anchor_remote(&self, outcome: &'static str) {
+        self.anchor_remote.get_or_create(&ReasonLabels { reason: outcome }).inc();
     }
 
     /// A subscription opened (`+1`) or closed (`-1`).

@@ -9,6 +9,7 @@
 //!   stays unanchored and nothing is kept.
 //! - An answer about another commit: the anchor request fails `UNAVAILABLE`, nothing is kept.
 //! - A CAS that forgets a request (404): the node sends it again.
+//! - Each applied anchor is an `anchored` hook event: the example webhook hook posts it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,6 +46,13 @@ struct Front {
     mode: Arc<AtomicU8>,
     posts: Arc<AtomicUsize>,
     gets: Arc<AtomicUsize>,
+    /// What the webhook hook posted.
+    hooked: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn hook(State(front): State<Front>, body: String) -> StatusCode {
+    front.hooked.lock().unwrap().push(body);
+    StatusCode::OK
 }
 
 fn json(status: StatusCode, body: &Value) -> Response {
@@ -93,6 +101,7 @@ async fn serve(front: Front) -> String {
         .route("/api/v0/requests", post(create))
         .route("/api/v0/requests/{cid}", get(lookup))
         .route("/api/v0/service-info/supported_chains", get(chains))
+        .route("/hook", post(hook))
         .with_state(front);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -143,6 +152,7 @@ async fn a_node_applies_only_what_the_remote_cas_proves() {
         mode: Arc::new(AtomicU8::new(HONEST)),
         posts: Arc::new(AtomicUsize::new(0)),
         gets: Arc::new(AtomicUsize::new(0)),
+        hooked: Arc::default(),
     };
     let url = serve(front.clone()).await;
 
@@ -150,9 +160,15 @@ async fn a_node_applies_only_what_the_remote_cas_proves() {
         "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nsync = false\n\
          min_free_bytes = 67108864\nshutdown_grace_secs = 2\n[p2p]\nenabled = false\n\
          [anchoring]\nchain = \"remote\"\ncas_url = {url:?}\npoll_interval_secs = 1\n\
-         dev_chain_file = {:?}\n",
+         dev_chain_file = {:?}\n\
+         [[hooks]]\nname = \"notify\"\nmodule = {:?}\nevents = [\"anchored\"]\n\
+         allow_http = [\"{url}/hook\"]\nconfig = {{ url = \"{url}/hook\" }}\n",
         dir.path().join("node").display().to_string(),
         dev_chain.display().to_string(),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tools/hooks/build/webhook.wasm")
+            .display()
+            .to_string(),
     );
     let node = Node::builder(NodeConfig::parse(&text).unwrap())
         .with_doctype(Tile::new())
@@ -182,6 +198,11 @@ async fn a_node_applies_only_what_the_remote_cas_proves() {
     .await;
     assert_eq!(state(&mut client, &honest).await["anchorProof"]["chainId"], "inmemory:12345");
     eventually("the honest request forgotten", async || kept() == 0).await;
+    eventually("the anchor posted by the webhook hook", async || {
+        let hooked = front.hooked.lock().unwrap();
+        hooked.iter().any(|body| body.contains("\"event\":\"anchored\"") && body.contains(&honest))
+    })
+    .await;
 
     // A witness without its proof: tried, then given up; the stream is not anchored.
     front.mode.store(NO_PROOF, Ordering::SeqCst);

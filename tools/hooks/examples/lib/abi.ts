@@ -64,6 +64,24 @@ export function stringField(json: string, key: string): string {
   return json.substring(start, end);
 }
 
+/**
+ * Where the ASCII text `needle` starts in the event's `len` bytes at `ptr`, searching from byte
+ * `from`; -1 if nowhere. It reads the bytes in place: decoding the whole event into a string
+ * (`event`) costs far more interpreted instructions than one pass over the bytes.
+ */
+export function find(ptr: usize, len: i32, needle: string, from: i32): i32 {
+  const n = needle.length;
+  if (n == 0) return from;
+  const first = <u8>needle.charCodeAt(0);
+  for (let i = from; i + n <= len; i++) {
+    if (load<u8>(ptr + <usize>i) != first) continue;
+    let j = 1;
+    while (j < n && load<u8>(ptr + <usize>(i + j)) == <u8>needle.charCodeAt(j)) j++;
+    if (j == n) return i;
+  }
+  return -1;
+}
+
 /** Allow the write (or: nothing to say). */
 export function allow(): i64 {
   return 0;

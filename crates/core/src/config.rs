@@ -46,7 +46,7 @@
 //! # max_delay_secs = 43200           # oldest request age that makes a batch anyway
 //! # dev_chain_file = "<data_dir>/dev-chain" # the dev chain's blocks (share it to verify elsewhere)
 //!
-//! [[chains]]                         # verify-only chains (no key), any number of them
+//! # [[chains]]                       # verify-only chains (no key), any number of them
 //! # chain_id = "eip155:1"            # CAIP-2 id of an EVM chain
 //! # rpc_url = "https://…"            # its JSON-RPC endpoint (eth_chainId must match)
 //! # contract = "0x231055A0…"         # the anchor contract (default: the CAS's)
@@ -1007,5 +1007,23 @@ mod tests {
         let bad = NodeConfig::parse("[p2p]\nlisten = [\"nope\"]").unwrap();
         let err = bad.p2p.to_net_config("inmemory").unwrap_err();
         assert!(err.to_string().contains("p2p.listen"), "{err}");
+    }
+
+    #[test]
+    fn the_readme_lists_every_key_as_these_docs_do() {
+        let docs = include_str!("config.rs");
+        let (start, end) = (docs.find("//! ```toml\n").unwrap(), docs.find("//! ```\n").unwrap());
+        let block: String = docs[start..end + "//! ```\n".len()]
+            .lines()
+            .map(|l| l.strip_prefix("//! ").or_else(|| l.strip_prefix("//!")).unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(&block),
+            "README.md's configuration block differs from config.rs's docs"
+        );
+        let toml = block.trim_start_matches("```toml\n").trim_end_matches("```\n");
+        NodeConfig::parse(toml).unwrap();
     }
 }

@@ -17,7 +17,8 @@
 //! A CAS that cannot be reached fails new anchor requests with
 //! [`AnchorRequestError::Unavailable`] (HTTP 503, gRPC `UNAVAILABLE`): the write itself is
 //! stored, only its anchor request is lost, as in js-ceramic. Kept requests survive the CAS
-//! being down and the node restarting. Requests are polled one after another.
+//! being down and the node restarting. Requests are polled one after another; a poll stops at
+//! the first one the CAS does not answer (the rest wait for the next poll).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -195,7 +196,6 @@ impl RemoteRequester {
             }
         };
         let mut anchored = Vec::new();
-        let mut unreachable = 0;
         for record in &records {
             match self.0.client.get(&record.cid) {
                 Ok(Some(response)) => {
@@ -205,12 +205,11 @@ impl RemoteRequester {
                 }
                 Ok(None) => self.lost(record, engine, metrics),
                 Err(error) if error.is_transient() => {
-                    // One log line per poll, not one per request.
-                    if unreachable == 0 {
-                        tracing::warn!(%error, pending = records.len(), "the CAS cannot be polled");
-                    }
-                    unreachable += 1;
+                    // The rest waits for the next poll: a CAS that does not answer would
+                    // otherwise cost a timeout per kept request.
+                    tracing::warn!(%error, pending = records.len(), "the CAS cannot be polled");
                     metrics.anchor_remote("unreachable");
+                    break;
                 }
                 Err(error) => {
                     tracing::warn!(stream = %record.stream_id, cid = %record.cid, %error, "the CAS's answer is unusable");

@@ -36,6 +36,9 @@ pub enum AdderError {
     /// Malformed.
     #[error("data is not an integer")]
     BadData,
+    /// The sum does not fit an i64 (found by `engine_hostile_log`: the adder used to panic).
+    #[error("the sum overflows")]
+    Overflow,
 }
 
 impl Doctype for Adder {
@@ -79,8 +82,9 @@ impl Doctype for Adder {
         else {
             return Err(AdderError::BadData);
         };
-        let n = state.current_content()["n"].as_i64().unwrap_or(0)
-            + i64::try_from(*k).map_err(|_| AdderError::BadData)?;
+        let k = i64::try_from(*k).map_err(|_| AdderError::BadData)?;
+        let n = state.current_content()["n"].as_i64().unwrap_or(0);
+        let n = n.checked_add(k).ok_or(AdderError::Overflow)?;
         let mut change = Change::content(Some(json!({ "n": n })));
         if let Some(tags) = header.as_ref().and_then(|h| h.tags.as_ref()) {
             let mut metadata = state.current_metadata().clone();

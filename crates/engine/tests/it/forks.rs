@@ -145,3 +145,21 @@ fn conflict_rule_matches_js_ceramic() {
         );
     }
 }
+
+/// Found by `engine_hostile_log` (fuzz/seeds.py REGRESSIONS): the test doctype's sum overflowed
+/// and panicked; now the commit that would overflow is refused and the state is unchanged.
+#[test]
+fn a_commit_whose_sum_overflows_is_refused_not_a_panic() {
+    let chain = Arc::new(FakeAnchorVerifier::default());
+    let author = signer(1);
+    let (stream, g) = genesis(&author, "overflow");
+    let n = node(chain);
+    n.engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    let c1 = add(&author, &stream, g.cid, i64::MAX);
+    n.engine.apply_commit(ADDER, c1.cid, &c1.blocks).unwrap();
+    let c2 = add(&author, &stream, c1.cid, 1);
+    let refused = n.engine.apply_commit(ADDER, c2.cid, &c2.blocks).unwrap_err();
+    assert!(matches!(refused, ApplyError::Rejected { .. }), "{refused:?}");
+    assert!(refused.to_string().contains("overflows"), "{refused}");
+    assert_eq!(n.engine.load(&stream).unwrap().current_content(), &json!({"n": i64::MAX}));
+}

@@ -34,7 +34,7 @@ while [ "$(echo "$cpu < $cpu_goal" | bc)" = 1 ]; do
   status=$?
   used=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$log")
   cpu=$(echo "$cpu + $used" | bc)
-  r=$(awk '/stat::number_of_executed_units/ {print $NF}'        "$log" | tail -1)
+  r=$(awk '/stat::number_of_executed_units/ {print $NF}' "$log" | tail -1)
   runs=$((runs + ${r:-0}))
   [ -z "$start" ] && start=$(grep -a 'INITED cov' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/cov \1 ft \2/')
   last=$(grep -aE '^#[0-9]+.*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/cov \1 ft \2/')

@@ -52,6 +52,7 @@ pub mod fuzzing;
 mod node;
 mod remote_cas;
 mod run;
+mod three_id_fetch;
 
 pub use anchoring::{
     Anchoring, CasRequester, DEFAULT_POLL_INTERVAL, EthAnchoring, RemoteAnchoring,
@@ -78,3 +79,4 @@ pub fn runtime_builder() -> tokio::runtime::Builder {
     builder
 }
 pub use remote_cas::RemoteRequester;
+pub use three_id_fetch::FETCH_BOUND as THREE_ID_FETCH_BOUND;

@@ -157,8 +157,15 @@ impl NodeBuilder {
             announcements
         });
         let engine =
-            Engine::new(dyn_storage.clone(), registry, verifier.clone(), Arc::new(publishers))
-                .with_three_id();
+            Engine::new(dyn_storage.clone(), registry, verifier.clone(), Arc::new(publishers));
+        // With a network, 3ID streams this node does not store are looked for there.
+        let (engine, fetches) = if announcements.is_some() {
+            let (fetcher, fetches) = crate::three_id_fetch::channel();
+            (engine.with_three_id_fetcher(Arc::new(fetcher)), Some(fetches))
+        } else {
+            (engine, None)
+        };
+        let engine = engine.with_three_id();
 
         let (anchors, requester): (Anchors, Arc<dyn AnchorRequester>) = match target {
             AnchorTarget::Remote(remote) => {
@@ -245,6 +252,7 @@ impl NodeBuilder {
             config,
             pending_pins,
             backups,
+            fetches,
         })
     }
 }
@@ -276,6 +284,8 @@ pub struct Node {
     pub(crate) pending_pins: Vec<StreamId>,
     /// The backup targets, in `[[backup]]` order (the service holds them too).
     pub(crate) backups: Vec<Arc<ceramic_backup::Runner>>,
+    /// The engine's requests for 3ID streams from the network, served by [`Node::run`].
+    pub(crate) fetches: Option<crate::three_id_fetch::Fetches>,
 }
 
 impl Node {

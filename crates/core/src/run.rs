@@ -31,6 +31,7 @@ pub(crate) async fn run(
         config,
         pending_pins,
         backups,
+        fetches,
     } = node;
     let grace = config.shutdown_grace();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -72,6 +73,10 @@ pub(crate) async fn run(
         net.as_ref().map(|(handle, _)| handle.clone()),
         service.metrics().clone(),
     ));
+    let fetcher = match (fetches, &net) {
+        (Some(fetches), Some((handle, _))) => Some(tokio::spawn(fetches.serve(handle.clone()))),
+        _ => None,
+    };
     let collector = tokio::spawn(collect_garbage(service.clone(), config.gc.interval()));
     let pinner = tokio::spawn(pin_when_loaded(service.clone(), pending_pins));
     let metrics = service.metrics().clone();
@@ -132,6 +137,10 @@ pub(crate) async fn run(
     // the directory can be opened again at once.
     let _ = applier.await;
     let _ = peers.await;
+    if let Some(fetcher) = fetcher {
+        fetcher.abort();
+        let _ = fetcher.await;
+    }
     for task in backup_tasks {
         let _ = task.await;
     }
@@ -218,14 +227,14 @@ impl ceramic_event_api::PeerSource for NetPeers {
         Box::pin(async move {
             let peers = self
                 .0
-                .peers()
+                .peer_addresses()
                 .await
                 .map_err(|e| ceramic_event_api::PeerError::new(e.to_string()))?;
             Ok(peers
                 .into_iter()
-                .map(|peer| ceramic_event_api::PeerInfo {
+                .map(|(peer, addresses)| ceramic_event_api::PeerInfo {
                     id: peer.to_string(),
-                    addresses: Vec::new(),
+                    addresses: addresses.iter().map(ToString::to_string).collect(),
                 })
                 .collect())
         })

@@ -2,6 +2,8 @@
 //! and the anchor commit arriving on a `Subscribe` stream as ANCHORED with the chain's time;
 //! `/metrics` over HTTP; anchor requests for unknown streams refused.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use ceramic_doctype_tile::Tile;
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, AnchorStreamRequest, CommitRequest, SubscribeRequest};
 use serde_json::Value;
+use support::http_get;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -87,17 +90,4 @@ async fn request_anchor_then_the_anchor_commit_arrives_on_subscribe() {
     drop((states, client));
     stop.send(()).unwrap();
     tokio::time::timeout(TIMEOUT, served).await.unwrap().unwrap().unwrap();
-}
-
-/// A plain HTTP/1.1 GET's body.
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
 }

@@ -3,6 +3,8 @@
 //! target's status; `RestoreBackup` on a second node re-validates and stores the streams, and
 //! refuses a tampered backup with `DATA_LOSS`, storing nothing.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use ceramic_proto::v1::{
     RestoreBackupRequest, RunBackupRequest,
 };
 use ceramic_streamid::StreamId;
+use support::http_get;
 use tonic::transport::Channel;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -110,16 +113,6 @@ impl Served {
         let request = LoadStreamRequest { id: stream.into(), at_time: None };
         self.client.load_stream(request).await.map(|r| r.into_inner().state.unwrap_or_default())
     }
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

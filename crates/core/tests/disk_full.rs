@@ -10,6 +10,8 @@
 //! a filler file pushes the free space under it; that exercises the same guard and the same
 //! path to the client, but not a file system that is really full.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +24,7 @@ use ceramic_doctype_tile::Tile;
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, CommitRequest};
 use serde_json::{Value, json};
+use support::http;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How long writes may take to resume after space is freed (the guard re-measures every 100 ms).
@@ -116,29 +119,6 @@ fn grpc_request(commit: &SignedCommit) -> CommitRequest {
         .map(|b| v1::Block { cid: b.cid().to_string(), data: b.data().to_vec() })
         .to_vec();
     CommitRequest { stream_type: 0, commit: commit.envelope_block().cid().to_string(), blocks }
-}
-
-/// A plain HTTP/1.1 request: the status code and the body as JSON.
-async fn http(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())))
 }
 
 /// Creates streams over HTTP until one answers `want` (or `TIMEOUT` passes): the answer.

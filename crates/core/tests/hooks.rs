@@ -4,6 +4,8 @@
 //! runtime (`runtime_builder`: big, marked thread stacks) the calls run on the writing thread,
 //! and a looping veto hook there is stopped without harm to the node.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,7 +15,8 @@ use ceramic_core::{ConfigError, Error, Node, NodeConfig};
 use ceramic_did::{KeySigner, KeyType, SignedCommit, Signer, sign_commit};
 use ceramic_doctype_tile::Tile;
 use ceramic_streamid::StreamId;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::http;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -34,28 +37,6 @@ fn tile(signer: &KeySigner, unique: &str, key: &str) -> SignedCommit {
         data: Some(Ipld::Map(BTreeMap::from([(key.to_owned(), Ipld::Bool(true))]))),
     });
     sign_commit(signer, &payload).unwrap()
-}
-
-async fn http(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())))
 }
 
 fn config(dir: &std::path::Path, hooks: &str) -> NodeConfig {

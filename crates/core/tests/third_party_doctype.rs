@@ -3,6 +3,8 @@
 //! named in the configuration's `doctypes`, then driven over gRPC and over HTTP on the same
 //! node: create, add, load, and a commit breaking the counter's rules refused by both.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use ceramic_doctype_tile::Tile;
 use ceramic_proto::v1::node_client::NodeClient;
 use ceramic_proto::v1::{self, CommitRequest, LoadStreamRequest};
 use serde_json::{Value, json};
+use support::http;
 use tonic::Code;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -55,29 +58,6 @@ fn request(commit: &SignedCommit) -> CommitRequest {
 fn count(state: &Value) -> Value {
     let next = &state["next"]["content"]["count"];
     if next.is_null() { state["content"]["count"].clone() } else { next.clone() }
-}
-
-/// A plain HTTP/1.1 request: the status code and the body as JSON.
-async fn http(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

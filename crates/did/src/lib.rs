@@ -65,7 +65,7 @@ pub use commit::{
 pub use error::{Error, Result};
 pub use jws::{Algorithm, Jws, JwsSignature, ProtectedHeader, Verified, sign_jws, verify_jws};
 pub use key::{DidKey, KeyType, MAX_DID_KEY_LEN, PublicKey};
-pub use pkh::{DidPkh, PkhAccount, eip55_checksum, same_controller};
+pub use pkh::{DidPkh, PkhAccount, eip55_checksum};
 pub use resolver::{
     CachingResolver, DidDocument, KeyResolver, Registry, Resolver, VerificationMethod,
 };

@@ -161,12 +161,6 @@ pub fn eip55_checksum(address: &[u8; 20]) -> String {
     out
 }
 
-/// Whether two DIDs name the same controller: equal strings, or (did:pkh:eip155 only, where
-/// addresses are case-insensitive) equal ignoring ASCII case — the JS `dids` `issuerEquals` rule.
-pub fn same_controller(a: &str, b: &str) -> bool {
-    a == b || (a.starts_with("did:pkh:eip155:") && a.eq_ignore_ascii_case(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,11 +204,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn controllers_compare_like_js() {
-        assert!(same_controller("did:pkh:eip155:1:0xAB", "did:pkh:eip155:1:0xab"));
-        assert!(!same_controller("did:key:zAB", "did:key:zab"));
     }
 }

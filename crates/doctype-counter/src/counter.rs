@@ -3,6 +3,7 @@
 use ceramic_codecs::{Header, Ipld, Payload};
 use ceramic_doctype::{
     Change, Commit, Context, Doctype, Genesis, SignatureStatus, StreamState, metadata_from_header,
+    signer_is_controller,
 };
 use ceramic_streamid::StreamType;
 use serde_json::json;
@@ -75,7 +76,7 @@ impl Doctype for Counter {
         if !controller.starts_with("did:") {
             return Err(Error::ControllerNotDid(controller.clone()));
         }
-        if signer != controller {
+        if !signer_is_controller(signer, controller) {
             return Err(Error::WrongSigner {
                 expected: controller.clone(),
                 got: signer.to_owned(),
@@ -108,7 +109,7 @@ impl Doctype for Counter {
         };
         let signer = commit.signer.ok_or(Error::Unsigned)?;
         let controller = state.controller().ok_or(Error::CorruptState)?;
-        if signer != controller {
+        if !signer_is_controller(signer, controller) {
             return Err(Error::WrongSigner {
                 expected: controller.to_owned(),
                 got: signer.to_owned(),

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use ceramic_codecs::{Cid, Header, Ipld, Payload, Unique};
 use ceramic_doctype::{
     Change, Commit, CommitKind, Context, Doctype, Genesis, Metadata, SignatureStatus, StreamState,
-    ipld_to_json,
+    ipld_to_json, signer_is_controller,
 };
 use ceramic_doctype_model::{AccountRelation, ModelDefinition, Relation, compile_content_schema};
 use ceramic_streamid::{StreamId, StreamType};
@@ -282,7 +282,7 @@ impl Doctype for ModelInstanceDocument {
             Some(data) => ipld_to_json(data)?,
         };
         match commit.signer {
-            Some(signer) if signer != controller => {
+            Some(signer) if !signer_is_controller(signer, controller) => {
                 return Err(Error::NotController {
                     signer: signer.to_owned(),
                     controller: controller.clone(),
@@ -341,7 +341,7 @@ impl Doctype for ModelInstanceDocument {
         };
         let controller = state.controller().ok_or(Error::CorruptState)?;
         let signer = commit.signer.ok_or(Error::Unsigned)?;
-        if signer != controller {
+        if !signer_is_controller(signer, controller) {
             return Err(Error::NotController {
                 signer: signer.to_owned(),
                 controller: controller.to_owned(),

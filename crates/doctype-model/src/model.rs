@@ -2,7 +2,8 @@
 
 use ceramic_codecs::{Header, Payload};
 use ceramic_doctype::{
-    Change, Commit, Context, Doctype, Genesis, Metadata, SignatureStatus, StreamState, ipld_to_json,
+    Change, Commit, Context, Doctype, Genesis, Metadata, SignatureStatus, StreamState,
+    ipld_to_json, signer_is_controller,
 };
 use ceramic_streamid::{StreamId, StreamType};
 use serde_json::{Value, json};
@@ -174,7 +175,7 @@ impl Doctype for Model {
         };
         let signer = commit.signer.ok_or(Error::Unsigned)?;
         let controller = check_header(&genesis.header)?;
-        if signer != controller {
+        if !signer_is_controller(signer, &controller) {
             return Err(Error::NotController { signer: signer.to_owned(), controller });
         }
         let data = genesis.data.as_ref().ok_or(Error::MissingDefinition)?;

@@ -4,7 +4,7 @@
 use ceramic_codecs::{DataCommit, GenesisCommit, Ipld, Payload};
 use ceramic_doctype::{
     Change, Commit, Context, Doctype, Genesis, Metadata, SignatureStatus, StreamState,
-    ipld_to_json, merge_header, metadata_from_header,
+    ipld_to_json, merge_header, metadata_from_header, signer_is_controller,
 };
 use ceramic_streamid::StreamType;
 use serde_json::Value;
@@ -119,7 +119,7 @@ impl Doctype for Tile {
             Some(signer) => {
                 // js verifies the signature against controllers[0] before counting them.
                 let controller = controllers.first().ok_or(Error::ControllerCount(0))?;
-                if signer != controller {
+                if !signer_is_controller(signer, controller) {
                     return Err(Error::NotController {
                         signer: signer.to_owned(),
                         controller: controller.clone(),
@@ -167,7 +167,7 @@ impl Doctype for Tile {
             .or_else(|| first_controller(state.metadata()))
             .ok_or(Error::ControllerNotSet)?;
         let signer = commit.signer.ok_or(Error::UpdateNotSigned)?;
-        if signer != controller {
+        if !signer_is_controller(signer, controller) {
             return Err(Error::NotController {
                 signer: signer.to_owned(),
                 controller: controller.to_owned(),
@@ -335,6 +335,28 @@ mod tests {
             matches!(&err, Error::NotController { signer, controller } if signer == other.did() && controller == writer.did()),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_ethereum_controller_is_matched_ignoring_case_as_js_does() {
+        let writer = Writer::new(1);
+        let lower = "did:pkh:eip155:1:0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359";
+        let checksummed = "did:pkh:eip155:1:0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+        for (controller, signer) in [(lower, checksummed), (checksummed, lower)] {
+            let header = Header { controllers: Some(vec![controller.into()]), ..writer.header() };
+            let mut genesis = writer.genesis(header, Some(json!({"a": 1})));
+            genesis.signer = Some(signer.into());
+            let state = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap();
+            assert_eq!(state.content(), &json!({"a": 1}));
+        }
+        // did:key is case-sensitive.
+        let header = Header {
+            controllers: Some(vec![writer.did().to_uppercase().replace("DID:KEY", "did:key")]),
+            ..writer.header()
+        };
+        let genesis = writer.genesis(header, Some(json!({"a": 1})));
+        let err = genesis.apply_genesis(&Tile::new(), &MemoryContext::new()).unwrap_err();
+        assert!(matches!(err, Error::NotController { .. }), "{err}");
     }
 
     #[test]

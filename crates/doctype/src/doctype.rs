@@ -28,6 +28,19 @@ pub struct Commit<'a> {
     pub timestamp: Option<u64>,
 }
 
+/// Whether `signer` (a [`Commit::signer`]) may act for `controller`: the same DID, or, when the
+/// controller is an Ethereum `did:pkh` (`did:pkh:eip155:…`, whose hex address is
+/// case-insensitive), the same ignoring ASCII case.
+///
+/// The rule of the JS `dids` verifier (`issuerEquals` in dids 5.0.3, `dist/did.js`), which a
+/// CACAO session reaches: current `did-session` names its issuer with the EIP-55 checksummed
+/// address, older clients and many stored streams with the lowercase one, and either may write
+/// to a stream whose controller is written the other way.
+pub fn signer_is_controller(signer: &str, controller: &str) -> bool {
+    signer == controller
+        || (controller.starts_with("did:pkh:eip155:") && signer.eq_ignore_ascii_case(controller))
+}
+
 /// Why a [`Context`] could not answer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -260,5 +273,25 @@ impl Registry {
     /// The doctype for a stream type, if one is registered.
     pub fn get(&self, stream_type: StreamType) -> Option<&dyn DynDoctype> {
         self.doctypes.get(&stream_type).map(|d| d.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signer_is_controller;
+
+    #[test]
+    fn signers_match_controllers_as_the_js_dids_verifier_matches_them() {
+        let lower = "did:pkh:eip155:1:0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359";
+        let checksummed = "did:pkh:eip155:1:0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+        assert!(signer_is_controller(lower, lower));
+        assert!(signer_is_controller(checksummed, lower));
+        assert!(signer_is_controller(lower, checksummed));
+        // Another chain, another address, other methods: exact.
+        assert!(!signer_is_controller(lower, &lower.replace(":1:", ":5:")));
+        assert!(!signer_is_controller(lower, &lower.replace("fb69", "fb68")));
+        assert!(!signer_is_controller("did:key:z6MkABC", "did:key:z6mkabc"));
+        let solana = "did:pkh:solana:4sGjMW1sUnHzSxGspuhpqLDx6wiyjNtZ:AbC";
+        assert!(!signer_is_controller(&solana.to_lowercase(), solana));
     }
 }

@@ -57,6 +57,7 @@ pub use ceramic_codecs::AnchorProof;
 pub use change::{Change, Genesis};
 pub use doctype::{
     Commit, Context, ContextError, Doctype, DoctypeError, DynDoctype, Registry, RegistryError,
+    signer_is_controller,
 };
 pub use json::{JsonError, ipld_to_json, json_to_ipld};
 pub use metadata::{merge_header, metadata_from_header};

@@ -18,7 +18,7 @@ use ceramic_anchor::AnchorVerifier;
 use ceramic_storage::{BlockSource, GcReport, Storage};
 
 use crate::log::{LoadedCommit, load_commit, verify_anchor_path};
-use crate::{ApplyError, Publisher};
+use crate::{ApplyError, Publisher, StreamFetcher};
 
 /// The longest log the engine walks.
 const MAX_LOG: usize = 100_000;
@@ -101,6 +101,8 @@ pub struct Engine {
     /// and the pin that goes with it) and for writing by [`Engine::gc`], so GC never runs
     /// between a write's read and its store (it would remove the log the write extends).
     gc_gate: RwLock<()>,
+    /// Where 3ID streams this node does not store are looked for (see [`Engine::with_three_id`]).
+    pub(crate) three_id_fetcher: Option<Arc<dyn StreamFetcher>>,
 }
 
 /// How many locks serialize writes (streams share a lock when their ids hash alike: with 128
@@ -152,7 +154,17 @@ impl Engine {
         let write_locks = (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect();
         let cacaos = ceramic_did::CacaoVerifier::default();
         let gc_gate = RwLock::new(());
-        Engine { store, registry, anchors, publisher, resolver, cacaos, write_locks, gc_gate }
+        Engine {
+            store,
+            registry,
+            anchors,
+            publisher,
+            resolver,
+            cacaos,
+            write_locks,
+            gc_gate,
+            three_id_fetcher: None,
+        }
     }
 
     /// Holds off [`Engine::gc`] for the life of the guard. Never taken twice by one thread
@@ -202,8 +214,17 @@ impl Engine {
         self.write_locks[index].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Looks for 3ID streams this node does not store through `fetcher` (the node's network)
+    /// before resolving them as not found. Takes effect with [`Engine::with_three_id`].
+    pub fn with_three_id_fetcher(mut self, fetcher: Arc<dyn StreamFetcher>) -> Self {
+        self.three_id_fetcher = Some(fetcher);
+        self
+    }
+
     /// Wraps the engine in an `Arc` whose resolver also resolves did:3 (3ID) from the engine's
-    /// own streams (replacing a resolver set with [`Engine::with_resolver`]).
+    /// own streams, and those it does not store through its fetcher
+    /// ([`Engine::with_three_id_fetcher`]), replacing a resolver set with
+    /// [`Engine::with_resolver`].
     pub fn with_three_id(self) -> Arc<Engine> {
         let source = Arc::new(DeferredSource::default());
         let registry = DidRegistry::default().with("3", ThreeIdResolver::new(source.clone()));

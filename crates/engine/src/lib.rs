@@ -48,4 +48,5 @@ pub use conflict::{Branch, Winner, js_bytes_less, pick_log_to_accept};
 pub use engine::{Engine, Expect, TipOutcome};
 pub use error::ApplyError;
 pub use log::LoadedCommit;
+pub use three_id::StreamFetcher;
 pub use traits::{Fanout, Publisher};

@@ -1,7 +1,12 @@
 //! The engine as the [`ThreeIdSource`] of did:3 resolution: 3ID streams are read from the
 //! engine's own store (latest state, the log up to a commit, or up to the last anchor before a
-//! time), and legacy 3box documents from its blocks. Reads never wait on the network, so a 3ID
-//! that is not stored resolves at once to [`ceramic_did::ThreeIdError::NotFound`].
+//! time), and legacy 3box documents from its blocks. A 3ID stream (or the commit a `version-id`
+//! names) that is not stored is asked of the engine's [`StreamFetcher`] (the node's network),
+//! which stores what it finds through the engine within its own time bound; then the store is
+//! read again. Without a fetcher, or when it finds nothing, the 3ID resolves to
+//! [`ceramic_did::ThreeIdError::NotFound`] / `CommitNotFound`.
+
+use std::fmt;
 
 use ceramic_codecs::{Cid, Ipld};
 use ceramic_did::{At, SourceError, ThreeIdLogEntry, ThreeIdSource, ThreeIdState};
@@ -28,8 +33,26 @@ pub(crate) fn three_id_state(state: &StreamState) -> ThreeIdState {
     }
 }
 
-impl ThreeIdSource for Engine {
-    fn load(&self, stream: &StreamId, at: At) -> Result<Option<ThreeIdState>, SourceError> {
+/// Finds streams this node does not store (the node's network, for the 3ID resolver) and
+/// stores them through the engine.
+///
+/// Called from the engine's synchronous work (signature checks), so it blocks its thread: an
+/// implementation must return within its own bound, and must not need the calling thread to
+/// make progress (the node's answers it from another task and waits on a channel).
+pub trait StreamFetcher: Send + Sync + fmt::Debug {
+    /// Looks for `stream`'s log on the network and stores what it finds through the engine;
+    /// whether the search finished with the stream found.
+    fn fetch(&self, stream: &StreamId) -> bool;
+}
+
+impl Engine {
+    /// The state of a 3ID stream at `at` from this engine's store; `Ok(None)` when the stream or
+    /// the commit is not stored.
+    fn local_three_id(
+        &self,
+        stream: &StreamId,
+        at: At,
+    ) -> Result<Option<ThreeIdState>, SourceError> {
         let state = match at {
             At::Latest => Engine::load(self, stream),
             At::Commit(commit) => self.state_at(stream, commit),
@@ -43,6 +66,18 @@ impl ThreeIdSource for Engine {
                 | ApplyError::NotThisStream { .. },
             ) => Ok(None),
             Err(e) => Err(SourceError::Failed(Box::new(e))),
+        }
+    }
+}
+
+impl ThreeIdSource for Engine {
+    fn load(&self, stream: &StreamId, at: At) -> Result<Option<ThreeIdState>, SourceError> {
+        if let Some(state) = self.local_three_id(stream, at)? {
+            return Ok(Some(state));
+        }
+        match &self.three_id_fetcher {
+            Some(fetcher) if fetcher.fetch(stream) => self.local_three_id(stream, at),
+            _ => Ok(None),
         }
     }
 

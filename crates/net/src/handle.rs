@@ -43,6 +43,9 @@ pub(crate) enum Command {
     Peers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    PeerAddresses {
+        reply: oneshot::Sender<Vec<(PeerId, Vec<Multiaddr>)>>,
+    },
     BitswapStats {
         reply: oneshot::Sender<Option<ceramic_bitswap::Stats>>,
     },
@@ -153,6 +156,16 @@ impl NetworkHandle {
     /// [`Error::Stopped`].
     pub async fn peers(&self) -> Result<Vec<PeerId>, Error> {
         self.call(|reply| Command::Peers { reply }).await
+    }
+
+    /// The connected peers with the addresses known for each, every one ending in
+    /// `/p2p/<PeerId>`: the listen addresses the peer announced through identify, or, until it
+    /// has, the remote addresses of its open connections.
+    ///
+    /// # Errors
+    /// [`Error::Stopped`].
+    pub async fn peer_addresses(&self) -> Result<Vec<(PeerId, Vec<Multiaddr>)>, Error> {
+        self.call(|reply| Command::PeerAddresses { reply }).await
     }
 
     /// The peers known to be subscribed to the Ceramic topic.

@@ -17,9 +17,10 @@ use ceramic_codecs::{Block, Cid};
 use ceramic_streamid::StreamId;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::multiaddr::Protocol as AddrProtocol;
 use libp2p::request_response::{self, OutboundRequestId};
-use libp2p::swarm::SwarmEvent;
-use libp2p::{PeerId, Swarm, identify, kad};
+use libp2p::swarm::{ConnectionId, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad};
 use serde_bytes::ByteBuf;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -69,6 +70,40 @@ pub(crate) struct Task {
     lookups: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
     /// Fault injection: serve corrupt blocks (shared with Bitswap's store, which must refuse).
     corrupt: Arc<AtomicBool>,
+    /// What is known of each connected peer's addresses.
+    addresses: HashMap<PeerId, PeerAddresses>,
+}
+
+/// A connected peer's addresses: its open connections' remote addresses, and the listen
+/// addresses it announced through identify.
+#[derive(Debug, Default)]
+struct PeerAddresses {
+    connections: HashMap<ConnectionId, Multiaddr>,
+    announced: Vec<Multiaddr>,
+}
+
+impl PeerAddresses {
+    /// The announced addresses, or the connections' when none were announced; each with
+    /// `/p2p/<peer>`, deduplicated.
+    fn known(&self, peer: PeerId) -> Vec<Multiaddr> {
+        let from = if self.announced.is_empty() {
+            self.connections.values().cloned().collect()
+        } else {
+            self.announced.clone()
+        };
+        let mut known: Vec<Multiaddr> = from.into_iter().map(|a| with_peer(a, peer)).collect();
+        known.sort();
+        known.dedup();
+        known
+    }
+}
+
+/// `addr` ending in `/p2p/<peer>` (added when missing).
+fn with_peer(addr: Multiaddr, peer: PeerId) -> Multiaddr {
+    match addr.iter().last() {
+        Some(AddrProtocol::P2p(_)) => addr,
+        _ => addr.with(AddrProtocol::P2p(peer)),
+    }
 }
 
 impl Task {
@@ -100,6 +135,7 @@ impl Task {
             requests: HashMap::new(),
             lookups: HashMap::new(),
             corrupt,
+            addresses: HashMap::new(),
         }
     }
 
@@ -255,6 +291,18 @@ impl Task {
             Command::Peers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::PeerAddresses { reply } => {
+                let mut peers: Vec<(PeerId, Vec<Multiaddr>)> = self
+                    .swarm
+                    .connected_peers()
+                    .map(|peer| {
+                        let known = self.addresses.get(peer).map(|a| a.known(*peer));
+                        (*peer, known.unwrap_or_default())
+                    })
+                    .collect();
+                peers.sort();
+                let _ = reply.send(peers);
+            }
             Command::BitswapStats { reply } => {
                 let stats = self.swarm.behaviour().bitswap.as_ref().map(|b| b.stats());
                 let _ = reply.send(stats);
@@ -311,6 +359,9 @@ impl Task {
                 info,
                 ..
             })) => {
+                if let Some(known) = self.addresses.get_mut(&peer_id) {
+                    known.announced.clone_from(&info.listen_addrs);
+                }
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
@@ -345,11 +396,19 @@ impl Task {
                     let _ = reply.send(found);
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
-                tracing::debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+                let addr = endpoint.get_remote_address().clone();
+                tracing::debug!(%peer_id, %addr, "connected");
+                self.addresses.entry(peer_id).or_default().connections.insert(connection_id, addr);
             }
-            SwarmEvent::ConnectionClosed { peer_id, cause, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, cause, .. } => {
                 tracing::debug!(%peer_id, ?cause, "connection closed");
+                if let Some(known) = self.addresses.get_mut(&peer_id) {
+                    known.connections.remove(&connection_id);
+                    if known.connections.is_empty() {
+                        self.addresses.remove(&peer_id);
+                    }
+                }
                 self.update_topic_peers();
             }
             _ => {}

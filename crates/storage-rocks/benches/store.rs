@@ -6,7 +6,8 @@
 //! streams, recorded from the engine beforehand, so only the store is timed. They are written
 //! in a cycle; a rewrite costs RocksDB what a new write does.
 //!
-//! Also the event feed's read throughput (`feed_read`).
+//! Also the event feed's read throughput (`feed_read`), and `pin` of a stream already pinned
+//! (`pin_pinned`: what every write does under `pin_on_write`), by the length of its log.
 //!
 //! Run with `cargo bench -p ceramic-storage-rocks --bench store`.
 
@@ -199,5 +200,35 @@ fn bench_feed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_commit, bench_feed);
+/// `Storage::pin` of a pinned stream, on RocksDB, for streams whose logs hold about 1, 10 and
+/// 125 commits: the node pins on every write (`[gc] pin_on_write`), so this cost is paid per
+/// update and must not grow with the log.
+fn bench_pin_pinned(c: &mut Criterion) {
+    let (geneses, commits) = record();
+    let dir = tempfile::tempdir().expect("tmp");
+    let store =
+        ceramic_storage_rocks::open(dir.path(), Config::default().with_sync(false)).expect("opens");
+    let mut group = c.benchmark_group("pin_pinned");
+    let mut written = 0;
+    for (blocks, state) in &geneses {
+        store.write_commit(blocks, state).expect("stores a genesis");
+    }
+    for log in [1, 10, COMMITS / STREAMS] {
+        // Write commits until the streams' logs hold about `log` commits each.
+        let until = (log - 1) * STREAMS;
+        for (blocks, state) in &commits[written.min(commits.len())..until.min(commits.len())] {
+            store.write_commit(blocks, state).expect("stores");
+        }
+        written = written.max(until);
+        let id = geneses[0].1.stream_id();
+        store.pin(&id).expect("pins");
+        let entries = store.state(&id).expect("reads").expect("stored").log().len();
+        group.bench_function(BenchmarkId::new("log", entries), |b| {
+            b.iter(|| store.pin(&id).expect("pins"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_commit, bench_feed, bench_pin_pinned);
 criterion_main!(benches);

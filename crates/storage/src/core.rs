@@ -550,6 +550,13 @@ impl<B: Backend> Storage for Core<B> {
 
     fn pin(&self, id: &StreamId) -> Result<()> {
         let _writers = read_lock(&self.writers);
+        // Pinned already: its log was complete when pinned, and every commit since was stored
+        // with its blocks, so there is nothing to check or write. (Writes pin their stream
+        // under `pin_on_write`; walking the whole log on each one made an update's cost grow
+        // with the log's length.)
+        if self.is_pinned(id)? {
+            return Ok(());
+        }
         let state = self.state(id)?.ok_or(Error::NotFound(*id))?;
         self.log_blocks(&state)?;
         let mut batch = Batch::default();

@@ -3,14 +3,15 @@
 //! the blocks, the resolver over the engine returns the JS resolver's documents byte for byte,
 //! and Tiles signed with 3ID keys are accepted exactly when js-ceramic accepts them.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use ceramic_codecs::{AnchorProof, Cid};
 use ceramic_did::{ThreeIdResolver, ThreeIdSource};
 use ceramic_doctype::Registry;
 use ceramic_doctype_tile::Tile;
 use ceramic_engine::memory::{FakeAnchorVerifier, RecordingPublisher};
-use ceramic_engine::{ApplyError, Engine, TipOutcome};
+use ceramic_engine::{ApplyError, Engine, StreamFetcher, TipOutcome};
 use ceramic_storage::{MapSource, MemoryStorage};
 use ceramic_streamid::StreamId;
 use serde_json::Value;
@@ -23,6 +24,11 @@ fn vectors() -> Value {
 /// An engine resolving did:3 from its own streams, the vectors' blocks, and the chain that
 /// confirms their anchors at the generator's times.
 fn setup(v: &Value) -> (Arc<Engine>, MapSource) {
+    setup_with(v, None)
+}
+
+/// As [`setup`], with `fetcher` looking for the 3ID streams the engine does not store.
+fn setup_with(v: &Value, fetcher: Option<Arc<dyn StreamFetcher>>) -> (Arc<Engine>, MapSource) {
     let chain = Arc::new(FakeAnchorVerifier::default());
     let mut blocks = MapSource::default();
     for (cid, hex) in v["blocks"].as_object().unwrap() {
@@ -33,14 +39,16 @@ fn setup(v: &Value) -> (Arc<Engine>, MapSource) {
         let proof: AnchorProof = ceramic_codecs::decode(&blocks.0[&proof], "anchor proof").unwrap();
         chain.confirm(proof.tx_hash, time.as_u64().unwrap());
     }
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         Arc::new(MemoryStorage::new()),
         Registry::new().with(Tile::new()).unwrap(),
         chain,
         Arc::new(RecordingPublisher::default()),
-    )
-    .with_three_id();
-    (engine, blocks)
+    );
+    if let Some(fetcher) = fetcher {
+        engine = engine.with_three_id_fetcher(fetcher);
+    }
+    (engine.with_three_id(), blocks)
 }
 
 fn sync(
@@ -121,4 +129,70 @@ fn a_tile_signed_by_an_unknown_three_id_is_refused_at_once() {
         "{result:?}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A stand-in for the node's network: it holds the vectors' blocks and, asked for the 3ID's
+/// stream, feeds its log to the engine (as a network sync would); it has no other stream.
+#[derive(Debug, Default)]
+struct Network {
+    engine: Mutex<Weak<Engine>>,
+    blocks: MapSource,
+    three_id: Option<(StreamId, String)>,
+    asked: AtomicUsize,
+}
+
+impl StreamFetcher for Network {
+    fn fetch(&self, stream: &StreamId) -> bool {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let Some((three_id, tip)) = &self.three_id else { return false };
+        let engine = self.engine.lock().unwrap().upgrade().unwrap();
+        stream == three_id && engine.handle_tip(stream, tip.parse().unwrap(), &self.blocks).is_ok()
+    }
+}
+
+#[test]
+fn a_three_id_the_engine_does_not_store_is_asked_of_its_fetcher() {
+    let v = vectors();
+    let (_, blocks) = setup(&v);
+    let log = v["threeId"]["log"].as_array().unwrap();
+    let three_id: StreamId = v["threeId"]["stream"].as_str().unwrap().parse().unwrap();
+    let network = Arc::new(Network {
+        blocks: blocks.clone(),
+        three_id: Some((three_id, log.last().unwrap().as_str().unwrap().to_owned())),
+        ..Network::default()
+    });
+    let (engine, blocks) = setup_with(&v, Some(network.clone()));
+    *network.engine.lock().unwrap() = Arc::downgrade(&engine);
+    assert!(Engine::load(&engine, &three_id).is_err(), "not stored before");
+    // Each case as js-ceramic judged it, as when the 3ID was stored beforehand.
+    for case in v["commits"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let tip = case["anchor"].as_str().or(case["genesis"].as_str()).unwrap();
+        let result = sync(&engine, &blocks, case["stream"].as_str().unwrap(), tip);
+        let js_valid = case["valid"].as_bool().unwrap();
+        assert_eq!(matches!(result, Ok(TipOutcome::Created(_))), js_valid, "{name}: {result:?}");
+    }
+    assert!(Engine::load(&engine, &three_id).is_ok(), "the 3ID is stored now");
+    assert_eq!(network.asked.load(Ordering::SeqCst), 1, "asked once, then read from the store");
+}
+
+#[test]
+fn a_three_id_the_fetcher_cannot_find_stays_not_found() {
+    let v = vectors();
+    let network = Arc::new(Network::default());
+    let (engine, blocks) = setup_with(&v, Some(network.clone()));
+    let case = &v["commits"][0];
+    let result =
+        sync(&engine, &blocks, case["stream"].as_str().unwrap(), case["anchor"].as_str().unwrap());
+    assert!(
+        matches!(
+            &result,
+            Err(ApplyError::Signature {
+                source: ceramic_did::Error::ThreeId(ceramic_did::ThreeIdError::NotFound { .. }),
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(network.asked.load(Ordering::SeqCst) >= 1);
 }

@@ -54,7 +54,7 @@ impl BlockSource for Overlay<'_> {
     }
 }
 
-struct Blocks<'a>(&'a HashMap<Cid, Vec<u8>>);
+pub(crate) struct Blocks<'a>(pub(crate) &'a HashMap<Cid, Vec<u8>>);
 
 /// Blocks given with a client write, borrowed (copied only when the engine reads one).
 struct BorrowedBlocks<'a>(&'a HashMap<Cid, &'a [u8]>);
@@ -90,7 +90,7 @@ pub struct Engine {
     pub(crate) store: Arc<dyn Storage>,
     registry: Registry,
     anchors: Arc<dyn AnchorVerifier>,
-    publisher: Arc<dyn Publisher>,
+    pub(crate) publisher: Arc<dyn Publisher>,
     resolver: Arc<dyn Resolver>,
     /// CACAOs whose wallet signature verified, by CID.
     cacaos: ceramic_did::CacaoVerifier,
@@ -169,7 +169,7 @@ impl Engine {
 
     /// Holds off [`Engine::gc`] for the life of the guard. Never taken twice by one thread
     /// (std's `RwLock` may deadlock on a nested read while GC waits).
-    fn hold_gc(&self) -> RwLockReadGuard<'_, ()> {
+    pub(crate) fn hold_gc(&self) -> RwLockReadGuard<'_, ()> {
         self.gc_gate.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -207,7 +207,7 @@ impl Engine {
     /// The write lock of `stream`, held from reading its tip until its new state is stored.
     /// A panic while it was held left nothing half-written (stores are atomic), so a poisoned
     /// lock is taken over.
-    fn write_lock(&self, stream: &StreamId) -> MutexGuard<'_, ()> {
+    pub(crate) fn write_lock(&self, stream: &StreamId) -> MutexGuard<'_, ()> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         stream.hash(&mut hasher);
         let index = usize::try_from(hasher.finish() % WRITE_LOCKS as u64).unwrap_or_default();
@@ -456,7 +456,7 @@ impl Engine {
         Ok((state, commits.len()))
     }
 
-    fn state_at_depth(
+    pub(crate) fn state_at_depth(
         &self,
         source: &dyn BlockSource,
         stream: &StreamId,
@@ -585,6 +585,21 @@ impl Engine {
         pin: Option<bool>,
         check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
     ) -> Result<StreamState, E> {
+        let state = self.write_gated(stream_type, commit, blocks, expect, pin, check)?;
+        self.after_stored(&state);
+        Ok(state)
+    }
+
+    /// [`Engine::apply_write_checked`] with GC held off.
+    fn write_gated<E: From<ApplyError>>(
+        &self,
+        stream_type: StreamType,
+        commit: Cid,
+        blocks: &[Block],
+        expect: Expect,
+        pin: Option<bool>,
+        check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
+    ) -> Result<StreamState, E> {
         let _gate = self.hold_gc();
         let state = match self.write_inner(stream_type, commit, blocks, expect, check) {
             Ok(Ok(state)) => state,
@@ -702,6 +717,20 @@ impl Engine {
     /// missing block, an invalid first commit). Invalid commits after valid ones only shorten
     /// the candidate branch, as in js-ceramic.
     pub fn handle_tip(
+        &self,
+        stream: &StreamId,
+        tip: Cid,
+        source: &dyn BlockSource,
+    ) -> Result<TipOutcome, ApplyError> {
+        let outcome = self.handle_tip_gated(stream, tip, source)?;
+        if let TipOutcome::Created(state) | TipOutcome::Accepted(state) = &outcome {
+            self.after_stored(state);
+        }
+        Ok(outcome)
+    }
+
+    /// [`Engine::handle_tip`] with GC held off and the stream's write lock held.
+    fn handle_tip_gated(
         &self,
         stream: &StreamId,
         tip: Cid,

@@ -38,6 +38,7 @@ mod error;
 pub mod fuzzing;
 mod log;
 pub mod memory;
+mod recheck;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 mod three_id;
@@ -48,5 +49,6 @@ pub use conflict::{Branch, Winner, js_bytes_less, pick_log_to_accept};
 pub use engine::{Engine, Expect, TipOutcome};
 pub use error::ApplyError;
 pub use log::LoadedCommit;
+pub use recheck::Recheck;
 pub use three_id::StreamFetcher;
 pub use traits::{Fanout, Publisher};

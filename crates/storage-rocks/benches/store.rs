@@ -65,6 +65,9 @@ impl Storage for Recorder {
     fn pin(&self, id: &StreamId) -> Result<()> {
         self.inner.pin(id)
     }
+    fn remove_state(&self, id: &StreamId) -> Result<bool> {
+        self.inner.remove_state(id)
+    }
     fn unpin(&self, id: &StreamId) -> Result<bool> {
         self.inner.unpin(id)
     }

@@ -564,6 +564,25 @@ impl<B: Backend> Storage for Core<B> {
         self.write(batch, Key::Pin(*id))
     }
 
+    fn remove_state(&self, id: &StreamId) -> Result<bool> {
+        let stream = id.to_bytes();
+        let _writers = read_lock(&self.writers);
+        let _stream = lock(&self.stripes[stripe(&stream)]);
+        let Some(terms) = self.index_terms(id, &stream)? else {
+            return Ok(false);
+        };
+        let mut batch = Batch::default();
+        for term in terms {
+            batch.delete(Column::Index, index_key(&term, &stream));
+        }
+        batch.delete(Column::Index, reverse_key(&stream));
+        batch.delete(Column::States, stream.clone());
+        batch.delete(Column::Pins, stream.clone());
+        self.write(batch, Key::State(*id))?;
+        self.cache[stripe(&stream)].lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        Ok(true)
+    }
+
     fn unpin(&self, id: &StreamId) -> Result<bool> {
         let _writers = read_lock(&self.writers);
         let key = id.to_bytes();

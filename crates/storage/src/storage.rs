@@ -152,6 +152,15 @@ pub trait Storage: BlockSource {
     /// [`Storage::log_blocks`] when its log is not complete.
     fn pin(&self, id: &StreamId) -> Result<()>;
 
+    /// Removes a stream's state, its index entries and its pin, as one atomic batch; `false` if
+    /// it was not stored. Its blocks stay until the next GC, its feed entries for good (they
+    /// record what was stored). For a stream whose genesis is no longer valid (the engine's
+    /// `recheck`).
+    ///
+    /// # Errors
+    /// Read and write errors, [`CorruptEntry`](crate::Error::CorruptEntry).
+    fn remove_state(&self, id: &StreamId) -> Result<bool>;
+
     /// Unpins a stream; `false` if it was not pinned. Its data stays until the next GC.
     ///
     /// # Errors

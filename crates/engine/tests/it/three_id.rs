@@ -189,3 +189,71 @@ fn a_three_id_the_fetcher_cannot_find_stays_not_found() {
     assert!(three_id_not_found(&result), "{result:?}");
     assert!(network.asked.load(Ordering::SeqCst) >= 1);
 }
+
+/// Both orders of arrival give the same streams. With the 3ID synced only to its first key
+/// version, every vector Tile is heard: some that js-ceramic refuses are accepted then (the
+/// rotations are not known yet). When the rest of the 3ID arrives, the engine checks the streams
+/// it controls again and removes those; the Tiles heard again afterwards get js-ceramic's
+/// verdicts. Each stream ends stored, at its tip, exactly when js-ceramic accepts it.
+#[test]
+fn a_rotation_learned_after_the_commits_leaves_the_streams_js_ceramic_accepts() {
+    let v = vectors();
+    let (engine, blocks) = setup(&v);
+    let log = v["threeId"]["log"].as_array().unwrap();
+    // Genesis, the update that lists key 0, and its anchor.
+    sync_three_id(&engine, &blocks, &v, 2);
+    let cases = v["commits"].as_array().unwrap();
+    let name = |case: &Value| case["name"].as_str().unwrap().to_owned();
+    fn tip(case: &Value) -> &str {
+        case["anchor"].as_str().or(case["genesis"].as_str()).unwrap()
+    }
+    let stream = |case: &Value| case["stream"].as_str().unwrap().parse::<StreamId>().unwrap();
+    let stored = |case: &Value| Engine::load(&engine, &stream(case)).ok().map(|s| s.tip());
+    let hear_all = || {
+        for case in cases {
+            let _ = sync(&engine, &blocks, case["stream"].as_str().unwrap(), tip(case));
+        }
+    };
+    hear_all();
+    let early: Vec<String> = cases
+        .iter()
+        .filter(|c| stored(c).is_some() && !c["valid"].as_bool().unwrap())
+        .map(name)
+        .collect();
+    assert!(early.len() >= 2, "Tiles js refuses, accepted before the rotations: {early:?}");
+
+    // The rest of the 3ID: two rotations.
+    sync_three_id(&engine, &blocks, &v, log.len() - 1);
+    for case in cases {
+        if stored(case).is_some() {
+            assert!(case["valid"].as_bool().unwrap(), "{} was not removed", name(case));
+        }
+    }
+    hear_all();
+    for case in cases {
+        let want = case["valid"].as_bool().unwrap().then(|| tip(case).parse::<Cid>().unwrap());
+        assert_eq!(stored(case), want, "{}", name(case));
+    }
+}
+
+/// A recheck keeps a stream whose commits are all still valid, and says so; a stream that is
+/// not stored is `NotStored`.
+#[test]
+fn a_recheck_keeps_a_stream_whose_commits_are_all_valid() {
+    let v = vectors();
+    let (engine, blocks) = setup(&v);
+    sync_three_id(&engine, &blocks, &v, v["threeId"]["log"].as_array().unwrap().len() - 1);
+    let valid = v["commits"].as_array().unwrap().iter().find(|c| c["valid"] == true).unwrap();
+    let stream: StreamId = valid["stream"].as_str().unwrap().parse().unwrap();
+    sync(
+        &engine,
+        &blocks,
+        valid["stream"].as_str().unwrap(),
+        valid["anchor"].as_str().or(valid["genesis"].as_str()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(engine.recheck(&stream).unwrap(), ceramic_engine::Recheck::Valid);
+    let unknown: StreamId =
+        "kjzl6cwe1jw147dvq16zluojmraqvwdmbh61dx9e0c59i344lcrsgqfohexp60s".parse().unwrap();
+    assert_eq!(engine.recheck(&unknown).unwrap(), ceramic_engine::Recheck::NotStored);
+}

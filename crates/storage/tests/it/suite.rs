@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use ceramic_codecs::{Block, Cid, read_car};
+use ceramic_did::Signer as _;
 use ceramic_doctype::StreamState;
 use ceramic_engine::Engine;
 use ceramic_engine::memory::FakeAnchorVerifier;
@@ -25,6 +26,7 @@ macro_rules! tests {
             stores_only_hash_checked_blocks,
             pins_unpins_and_lists_pins_in_pages,
             refuses_to_pin_an_unknown_stream,
+            removes_a_state_with_its_index_entries_and_pin,
             gc_removes_unpinned_streams_and_keeps_pinned_logs,
             gc_never_removes_a_block_reachable_from_a_pinned_stream,
             gc_is_safe_against_concurrent_writes,
@@ -160,6 +162,35 @@ pub(crate) fn refuses_to_pin_an_unknown_stream(f: Fixture) {
     let (stream, _) = genesis(&signer(1), "a", None, &[]);
     assert!(matches!(f.store.pin(&stream), Err(Error::NotFound(s)) if s == stream));
     assert!(!f.store.is_pinned(&stream).unwrap());
+}
+
+pub(crate) fn removes_a_state_with_its_index_entries_and_pin(f: Fixture) {
+    let (engine, chain) = setup(&f);
+    let author = signer(1);
+    let (gone, state) = grow(&engine, &chain, &author, "gone", 2, 0);
+    let (kept, _) = grow(&engine, &chain, &author, "kept", 2, 0);
+    f.store.pin(&gone).unwrap();
+    let head = f.store.feed_head().unwrap();
+    assert!(f.store.remove_state(&gone).unwrap());
+    assert!(f.store.state(&gone).unwrap().is_none());
+    assert!(!f.store.is_pinned(&gone).unwrap(), "its pin went with it");
+    let did = author.did();
+    for page in [
+        f.store.list_by_controller(did, None, 10).unwrap(),
+        f.store.list_by_family("family", None, 10).unwrap(),
+        f.store.list_by_tag("tag", None, 10).unwrap(),
+    ] {
+        assert_eq!(page.streams, vec![kept], "only the other stream is listed");
+    }
+    assert_eq!(f.store.feed_head().unwrap(), head, "the feed keeps what was stored");
+    for entry in state.log() {
+        assert!(f.store.block(&entry.cid).unwrap().is_some(), "blocks stay until GC");
+    }
+    assert!(!f.store.remove_state(&gone).unwrap(), "not stored any more");
+    assert!(f.store.state(&kept).unwrap().is_some());
+    // GC runs (no pinned stream without a state) and takes the removed stream's blocks.
+    f.store.gc().unwrap();
+    assert!(f.store.block(&state.tip()).unwrap().is_none());
 }
 
 /// Every block of the pinned streams' logs.

@@ -585,33 +585,24 @@ impl Engine {
         pin: Option<bool>,
         check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
     ) -> Result<StreamState, E> {
-        let state = self.write_gated(stream_type, commit, blocks, expect, pin, check)?;
+        let state = {
+            // GC is held off from reading the stream to pinning it, and released before the
+            // streams a 3ID controls are checked again (each check holds it itself).
+            let _gate = self.hold_gc();
+            let state = match self.write_inner(stream_type, commit, blocks, expect, check) {
+                Ok(Ok(state)) => state,
+                Ok(Err(refused)) => return Err(refused),
+                Err(e) => return Err(e.into()),
+            };
+            let pinned = match pin {
+                Some(true) => self.store.pin(&state.stream_id()),
+                Some(false) => self.store.unpin(&state.stream_id()).map(drop),
+                None => Ok(()),
+            };
+            pinned.map_err(|e| E::from(ApplyError::from(e)))?;
+            state
+        };
         self.after_stored(&state);
-        Ok(state)
-    }
-
-    /// [`Engine::apply_write_checked`] with GC held off.
-    fn write_gated<E: From<ApplyError>>(
-        &self,
-        stream_type: StreamType,
-        commit: Cid,
-        blocks: &[Block],
-        expect: Expect,
-        pin: Option<bool>,
-        check: &mut dyn FnMut(&StreamState) -> Result<(), E>,
-    ) -> Result<StreamState, E> {
-        let _gate = self.hold_gc();
-        let state = match self.write_inner(stream_type, commit, blocks, expect, check) {
-            Ok(Ok(state)) => state,
-            Ok(Err(refused)) => return Err(refused),
-            Err(e) => return Err(e.into()),
-        };
-        let pinned = match pin {
-            Some(true) => self.store.pin(&state.stream_id()),
-            Some(false) => self.store.unpin(&state.stream_id()).map(drop),
-            None => Ok(()),
-        };
-        pinned.map_err(|e| E::from(ApplyError::from(e)))?;
         Ok(state)
     }
 

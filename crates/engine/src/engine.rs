@@ -589,11 +589,15 @@ impl Engine {
             // GC is held off from reading the stream to pinning it, and released before the
             // streams a 3ID controls are checked again (each check holds it itself).
             let _gate = self.hold_gc();
-            let state = match self.write_inner(stream_type, commit, blocks, expect, check) {
-                Ok(Ok(state)) => state,
-                Ok(Err(refused)) => return Err(refused),
-                Err(e) => return Err(e.into()),
-            };
+            let pin_in_write = pin == Some(true);
+            let state =
+                match self.write_inner(stream_type, commit, blocks, expect, pin_in_write, check) {
+                    Ok(Ok(state)) => state,
+                    Ok(Err(refused)) => return Err(refused),
+                    Err(e) => return Err(e.into()),
+                };
+            // A write that stored a state pinned it in the same batch; this pins a stream
+            // whose genesis was stored already (and costs nothing for one pinned).
             let pinned = match pin {
                 Some(true) => self.store.pin(&state.stream_id()),
                 Some(false) => self.store.unpin(&state.stream_id()).map(drop),
@@ -607,13 +611,14 @@ impl Engine {
     }
 
     /// [`Engine::apply_write_checked`]'s work, with GC held off by the caller: `Ok(Err(_))`
-    /// when `check` refused.
+    /// when `check` refused. With `pin`, the state is stored pinned.
     fn write_inner<R>(
         &self,
         stream_type: StreamType,
         commit: Cid,
         blocks: &[Block],
         expect: Expect,
+        pin: bool,
         check: &mut dyn FnMut(&StreamState) -> Result<(), R>,
     ) -> Result<Result<StreamState, R>, ApplyError> {
         let given: HashMap<Cid, &[u8]> = blocks.iter().map(|b| (*b.cid(), b.data())).collect();
@@ -693,7 +698,11 @@ impl Engine {
         if let Err(refused) = check(&state) {
             return Ok(Err(refused));
         }
-        self.store.write_commit(&commit_blocks, &state)?;
+        if pin {
+            self.store.write_commit_pinned(&commit_blocks, &state)?;
+        } else {
+            self.store.write_commit(&commit_blocks, &state)?;
+        }
         self.publisher.publish_update(&stream, &state.tip());
         Ok(Ok(state))
     }

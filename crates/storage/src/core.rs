@@ -1,13 +1,14 @@
 //! The logic every store shares: encodings, index upkeep, pins, queries and GC, over a
 //! [`Backend`]: [`Core`] and its one implementation of [`Storage`].
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use ceramic_codecs::{Block, Cid};
 use ceramic_doctype::StreamState;
 use ceramic_streamid::StreamId;
+use hashlink::LruCache;
 
 use crate::error::{Error, Key, Result, StateDecodeError};
 use crate::kv::{Backend, Batch, Column};
@@ -25,6 +26,13 @@ const STATE_FORMAT_BYTES: u8 = 2;
 const STRIPES: usize = 64;
 /// How many decoded states each stripe keeps (see [`Core`]'s state cache): 1,024 in all.
 const CACHED_PER_STRIPE: usize = 16;
+/// A cached stream: its state and, once known, whether it is pinned.
+#[derive(Debug)]
+struct Cached {
+    state: StreamState,
+    pinned: Option<bool>,
+}
+
 /// How many deletions GC puts in one batch.
 const GC_BATCH: usize = 10_000;
 /// The first byte of a reverse index record (forward entries start with an [`IndexKind`]).
@@ -217,25 +225,28 @@ fn stripe(key: &[u8]) -> usize {
 /// backend, so every store behaves the same. [`MemoryStorage`](crate::MemoryStorage) is
 /// `Core<MemoryBackend>`; `ceramic-storage-rocks` makes `Core` over RocksDB.
 ///
-/// Locking: a write (commit, pin, unpin) holds `writers` for reading and its stream's stripe
-/// lock (so reading a stream's old index terms and writing the new ones cannot interleave with
-/// another write of that stream); GC holds `writers` for writing, so no write lands between its
-/// mark and its sweep. Locks poisoned by a panicking thread are recovered: they guard no data.
+/// Locking: every write (commit, pin, unpin) holds `writers` for reading, and a commit also
+/// holds its stream's stripe lock (so reading a stream's old index terms and writing the new ones
+/// cannot interleave with another write of that stream); GC holds `writers` for writing, so no
+/// write lands between its mark and its sweep. Locks poisoned by a panicking thread are
+/// recovered: they guard no data.
 ///
-/// State cache: the states of the streams written last (at most 1,024) are kept decoded, so a
-/// stream written again is not re-read and re-parsed from the backend (the stored state JSON is
-/// O(log) to parse: ~12 % of a node's CPU per update before this cache, `benches/README.md`).
-/// It is written through, under the stream's stripe lock, only by [`Storage::write_commit`]
-/// (after the backend accepted the batch), so it never holds a state the backend does not;
-/// reads never fill it (a read racing a write could otherwise cache the older state); GC empties
-/// it. A cached state's index terms are the stored ones, so a write of a cached stream skips
-/// reading its index record.
+/// State cache: the states of the streams used last (at most 1,024, the least recently used
+/// dropped first) are kept decoded, so a stream written again is not re-read and re-parsed from
+/// the backend (the stored state is O(log) to parse: ~12 % of a node's CPU per update before
+/// this cache, `benches/README.md`). It is written through, under the stream's stripe lock, only
+/// by [`Storage::write_commit`] (after the backend accepted the batch), so it never holds a
+/// state the backend does not; reads never fill it (a read racing a write could otherwise cache
+/// the older state); GC empties it. A cached state's index terms are the stored ones, so a write
+/// of a cached stream skips reading its index record. A cached stream's pin status, once read,
+/// is kept beside it (see `Core::pinned`), so `pin_on_write` reads nothing for a stream it
+/// pinned before.
 #[derive(Debug)]
 pub struct Core<B> {
     backend: B,
     writers: RwLock<()>,
     stripes: Vec<Mutex<()>>,
-    cache: Vec<Mutex<HashMap<StreamId, StreamState>>>,
+    cache: Vec<Mutex<LruCache<StreamId, Cached>>>,
     feed: Mutex<Feed>,
 }
 
@@ -246,7 +257,7 @@ impl<B: Backend> Core<B> {
             backend,
             writers: RwLock::new(()),
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
-            cache: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            cache: (0..STRIPES).map(|_| Mutex::new(LruCache::new(CACHED_PER_STRIPE))).collect(),
             feed: Mutex::default(),
         }
     }
@@ -299,22 +310,67 @@ impl<B: Backend> Core<B> {
         feed.visible = feed.pending.first().copied().unwrap_or(next);
     }
 
-    /// The cached state of `id`, if it is cached.
+    /// The cached state of `id`, if it is cached (and now the stripe's most recently used).
     fn cached(&self, id: &StreamId, stream: &[u8]) -> Option<StreamState> {
-        let cache = self.cache[stripe(stream)].lock().unwrap_or_else(PoisonError::into_inner);
-        cache.get(id).cloned()
+        self.stripe_cache(stream).get(id).map(|cached| cached.state.clone())
     }
 
-    /// Caches `state` (just written); a full stripe drops one other state first.
+    /// The state cache of `stream`'s stripe.
+    fn stripe_cache(&self, stream: &[u8]) -> MutexGuard<'_, LruCache<StreamId, Cached>> {
+        self.cache[stripe(stream)].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Caches `state` (just written); a full stripe drops its least recently used state.
+    /// Its pin status is kept: a commit does not change it.
     fn cache(&self, id: StreamId, stream: &[u8], state: &StreamState) {
-        let mut cache = self.cache[stripe(stream)].lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= CACHED_PER_STRIPE && !cache.contains_key(&id) {
-            let evicted = cache.keys().next().copied();
-            if let Some(evicted) = evicted {
-                cache.remove(&evicted);
-            }
+        let mut cache = self.stripe_cache(stream);
+        let pinned = cache.get(&id).and_then(|cached| cached.pinned);
+        cache.insert(id, Cached { state: state.clone(), pinned });
+    }
+
+    /// Whether `id` is pinned, from the cache when it knows, else from the backend (noted in
+    /// the cache if the stream is cached). The read and the note happen under the stream's
+    /// stripe lock; `pin` and `unpin` forget the note under that lock after they write, so a
+    /// note taken before their write is gone and one taken after saw it. A note read while a
+    /// `pin` or `unpin` is under way answers as a read just before its write would.
+    fn pinned(&self, id: &StreamId, stream: &[u8]) -> Result<bool> {
+        if let Some(pinned) = self.noted_pinned(id, stream) {
+            return Ok(pinned);
         }
-        cache.insert(id, state.clone());
+        let _stream = lock(&self.stripes[stripe(stream)]);
+        self.pinned_locked(id, stream)
+    }
+
+    /// The noted pin status of `id`, if it is cached and its status known.
+    fn noted_pinned(&self, id: &StreamId, stream: &[u8]) -> Option<bool> {
+        self.stripe_cache(stream).get(id).and_then(|cached| cached.pinned)
+    }
+
+    /// [`Core::pinned`] for a caller holding the stream's stripe lock.
+    fn pinned_locked(&self, id: &StreamId, stream: &[u8]) -> Result<bool> {
+        if let Some(pinned) = self.noted_pinned(id, stream) {
+            return Ok(pinned);
+        }
+        let pinned = self.get(Column::Pins, stream, || Key::Pin(*id))?.is_some();
+        self.note_pinned(id, stream, pinned);
+        Ok(pinned)
+    }
+
+    /// Notes the pin status of a cached stream; the caller holds its stripe lock and read or
+    /// wrote the status after any write that changed it.
+    fn note_pinned(&self, id: &StreamId, stream: &[u8], pinned: bool) {
+        if let Some(cached) = self.stripe_cache(stream).get_mut(id) {
+            cached.pinned = Some(pinned);
+        }
+    }
+
+    /// Forgets the noted pin status of `id`, after a write that changed it. The stripe lock is
+    /// not held during that write (a synced write would hold up the stripe's other writes).
+    fn forget_pinned(&self, id: &StreamId, stream: &[u8]) {
+        let _stream = lock(&self.stripes[stripe(stream)]);
+        if let Some(cached) = self.stripe_cache(stream).get_mut(id) {
+            cached.pinned = None;
+        }
     }
 
     /// The backend, e.g. to flush or inspect it. Writing to it directly bypasses the store's
@@ -412,33 +468,18 @@ impl<B: Backend> BlockSource for Core<B> {
     }
 }
 
-impl<B: Backend> Storage for Core<B> {
-    fn block(&self, cid: &Cid) -> Result<Option<Block>> {
-        let Some(data) = self.get(Column::Blocks, &cid.to_bytes(), || Key::Block(*cid))? else {
-            return Ok(None);
-        };
-        Block::new(*cid, data).map(Some).map_err(|source| Error::CorruptBlock { cid: *cid, source })
-    }
-
-    fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
-        let stream = id.to_bytes();
-        if let Some(state) = self.cached(id, &stream) {
-            return Ok(Some(state));
-        }
-        self.get(Column::States, &stream, || Key::State(*id))?
-            .map(|bytes| decode_state(id, &bytes))
-            .transpose()
-    }
-
-    fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+impl<B: Backend> Core<B> {
+    /// [`Storage::write_commit`], also pinning the stream in the same batch when `pin`.
+    fn write_commit_with(&self, blocks: &[Block], state: &StreamState, pin: bool) -> Result<()> {
         let id = stream_of(state)?;
         let stream = id.to_bytes();
         let _writers = read_lock(&self.writers);
         let _stream = lock(&self.stripes[stripe(&stream)]);
         // A stream has an index record exactly when it has a state; a cached state's terms are
         // its index record's.
-        let old = match self.cached(&id, &stream) {
-            Some(cached) => Some(terms(&cached)),
+        let cached = self.stripe_cache(&stream).get(&id).map(|cached| terms(&cached.state));
+        let old = match cached {
+            Some(terms) => Some(terms),
             None => self.index_terms(&id, &stream)?,
         };
         if old.is_none() {
@@ -455,6 +496,9 @@ impl<B: Backend> Storage for Core<B> {
                 }
             }
         }
+        // Pinning in the batch needs no check of the log: a new stream's log was checked
+        // above, and a stored state's log is always complete.
+        let pin_now = pin && !self.pinned_locked(&id, &stream)?;
         let mut batch = Batch::default();
         for block in blocks {
             batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
@@ -497,13 +541,46 @@ impl<B: Backend> Storage for Core<B> {
         if count > 0 {
             batch.put(Column::Index, vec![FEED_HEAD], (first + count - 1).to_be_bytes().to_vec());
         }
+        if pin_now {
+            batch.put(Column::Pins, stream.clone(), Vec::new());
+        }
         let written = self.write(batch, Key::State(id));
         if count > 0 {
             self.settle_feed(first, count);
         }
         written?;
         self.cache(id, &stream, state);
+        if pin {
+            self.note_pinned(&id, &stream, true);
+        }
         Ok(())
+    }
+}
+
+impl<B: Backend> Storage for Core<B> {
+    fn block(&self, cid: &Cid) -> Result<Option<Block>> {
+        let Some(data) = self.get(Column::Blocks, &cid.to_bytes(), || Key::Block(*cid))? else {
+            return Ok(None);
+        };
+        Block::new(*cid, data).map(Some).map_err(|source| Error::CorruptBlock { cid: *cid, source })
+    }
+
+    fn state(&self, id: &StreamId) -> Result<Option<StreamState>> {
+        let stream = id.to_bytes();
+        if let Some(state) = self.cached(id, &stream) {
+            return Ok(Some(state));
+        }
+        self.get(Column::States, &stream, || Key::State(*id))?
+            .map(|bytes| decode_state(id, &bytes))
+            .transpose()
+    }
+
+    fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+        self.write_commit_with(blocks, state, false)
+    }
+
+    fn write_commit_pinned(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+        self.write_commit_with(blocks, state, true)
     }
 
     fn feed(&self, after: u64, limit: usize) -> Result<FeedPage> {
@@ -549,19 +626,22 @@ impl<B: Backend> Storage for Core<B> {
     }
 
     fn pin(&self, id: &StreamId) -> Result<()> {
+        let stream = id.to_bytes();
         let _writers = read_lock(&self.writers);
         // Pinned already: its log was complete when pinned, and every commit since was stored
         // with its blocks, so there is nothing to check or write. (Writes pin their stream
         // under `pin_on_write`; walking the whole log on each one made an update's cost grow
         // with the log's length.)
-        if self.is_pinned(id)? {
+        if self.pinned(id, &stream)? {
             return Ok(());
         }
         let state = self.state(id)?.ok_or(Error::NotFound(*id))?;
         self.log_blocks(&state)?;
         let mut batch = Batch::default();
-        batch.put(Column::Pins, id.to_bytes(), Vec::new());
-        self.write(batch, Key::Pin(*id))
+        batch.put(Column::Pins, stream.clone(), Vec::new());
+        let written = self.write(batch, Key::Pin(*id));
+        self.forget_pinned(id, &stream);
+        written
     }
 
     fn remove_state(&self, id: &StreamId) -> Result<bool> {
@@ -579,24 +659,25 @@ impl<B: Backend> Storage for Core<B> {
         batch.delete(Column::States, stream.clone());
         batch.delete(Column::Pins, stream.clone());
         self.write(batch, Key::State(*id))?;
-        self.cache[stripe(&stream)].lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        self.stripe_cache(&stream).remove(id);
         Ok(true)
     }
 
     fn unpin(&self, id: &StreamId) -> Result<bool> {
+        let stream = id.to_bytes();
         let _writers = read_lock(&self.writers);
-        let key = id.to_bytes();
-        if self.get(Column::Pins, &key, || Key::Pin(*id))?.is_none() {
+        if !self.pinned(id, &stream)? {
             return Ok(false);
         }
         let mut batch = Batch::default();
-        batch.delete(Column::Pins, key);
-        self.write(batch, Key::Pin(*id))?;
-        Ok(true)
+        batch.delete(Column::Pins, stream.clone());
+        let written = self.write(batch, Key::Pin(*id));
+        self.forget_pinned(id, &stream);
+        written.map(|()| true)
     }
 
     fn is_pinned(&self, id: &StreamId) -> Result<bool> {
-        Ok(self.get(Column::Pins, &id.to_bytes(), || Key::Pin(*id))?.is_some())
+        self.pinned(id, &id.to_bytes())
     }
 
     fn pins(&self, after: Option<&StreamId>, limit: usize) -> Result<Page> {
@@ -787,30 +868,59 @@ mod tests {
         reads_corrupt_values_as_typed_errors(&crate::MemoryStorage::new());
     }
 
+    /// A Tile genesis of family `unique` and its state.
+    fn cache_genesis(unique: &str) -> (Block, StreamState) {
+        use ceramic_codecs::{Codec, GenesisCommit, Header, Payload};
+        let header = Header {
+            controllers: Some(vec!["did:key:z6Mkcache".into()]),
+            family: Some(unique.into()),
+            ..Header::default()
+        };
+        let payload = Payload::Genesis(GenesisCommit { header, data: None });
+        let block = Block::encode(Codec::DagCbor, &payload).unwrap();
+        let metadata = serde_json::json!({"controllers": ["did:key:z6Mkcache"], "family": unique});
+        let state = StreamState::genesis(
+            StreamType::TILE,
+            *block.cid(),
+            serde_json::json!({}),
+            metadata.as_object().cloned().unwrap_or_default(),
+            SignatureStatus::Genesis,
+        )
+        .unwrap();
+        (block, state)
+    }
+
+    #[test]
+    fn a_full_stripe_drops_its_least_recently_used_state() {
+        let core = crate::MemoryStorage::new();
+        // Streams that share one stripe: one more than it holds.
+        let (first_block, first) = cache_genesis("lru0");
+        let home = stripe(&first.stream_id().to_bytes());
+        let mut same: Vec<(Block, StreamState)> = (1..)
+            .map(|i| cache_genesis(&format!("lru{i}")))
+            .filter(|(_, state)| stripe(&state.stream_id().to_bytes()) == home)
+            .take(CACHED_PER_STRIPE)
+            .collect();
+        same.insert(0, (first_block, first));
+        let (last, rest) = same.split_last().unwrap();
+        for (block, state) in rest {
+            core.write_commit(std::slice::from_ref(block), state).unwrap();
+        }
+        // The oldest write is read again, so the second oldest is now the least recently used.
+        let oldest = rest[0].1.stream_id();
+        assert!(core.state(&oldest).unwrap().is_some());
+        core.write_commit(std::slice::from_ref(&last.0), &last.1).unwrap();
+        let cache = core.cache[home].lock().unwrap();
+        assert_eq!(cache.len(), CACHED_PER_STRIPE);
+        assert!(cache.contains_key(&oldest), "the stream read last stays");
+        assert!(cache.contains_key(&last.1.stream_id()), "the stream written last is cached");
+        assert!(!cache.contains_key(&rest[1].1.stream_id()), "the least recently used is gone");
+    }
+
     #[test]
     fn the_state_cache_follows_writes_and_gc() {
-        use ceramic_codecs::{Codec, GenesisCommit, Header, Payload};
         let core = crate::MemoryStorage::new();
-        let genesis = |unique: &str| {
-            let header = Header {
-                controllers: Some(vec!["did:key:z6Mkcache".into()]),
-                family: Some(unique.into()),
-                ..Header::default()
-            };
-            let payload = Payload::Genesis(GenesisCommit { header, data: None });
-            let block = Block::encode(Codec::DagCbor, &payload).unwrap();
-            let metadata =
-                serde_json::json!({"controllers": ["did:key:z6Mkcache"], "family": unique});
-            let state = StreamState::genesis(
-                StreamType::TILE,
-                *block.cid(),
-                serde_json::json!({}),
-                metadata.as_object().cloned().unwrap_or_default(),
-                SignatureStatus::Genesis,
-            )
-            .unwrap();
-            (block, state)
-        };
+        let genesis = cache_genesis;
         // More streams than the cache holds: every one reads back, cached or not.
         let written: Vec<_> = (0..STRIPES * CACHED_PER_STRIPE + 100)
             .map(|i| {

@@ -136,6 +136,18 @@ pub trait Storage: BlockSource {
     /// [`Write`](crate::Error::Write). Nothing is written then.
     fn write_commit(&self, blocks: &[Block], state: &StreamState) -> Result<()>;
 
+    /// [`Storage::write_commit`], and pins the stream. A store may write the pin in the same
+    /// atomic batch (the core store does, when the stream is not pinned yet: a stored state's
+    /// log is complete, so there is nothing more to check); this default writes, then pins.
+    ///
+    /// # Errors
+    /// As [`Storage::write_commit`] and [`Storage::pin`]; when the pin fails after the commit
+    /// was written, the commit stays.
+    fn write_commit_pinned(&self, blocks: &[Block], state: &StreamState) -> Result<()> {
+        self.write_commit(blocks, state)?;
+        self.pin(&state.stream_id())
+    }
+
     /// Every block of `state`'s log from this store, in log order, checking that the log is
     /// complete and intact (see `specs/storage.md`).
     ///

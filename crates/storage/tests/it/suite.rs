@@ -27,6 +27,7 @@ macro_rules! tests {
             pins_unpins_and_lists_pins_in_pages,
             refuses_to_pin_an_unknown_stream,
             removes_a_state_with_its_index_entries_and_pin,
+            writes_a_commit_and_its_pin_together,
             gc_removes_unpinned_streams_and_keeps_pinned_logs,
             gc_never_removes_a_block_reachable_from_a_pinned_stream,
             gc_is_safe_against_concurrent_writes,
@@ -150,7 +151,11 @@ pub(crate) fn pins_unpins_and_lists_pins_in_pages(f: Fixture) {
     assert!(!f.store.is_pinned(&streams[5]).unwrap());
     assert!(f.store.unpin(&streams[4]).unwrap());
     assert!(!f.store.unpin(&streams[4]).unwrap());
+    assert!(!f.store.is_pinned(&streams[4]).unwrap(), "an unpinned stream reads as unpinned");
     assert!(!f.store.unpin(&streams[6]).unwrap());
+    f.store.pin(&streams[5]).unwrap();
+    assert!(f.store.is_pinned(&streams[5]).unwrap(), "a stream read as unpinned, then pinned");
+    f.store.unpin(&streams[5]).unwrap();
     assert_eq!(
         all_pages(3, |after| f.store.pins(after, 3).unwrap()),
         sorted(streams[..4].to_vec())
@@ -191,6 +196,43 @@ pub(crate) fn removes_a_state_with_its_index_entries_and_pin(f: Fixture) {
     // GC runs (no pinned stream without a state) and takes the removed stream's blocks.
     f.store.gc().unwrap();
     assert!(f.store.block(&state.tip()).unwrap().is_none());
+}
+
+pub(crate) fn writes_a_commit_and_its_pin_together(f: Fixture) {
+    use ceramic_engine::Expect;
+    let (engine, chain) = setup(&f);
+    let author = signer(1);
+    // A new stream written pinned.
+    let (fresh, g) = genesis(&author, "fresh", None, &[]);
+    let state = engine.apply_write_pinned(ADDER, g.cid, &g.blocks, Expect::Genesis, Some(true));
+    assert_eq!(state.unwrap().stream_id(), fresh);
+    assert!(f.store.is_pinned(&fresh).unwrap());
+    // A stored stream that was not pinned, updated pinned; then unpinned and updated again.
+    let (grown, mut state) = grow(&engine, &chain, &author, "grown", 1, 0);
+    assert!(!f.store.is_pinned(&grown).unwrap());
+    for round in 0..2 {
+        let next = add(&author, &grown, state.tip(), round);
+        let update = Expect::Update(Some(grown));
+        state =
+            engine.apply_write_pinned(ADDER, next.cid, &next.blocks, update, Some(true)).unwrap();
+        assert!(f.store.is_pinned(&grown).unwrap(), "round {round}");
+        assert!(f.store.unpin(&grown).unwrap(), "round {round}");
+        assert!(!f.store.is_pinned(&grown).unwrap(), "round {round}");
+    }
+    assert_eq!(all_pages(10, |after| f.store.pins(after, 10).unwrap()), vec![fresh]);
+    // A new stream whose log is not all there: nothing is written, not even the pin.
+    let (missing, g) = genesis(&author, "missing", None, &[]);
+    let next = add(&author, &missing, g.cid, 1);
+    let state = engine.apply_commit(ADDER, g.cid, &g.blocks).unwrap();
+    assert!(f.store.remove_state(&missing).unwrap());
+    f.store.gc().unwrap();
+    let err = f.store.write_commit_pinned(&next.blocks, &state).unwrap_err();
+    assert!(matches!(err, Error::MissingBlock { .. }), "{err}");
+    assert!(!f.store.is_pinned(&missing).unwrap());
+    assert!(f.store.state(&missing).unwrap().is_none());
+    // GC keeps the stream pinned by its write.
+    f.store.gc().unwrap();
+    assert!(f.store.state(&fresh).unwrap().is_some());
 }
 
 /// Every block of the pinned streams' logs.

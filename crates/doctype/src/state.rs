@@ -615,6 +615,12 @@ mod tests {
                 state = crate::apply_anchor(&state, cid(99), proof(1), u64::from(t));
             }
             prop_assert_eq!(StreamState::from_bytes(&state.to_bytes()), Ok(state.clone()));
+            // Kept apart, as a store may keep them: the head, and each entry on its own.
+            let entries: Vec<Vec<u8>> = state.log().iter().map(LogEntry::to_bytes).collect();
+            let log: Vec<LogEntry> =
+                entries.iter().map(|e| LogEntry::from_bytes(e).unwrap()).collect();
+            prop_assert_eq!([state.head_to_bytes(), entries.concat()].concat(), state.to_bytes());
+            prop_assert_eq!(StreamState::from_head_and_log(&state.head_to_bytes(), log), Ok(state.clone()));
             prop_assert_eq!(StreamState::from_js_json(&state.to_js_json()), Ok(state));
         }
 
@@ -671,6 +677,24 @@ mod tests {
         let mut trailing = state.to_bytes();
         trailing.push(0);
         assert_eq!(StreamState::from_bytes(&trailing), Err(StateBytesError::Trailing(1)));
+        // A head with fewer or more entries than it names, or with an entry's bytes after it.
+        let head = state.head_to_bytes();
+        let log = state.log().to_vec();
+        let short = log[..log.len() - 1].to_vec();
+        assert_eq!(
+            StreamState::from_head_and_log(&head, short),
+            Err(StateBytesError::LogCount { named: 4, given: 3 })
+        );
+        let entry = log[1].to_bytes();
+        assert_eq!(
+            StreamState::from_head_and_log(&[head.clone(), entry.clone()].concat(), log.clone()),
+            Err(StateBytesError::Trailing(entry.len()))
+        );
+        assert_eq!(StreamState::from_head_and_log(&head, log.clone()), Ok(state));
+        let mut long_entry = entry;
+        long_entry.push(0);
+        assert_eq!(LogEntry::from_bytes(&long_entry), Err(StateBytesError::Trailing(1)));
+        assert!(LogEntry::from_bytes(&[]).is_err());
     }
 
     #[test]

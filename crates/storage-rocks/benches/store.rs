@@ -6,8 +6,9 @@
 //! streams, recorded from the engine beforehand, so only the store is timed. They are written
 //! in a cycle; a rewrite costs RocksDB what a new write does.
 //!
-//! Also the event feed's read throughput (`feed_read`), and `pin` of a stream already pinned
-//! (`pin_pinned`: what every write does under `pin_on_write`), by the length of its log.
+//! Also the event feed's read throughput (`feed_read`), `pin` of a stream already pinned
+//! (`pin_pinned`: what every write does under `pin_on_write`), by the length of its log, and a
+//! write that changes a stream's log by one entry, by the length of its log (`update_by_log`).
 //!
 //! Run with `cargo bench -p ceramic-storage-rocks --bench store`.
 
@@ -233,5 +234,38 @@ fn bench_pin_pinned(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_commit, bench_feed, bench_pin_pinned);
+/// `Storage::write_commit` of a state whose log differs from the stored one by its last entry
+/// (one entry added, then removed again, alternately), on RocksDB with sync off, for logs of
+/// 10, 100 and 1,000 entries: what an update costs the store as its stream grows.
+fn bench_update_by_log(c: &mut Criterion) {
+    let (geneses, _) = record();
+    let (blocks, genesis) = &geneses[0];
+    let dir = tempfile::tempdir().expect("tmp");
+    let store =
+        ceramic_storage_rocks::open(dir.path(), Config::default().with_sync(false)).expect("opens");
+    store.write_commit(blocks, genesis).expect("stores a genesis");
+    let mut group = c.benchmark_group("update_by_log");
+    group.throughput(Throughput::Elements(1));
+    let mut state = genesis.clone();
+    for log in [10_usize, 100, 1_000] {
+        while state.log().len() < log {
+            let n = state.log().len() as u64;
+            let change = ceramic_doctype::Change::content(Some(serde_json::json!(n)));
+            state = state.with_change(ceramic_codecs::cid_of(0x71, &n.to_be_bytes()), None, change);
+            store.write_commit(&[], &state).expect("stores");
+        }
+        let change = ceramic_doctype::Change::content(Some(serde_json::json!("next")));
+        let next = state.with_change(ceramic_codecs::cid_of(0x71, b"next"), None, change);
+        let mut flip = false;
+        group.bench_function(BenchmarkId::new("log", log), |b| {
+            b.iter(|| {
+                flip = !flip;
+                store.write_commit(&[], if flip { &next } else { &state }).expect("stores")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_commit, bench_feed, bench_pin_pinned, bench_update_by_log);
 criterion_main!(benches);

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use ceramic_codecs::{Block, Cid};
-use ceramic_doctype::StreamState;
+use ceramic_doctype::{LogEntry, StreamState};
 use ceramic_streamid::StreamId;
 use hashlink::LruCache;
 
@@ -20,8 +20,12 @@ use crate::{
 
 /// The first byte of a stored state written by earlier versions: js-ceramic state JSON (read).
 const STATE_FORMAT_JSON: u8 = 1;
-/// The first byte of a stored state this version writes: [`StreamState::to_bytes`].
+/// The first byte of a stored state written by earlier versions: [`StreamState::to_bytes`],
+/// log included (read).
 const STATE_FORMAT_BYTES: u8 = 2;
+/// The first byte of a stored state this version writes: [`StreamState::head_to_bytes`]; the
+/// log's entries are records of their own in the `index` column (see [`LOG`]).
+const STATE_FORMAT_HEAD: u8 = 3;
 /// How many locks writes to different streams are spread over.
 const STRIPES: usize = 64;
 /// How many decoded states each stripe keeps (see [`Core`]'s state cache): 1,024 in all.
@@ -44,22 +48,43 @@ const FEED: u8 = 0xF0;
 /// Concurrent batches may land out of order, so on open the feed is scanned forward from it.
 const FEED_HEAD: u8 = 0xF1;
 
+/// The first byte of a log entry's key in the `index` column: `0xE0, StreamID bytes, position
+/// u64 BE` → [`LogEntry::to_bytes`]. A state of [`STATE_FORMAT_HEAD`] has exactly the entries
+/// `0..` its head names; so a commit writes its own entry and the state's head, not the log.
+const LOG: u8 = 0xE0;
+
 /// An index term: its kind's byte and its text.
 type Term = (u8, String);
 
-/// Encodes a state for the `states` column.
-pub(crate) fn encode_state(state: &StreamState) -> Vec<u8> {
-    let bytes = state.to_bytes();
+/// Encodes a state's head for the `states` column (its log's entries are written apart).
+fn encode_head(state: &StreamState) -> Vec<u8> {
+    let bytes = state.head_to_bytes();
     let mut out = Vec::with_capacity(bytes.len() + 1);
-    out.push(STATE_FORMAT_BYTES);
+    out.push(STATE_FORMAT_HEAD);
     out.extend_from_slice(&bytes);
     out
 }
 
-/// Decodes a value of the `states` column stored under `id`.
-pub(crate) fn decode_state(id: &StreamId, bytes: &[u8]) -> Result<StreamState> {
+/// Encodes a state as earlier versions stored it, log included (read by [`decode_state`]).
+#[cfg(test)]
+fn encode_state(state: &StreamState) -> Vec<u8> {
+    [&[STATE_FORMAT_BYTES][..], &state.to_bytes()].concat()
+}
+
+/// Decodes a value of the `states` column stored under `id`; `log` reads the stream's log
+/// entries when the value is a head.
+fn decode_state(
+    id: &StreamId,
+    bytes: &[u8],
+    log: impl FnOnce() -> Result<Vec<LogEntry>>,
+) -> Result<StreamState> {
     let corrupt = |source| Error::CorruptState { stream: *id, source };
     match bytes.split_first() {
+        Some((&STATE_FORMAT_HEAD, head)) => {
+            let state =
+                StreamState::from_head_and_log(head, log()?).map_err(|e| corrupt(e.into()))?;
+            check_stream(id, state).map_err(corrupt)
+        }
         Some((&STATE_FORMAT_BYTES, bytes)) => {
             let state = StreamState::from_bytes(bytes).map_err(|e| corrupt(e.into()))?;
             check_stream(id, state).map_err(corrupt)
@@ -177,6 +202,29 @@ fn term_prefix(kind: u8, term: &str) -> Vec<u8> {
 fn index_key((kind, term): &Term, stream: &[u8]) -> Vec<u8> {
     let mut out = term_prefix(*kind, term);
     out.extend_from_slice(stream);
+    out
+}
+
+/// The key of log entry `position` of `stream` in the `index` column.
+fn log_key(stream: &[u8], position: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stream.len() + 9);
+    out.push(LOG);
+    out.extend_from_slice(stream);
+    out.extend_from_slice(&position.to_be_bytes());
+    out
+}
+
+/// What a write changes in a stream's stored log entries to go from `stored` to `new`: the
+/// entries to put (new or changed, e.g. a timestamp an anchor gave) and the positions past the
+/// new end to delete (a branch that lost to a shorter one).
+fn log_changes<'a>(stored: &[LogEntry], new: &'a [LogEntry]) -> Vec<(u64, Option<&'a LogEntry>)> {
+    let mut out: Vec<(u64, Option<&LogEntry>)> = (0_u64..)
+        .zip(new)
+        .zip((0..new.len()).map(|i| stored.get(i)))
+        .filter(|((_, entry), old)| *old != Some(*entry))
+        .map(|((position, entry), _)| (position, Some(entry)))
+        .collect();
+    out.extend((new.len()..stored.len()).map(|position| (position as u64, None)));
     out
 }
 
@@ -409,6 +457,42 @@ impl<B: Backend> Core<B> {
         Ok(keys)
     }
 
+    /// The keys of `stream`'s stored log entries.
+    fn log_keys(&self, stream: &[u8]) -> Result<Vec<Vec<u8>>> {
+        self.keys(Column::Index, &[&[LOG][..], stream].concat())
+    }
+
+    /// `id`'s stored log entries, in order; an entry that does not parse, or a position
+    /// missing, is a corrupt state.
+    fn stored_log(&self, id: &StreamId, stream: &[u8]) -> Result<Vec<LogEntry>> {
+        let prefix = [&[LOG][..], stream].concat();
+        let mut log = Vec::new();
+        let mut bad = None;
+        self.backend
+            .scan(Column::Index, &prefix, &prefix, &mut |key, value| {
+                let position = key.get(prefix.len()..).and_then(|b| <[u8; 8]>::try_from(b).ok());
+                match (position.map(u64::from_be_bytes), LogEntry::from_bytes(value)) {
+                    (Some(at), Ok(entry)) if at == log.len() as u64 => {
+                        log.push(entry);
+                        ControlFlow::Continue(())
+                    }
+                    (_, Err(e)) => {
+                        bad = Some(StateDecodeError::from(e));
+                        ControlFlow::Break(())
+                    }
+                    _ => {
+                        bad = Some(StateDecodeError::LogGap(log.len() as u64));
+                        ControlFlow::Break(())
+                    }
+                }
+            })
+            .map_err(|source| Error::read(Key::State(*id), source))?;
+        match bad {
+            Some(source) => Err(Error::CorruptState { stream: *id, source }),
+            None => Ok(log),
+        }
+    }
+
     fn parse_stream(column: Column, key: &[u8], prefix_len: usize) -> Result<StreamId> {
         key.get(prefix_len..).and_then(|bytes| StreamId::from_bytes(bytes).ok()).ok_or_else(|| {
             Error::CorruptEntry {
@@ -476,11 +560,22 @@ impl<B: Backend> Core<B> {
         let _writers = read_lock(&self.writers);
         let _stream = lock(&self.stripes[stripe(&stream)]);
         // A stream has an index record exactly when it has a state; a cached state's terms are
-        // its index record's.
-        let cached = self.stripe_cache(&stream).get(&id).map(|cached| terms(&cached.state));
-        let old = match cached {
-            Some(terms) => Some(terms),
-            None => self.index_terms(&id, &stream)?,
+        // its index record's, and its log is the stored entries (only writes fill the cache).
+        // Otherwise every entry is written again and stored ones past the new end are deleted
+        // (a stream without a state has none: they are removed in the state's batch).
+        let cached = self
+            .stripe_cache(&stream)
+            .get(&id)
+            .map(|cached| (terms(&cached.state), log_changes(cached.state.log(), state.log())));
+        let (old, log) = match cached {
+            Some((terms, log)) => (Some(terms), log),
+            None => {
+                let old = self.index_terms(&id, &stream)?;
+                let stored = if old.is_some() { self.log_keys(&stream)?.len() } else { 0 };
+                let mut log: Vec<_> = (0_u64..).zip(state.log().iter().map(Some)).collect();
+                log.extend((state.log().len()..stored).map(|position| (position as u64, None)));
+                (old, log)
+            }
         };
         if old.is_none() {
             // A new stream: every commit of its log must be given or stored, so that a stored
@@ -503,7 +598,15 @@ impl<B: Backend> Core<B> {
         for block in blocks {
             batch.put(Column::Blocks, block.cid().to_bytes(), block.data().to_vec());
         }
-        batch.put(Column::States, stream.clone(), encode_state(state));
+        batch.put(Column::States, stream.clone(), encode_head(state));
+        for (position, entry) in log {
+            match entry {
+                Some(entry) => {
+                    batch.put(Column::Index, log_key(&stream, position), entry.to_bytes())
+                }
+                None => batch.delete(Column::Index, log_key(&stream, position)),
+            }
+        }
         let new = terms(state);
         let none = BTreeSet::new();
         let before = old.as_ref().unwrap_or(&none);
@@ -571,7 +674,7 @@ impl<B: Backend> Storage for Core<B> {
             return Ok(Some(state));
         }
         self.get(Column::States, &stream, || Key::State(*id))?
-            .map(|bytes| decode_state(id, &bytes))
+            .map(|bytes| decode_state(id, &bytes, || self.stored_log(id, &stream)))
             .transpose()
     }
 
@@ -656,6 +759,9 @@ impl<B: Backend> Storage for Core<B> {
             batch.delete(Column::Index, index_key(&term, &stream));
         }
         batch.delete(Column::Index, reverse_key(&stream));
+        for key in self.log_keys(&stream)? {
+            batch.delete(Column::Index, key);
+        }
         batch.delete(Column::States, stream.clone());
         batch.delete(Column::Pins, stream.clone());
         self.write(batch, Key::State(*id))?;
@@ -748,6 +854,14 @@ impl<B: Backend> Storage for Core<B> {
                     batch.delete(Column::Index, index_key(&term, stream));
                 }
                 batch.delete(Column::Index, reverse_key(stream));
+                let prefix = [&[LOG][..], stream.as_slice()].concat();
+                self.backend
+                    .scan(Column::Index, &prefix, &prefix, &mut |key, value| {
+                        bytes_freed += (key.len() + value.len()) as u64;
+                        batch.delete(Column::Index, key.to_vec());
+                        ControlFlow::Continue(())
+                    })
+                    .map_err(|source| Error::read(Key::State(id), source))?;
                 batch.delete(Column::States, stream.clone());
             }
             self.write(batch, Key::Column(Column::States.name()))?;
@@ -848,6 +962,36 @@ mod tests {
         assert_eq!(core.state(&id).unwrap(), Some(state.clone()));
         raw_put(core, Column::States, id.to_bytes(), &encode_state(&state));
         assert_eq!(core.state(&id).unwrap(), Some(state.clone()));
+        // Format 3: a head whose log entries are missing, or do not parse, is corrupt.
+        raw_put(core, Column::States, id.to_bytes(), &encode_head(&state));
+        for (entry, expected) in [
+            (None, "names 1 log entries, 0 were given"),
+            (Some(vec![9]), "state field `log.type` holds an unknown value"),
+        ] {
+            if let Some(entry) = entry {
+                raw_put(core, Column::Index, log_key(&id.to_bytes(), 0), &entry);
+            }
+            match core.state(&id) {
+                Err(e @ Error::CorruptState { .. }) => {
+                    let message = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+                    assert!(message.contains(expected), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut batch = Batch::default();
+        batch.delete(Column::Index, log_key(&id.to_bytes(), 0));
+        batch.put(Column::Index, log_key(&id.to_bytes(), 1), state.log()[0].to_bytes());
+        core.backend().write(batch).unwrap();
+        assert!(
+            matches!(
+                core.state(&id),
+                Err(Error::CorruptState { source: StateDecodeError::LogGap(0), .. })
+            ),
+            "an entry out of place"
+        );
+        raw_put(core, Column::Index, log_key(&id.to_bytes(), 0), &state.log()[0].to_bytes());
+        raw_put(core, Column::States, id.to_bytes(), &encode_state(&state));
         // A corrupt index record stops a write of that stream, which writes nothing.
         raw_put(core, Column::Index, reverse_key(&id.to_bytes()), &[9]);
         let err = core.write_commit(std::slice::from_ref(&block), &state).unwrap_err();
@@ -866,6 +1010,81 @@ mod tests {
     #[test]
     fn reads_corrupt_values_as_typed_errors_in_memory() {
         reads_corrupt_values_as_typed_errors(&crate::MemoryStorage::new());
+    }
+
+    #[test]
+    fn a_log_is_stored_entry_by_entry_and_states_stored_whole_are_still_read() {
+        let core = crate::MemoryStorage::new();
+        let (block, genesis) = cache_genesis("entries");
+        let id = genesis.stream_id();
+        let stream = id.to_bytes();
+        let change = |n: u8| ceramic_doctype::Change::content(Some(serde_json::json!(n)));
+        let two = genesis.with_change(ceramic_codecs::cid_of(0x71, &[1]), None, change(1));
+        let three = two.with_change(ceramic_codecs::cid_of(0x71, &[2]), None, change(2));
+        // As an earlier version stored it: the whole state, its index record, no entries.
+        raw_put(&core, Column::Blocks, block.cid().to_bytes(), block.data());
+        raw_put(&core, Column::States, stream.clone(), &encode_state(&two));
+        raw_put(&core, Column::Index, reverse_key(&stream), &encode_terms(&terms(&two)));
+        assert_eq!(core.state(&id).unwrap().as_ref(), Some(&two));
+        let forget = || core.cache.iter().for_each(|c| c.lock().unwrap().clear());
+        let stored = |core: &crate::MemoryStorage| {
+            let head = core.get(Column::States, &stream, || Key::State(id)).unwrap().unwrap();
+            (head[0], core.log_keys(&stream).unwrap().len())
+        };
+        // Its next write stores a head and every entry; a read puts them together.
+        core.write_commit(&[], &three).unwrap();
+        assert_eq!(stored(&core), (STATE_FORMAT_HEAD, 3));
+        forget();
+        assert_eq!(core.state(&id).unwrap().as_ref(), Some(&three));
+        // Back to a shorter log (not cached, then cached): the entries past its end go.
+        core.write_commit(&[], &two).unwrap();
+        assert_eq!(stored(&core), (STATE_FORMAT_HEAD, 2));
+        core.write_commit(&[], &three).unwrap();
+        core.write_commit(&[], &two).unwrap();
+        assert_eq!(stored(&core), (STATE_FORMAT_HEAD, 2));
+        forget();
+        assert_eq!(core.state(&id).unwrap().as_ref(), Some(&two));
+        // A changed entry (an anchor's timestamp reaching the commits before it) is rewritten.
+        let proof = ceramic_doctype::AnchorProof {
+            chain_id: "eip155:1337".into(),
+            root: ceramic_codecs::cid_of(0x71, &[4]),
+            tx_hash: ceramic_codecs::cid_of(0x93, &[5]),
+            tx_type: None,
+        };
+        let anchored =
+            ceramic_doctype::apply_anchor(&two, ceramic_codecs::cid_of(0x71, &[3]), proof, 9);
+        assert_eq!(
+            anchored.log()[1].timestamp,
+            Some(9),
+            "the anchor reaches the entries before it"
+        );
+        core.write_commit(&[], &anchored).unwrap();
+        forget();
+        assert_eq!(core.state(&id).unwrap().as_ref(), Some(&anchored));
+        // Removing the state removes its entries.
+        assert!(core.remove_state(&id).unwrap());
+        assert_eq!(core.log_keys(&stream).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn log_changes_put_what_differs_and_delete_past_the_end() {
+        let entry = |n: u8, timestamp| LogEntry {
+            cid: ceramic_codecs::cid_of(0x71, &[n]),
+            kind: ceramic_doctype::CommitKind::Data,
+            timestamp,
+        };
+        let stored = [entry(0, None), entry(1, None), entry(2, None)];
+        let new = [entry(0, None), entry(1, Some(5)), entry(7, None), entry(8, None)];
+        let changes: Vec<_> =
+            log_changes(&stored, &new).into_iter().map(|(p, e)| (p, e.cloned())).collect();
+        assert_eq!(
+            changes,
+            [(1, Some(new[1].clone())), (2, Some(new[2].clone())), (3, Some(new[3].clone()))]
+        );
+        let changes: Vec<_> =
+            log_changes(&new, &stored[..1]).into_iter().map(|(p, e)| (p, e.cloned())).collect();
+        assert_eq!(changes, [(1, None), (2, None), (3, None)]);
+        assert!(log_changes(&stored, &stored).is_empty());
     }
 
     /// A Tile genesis of family `unique` and its state.
@@ -969,19 +1188,24 @@ mod tests {
         #[test]
         fn stored_states_round_trip(state in arb_state()) {
             let id = state.stream_id();
-            proptest::prop_assert_eq!(decode_state(&id, &encode_state(&state)).unwrap(), state);
+            let none = || Ok(Vec::new());
+            proptest::prop_assert_eq!(decode_state(&id, &encode_state(&state), none).unwrap(), state.clone());
+            let log = || Ok(state.log().to_vec());
+            proptest::prop_assert_eq!(decode_state(&id, &encode_head(&state), log).unwrap(), state.clone());
         }
 
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), state in arb_state(), flip in proptest::prelude::any::<proptest::sample::Index>()) {
             let id = state.stream_id();
-            let _ = decode_state(&id, &bytes);
+            let log = || Ok(state.log().to_vec());
+            let _ = decode_state(&id, &bytes, log);
             let _ = decode_terms(&bytes);
-            let mut encoded = encode_state(&state);
-            let at = flip.index(encoded.len());
-            encoded[at] ^= 0x20;
-            let _ = decode_state(&id, &encoded);
-            let _ = decode_state(&id, &encoded[..at]);
+            for mut encoded in [encode_state(&state), encode_head(&state)] {
+                let at = flip.index(encoded.len());
+                encoded[at] ^= 0x20;
+                let _ = decode_state(&id, &encoded, log);
+                let _ = decode_state(&id, &encoded[..at], log);
+            }
         }
 
         #[test]

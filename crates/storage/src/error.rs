@@ -56,7 +56,7 @@ impl fmt::Display for Key {
 #[non_exhaustive]
 pub enum StateDecodeError {
     /// The value does not start with a known format byte.
-    #[error("unknown state format {0:?} (expected 1 or 2)")]
+    #[error("unknown state format {0:?} (expected 1, 2 or 3)")]
     Format(Option<u8>),
     /// The value is not JSON.
     #[error("not JSON: {0}")]
@@ -67,6 +67,9 @@ pub enum StateDecodeError {
     /// The bytes are not a state's binary form.
     #[error(transparent)]
     Bytes(#[from] StateBytesError),
+    /// The stored log entries skip a position (this one is missing or out of order).
+    #[error("log entry {0} is missing")]
+    LogGap(u64),
     /// The state belongs to another stream than its key names.
     #[error("it is the state of {0}")]
     OtherStream(StreamId),

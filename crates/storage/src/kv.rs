@@ -18,12 +18,14 @@ pub use crate::memory::MemoryBackend;
 pub enum Column {
     /// CID bytes → block bytes.
     Blocks,
-    /// StreamID bytes → `0x01` + the state as js-ceramic JSON.
+    /// StreamID bytes → the state: `0x03` + its head (its log entries are in [`Column::Index`]),
+    /// or as earlier versions wrote it (see `specs/storage.md`).
     States,
     /// StreamID bytes → empty.
     Pins,
     /// Forward entries `kind, len, term, StreamID` → empty; reverse records `0x00, StreamID` →
-    /// the stream's current terms.
+    /// the stream's current terms; log entries `0xE0, StreamID, position` → the entry; the
+    /// feed (`0xF0`, `0xF1`).
     Index,
 }
 

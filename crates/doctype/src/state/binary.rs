@@ -14,6 +14,11 @@
 //!
 //! Content and metadata stay JSON text, which keeps their key order (a CBOR encoder would sort
 //! the keys). The log, whose length grows with the stream, is only bytes.
+//!
+//! A store may keep the log apart, one record per entry, so that a commit rewrites only what
+//! changed: [`StreamState::head_to_bytes`] is everything up to and including the log's length,
+//! [`LogEntry::to_bytes`] one entry as it follows there, and [`StreamState::from_head_and_log`]
+//! puts them together again.
 
 use ceramic_codecs::{AnchorProof, Cid};
 use ceramic_streamid::{StreamId, StreamType};
@@ -49,6 +54,14 @@ pub enum StateBytesError {
     /// Bytes follow the last field.
     #[error("{0} bytes follow the state")]
     Trailing(usize),
+    /// A head names another number of log entries than were given with it.
+    #[error("the state's head names {named} log entries, {given} were given")]
+    LogCount {
+        /// The length the head names.
+        named: u64,
+        /// The entries given.
+        given: usize,
+    },
 }
 
 const NEXT: u8 = 1;
@@ -81,7 +94,23 @@ impl StreamState {
     /// [`StreamState::from_bytes`].
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128 + self.log.len() * 40);
-        put_varint(&mut out, self.stream_type().code());
+        self.put_head(&mut out);
+        for entry in &self.log {
+            entry.put(&mut out);
+        }
+        out
+    }
+
+    /// The binary form without the log's entries: every field up to and including the log's
+    /// length (see the module docs).
+    pub fn head_to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        self.put_head(&mut out);
+        out
+    }
+
+    fn put_head(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.stream_type().code());
         let mut flags = 0;
         if let Some(next) = &self.next {
             flags |= NEXT;
@@ -99,39 +128,27 @@ impl StreamState {
             }
         }
         out.push(flags);
-        put_json(&mut out, &self.content);
+        put_json(out, &self.content);
         if let Some(next) = &self.next {
             if let Some(content) = &next.content {
-                put_json(&mut out, content);
+                put_json(out, content);
             }
             if let Some(metadata) = &next.metadata {
-                put_json(&mut out, metadata);
+                put_json(out, metadata);
             }
         }
-        put_json(&mut out, &self.metadata);
+        put_json(out, &self.metadata);
         out.push(self.signature as u8);
         out.push(self.anchor_status as u8);
         if let Some(proof) = &self.anchor_proof {
-            put_bytes(&mut out, proof.chain_id.as_bytes());
-            put_bytes(&mut out, &proof.root.to_bytes());
-            put_bytes(&mut out, &proof.tx_hash.to_bytes());
+            put_bytes(out, proof.chain_id.as_bytes());
+            put_bytes(out, &proof.root.to_bytes());
+            put_bytes(out, &proof.tx_hash.to_bytes());
             if let Some(tx_type) = &proof.tx_type {
-                put_bytes(&mut out, tx_type.as_bytes());
+                put_bytes(out, tx_type.as_bytes());
             }
         }
-        put_varint(&mut out, self.log.len() as u64);
-        for entry in &self.log {
-            let kind = entry.kind as u8;
-            match entry.timestamp {
-                Some(t) => {
-                    out.push(kind | HAS_TIMESTAMP);
-                    put_varint(&mut out, t);
-                }
-                None => out.push(kind),
-            }
-            put_bytes(&mut out, &entry.cid.to_bytes());
-        }
-        out
+        put_varint(out, self.log.len() as u64);
     }
 
     /// Reads back what [`StreamState::to_bytes`] wrote, checking the state's invariants.
@@ -140,6 +157,50 @@ impl StreamState {
     /// [`StateBytesError`] naming the malformed field.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateBytesError> {
         let mut r = Reader(bytes);
+        let (head, len) = Head::read(&mut r)?;
+        // Every entry takes at least 3 bytes: no allocation beyond what the input can hold.
+        let mut log = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(r.0.len() / 3));
+        for _ in 0..len {
+            log.push(LogEntry::read(&mut r)?);
+        }
+        if !r.0.is_empty() {
+            return Err(StateBytesError::Trailing(r.0.len()));
+        }
+        head.with_log(log)
+    }
+
+    /// A state from what [`StreamState::head_to_bytes`] wrote and its log's entries, checking
+    /// that the head names as many entries as are given, and the state's invariants.
+    ///
+    /// # Errors
+    /// [`StateBytesError`] naming the malformed field, [`StateBytesError::LogCount`].
+    pub fn from_head_and_log(head: &[u8], log: Vec<LogEntry>) -> Result<Self, StateBytesError> {
+        let mut r = Reader(head);
+        let (head, len) = Head::read(&mut r)?;
+        if !r.0.is_empty() {
+            return Err(StateBytesError::Trailing(r.0.len()));
+        }
+        if usize::try_from(len).ok() != Some(log.len()) {
+            return Err(StateBytesError::LogCount { named: len, given: log.len() });
+        }
+        head.with_log(log)
+    }
+}
+
+/// Every field of a state's binary form but its log.
+struct Head {
+    stream_type: StreamType,
+    content: Value,
+    next: Option<Next>,
+    metadata: Metadata,
+    signature: SignatureStatus,
+    anchor_status: AnchorStatus,
+    anchor_proof: Option<AnchorProof>,
+}
+
+impl Head {
+    /// Reads the head and the log's length.
+    fn read(r: &mut Reader<'_>) -> Result<(Head, u64), StateBytesError> {
         let stream_type = StreamType::new(r.varint("type")?);
         let flags = r.byte("flags")?;
         if flags & !(NEXT | NEXT_CONTENT | NEXT_METADATA | PROOF | PROOF_TX_TYPE) != 0
@@ -189,23 +250,15 @@ impl StreamState {
             None
         };
         let len = r.varint("log")?;
-        // Every entry takes at least 3 bytes: no allocation beyond what the input can hold.
-        let mut log = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(r.0.len() / 3));
-        for _ in 0..len {
-            let tag = r.byte("log.type")?;
-            let kind = match tag & !HAS_TIMESTAMP {
-                0 => CommitKind::Genesis,
-                1 => CommitKind::Data,
-                2 => CommitKind::Anchor,
-                _ => return Err(StateBytesError::Unknown("log.type")),
-            };
-            let timestamp =
-                if tag & HAS_TIMESTAMP != 0 { Some(r.varint("log.timestamp")?) } else { None };
-            log.push(LogEntry { cid: r.cid("log.cid")?, kind, timestamp });
-        }
-        if !r.0.is_empty() {
-            return Err(StateBytesError::Trailing(r.0.len()));
-        }
+        let head =
+            Head { stream_type, content, next, metadata, signature, anchor_status, anchor_proof };
+        Ok((head, len))
+    }
+
+    /// The state of this head and `log`, checking that the log starts with a genesis entry.
+    fn with_log(self, log: Vec<LogEntry>) -> Result<StreamState, StateBytesError> {
+        let Head { stream_type, content, next, metadata, signature, anchor_status, anchor_proof } =
+            self;
         let id = match log.first() {
             Some(LogEntry { cid, kind: CommitKind::Genesis, .. }) => {
                 StreamId::new(stream_type, *cid).map_err(|_| StateBytesError::Log)?
@@ -213,6 +266,54 @@ impl StreamState {
             _ => return Err(StateBytesError::Log),
         };
         Ok(StreamState { id, content, next, metadata, signature, anchor_status, anchor_proof, log })
+    }
+}
+
+impl LogEntry {
+    /// The entry as it follows the head in a state's binary form: kind (`+4` when a timestamp
+    /// follows) · [timestamp] · CID bytes. Read back by [`LogEntry::from_bytes`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48);
+        self.put(&mut out);
+        out
+    }
+
+    /// Reads back what [`LogEntry::to_bytes`] wrote, and nothing more.
+    ///
+    /// # Errors
+    /// [`StateBytesError`] naming the malformed field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateBytesError> {
+        let mut r = Reader(bytes);
+        let entry = LogEntry::read(&mut r)?;
+        if !r.0.is_empty() {
+            return Err(StateBytesError::Trailing(r.0.len()));
+        }
+        Ok(entry)
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        let kind = self.kind as u8;
+        match self.timestamp {
+            Some(t) => {
+                out.push(kind | HAS_TIMESTAMP);
+                put_varint(out, t);
+            }
+            None => out.push(kind),
+        }
+        put_bytes(out, &self.cid.to_bytes());
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, StateBytesError> {
+        let tag = r.byte("log.type")?;
+        let kind = match tag & !HAS_TIMESTAMP {
+            0 => CommitKind::Genesis,
+            1 => CommitKind::Data,
+            2 => CommitKind::Anchor,
+            _ => return Err(StateBytesError::Unknown("log.type")),
+        };
+        let timestamp =
+            if tag & HAS_TIMESTAMP != 0 { Some(r.varint("log.timestamp")?) } else { None };
+        Ok(LogEntry { cid: r.cid("log.cid")?, kind, timestamp })
     }
 }
 

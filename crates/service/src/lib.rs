@@ -58,6 +58,7 @@ mod hooks;
 mod info;
 mod metrics;
 mod service;
+mod store;
 mod subscribe;
 mod updates;
 
@@ -73,10 +74,9 @@ pub use info::Info;
 pub use metrics::{
     HookLabels, HookReasonLabels, Metrics, ReasonLabels, RejectLabels, TargetLabels, Totals,
 };
-pub use service::GcRun;
 pub use service::{
-    AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, Health, MAX_BLOCKS, Service,
-    ServiceBuilder, StreamFilter,
+    AnchorRequested, CommitBlocks, CommitLog, DEFAULT_PAGE, MAX_BLOCKS, Service, ServiceBuilder,
 };
+pub use store::{GcRun, Health, StreamFilter};
 pub use subscribe::Subscription;
 pub use updates::{UPDATES_CAPACITY, Updates};
